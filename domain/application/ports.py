@@ -1,0 +1,108 @@
+"""Ports the application layer needs from the outside world.
+
+Adapters implement these; `caseledger.adapters.bootstrap` is the one place that picks which.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final, Protocol
+
+NO_STREAM: Final = -1
+"""Expected version of a stream that must not exist yet (0-based revisions: none written)."""
+
+ANY: Final = -2
+"""Expected version that accepts whatever the stream holds (no optimistic check)."""
+
+STREAM_EXISTS: Final = -4
+"""Expected version that accepts any revision of a stream that already exists."""
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be appended. `id` makes appends idempotent: the same ids at the same
+    expected version are written once."""
+
+    type: str
+    data: bytes
+    metadata: bytes = b""
+    content_type: str = "application/json"
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as the store holds it: its stream revision (0-based) and its `$all` position."""
+
+    id: uuid.UUID
+    stream: str
+    revision: int
+    type: str
+    data: bytes
+    metadata: bytes
+    content_type: str
+    commit_position: int
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    revision: int
+    """The stream's last revision after the append."""
+    commit_position: int
+    """The `$all` position of the append's commit; a read model that reached it shows it."""
+
+
+class WrongExpectedVersion(Exception):
+    """The stream was not at the expected version: someone else wrote first."""
+
+    def __init__(self, stream: str, expected: int, actual: int | None) -> None:
+        super().__init__(f"stream {stream!r}: expected version {expected}, actual {actual}")
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+
+
+class StreamNotFound(Exception):
+    """The stream does not exist (or was deleted)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(f"stream {stream!r} not found")
+        self.stream = stream
+
+
+class EventStore(Protocol):
+    """Append-only streams with optimistic concurrency, and `$all` in commit order."""
+
+    def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
+        """Append atomically if the stream is at `expected` (a revision, NO_STREAM, ANY or
+        STREAM_EXISTS); raise WrongExpectedVersion otherwise. Idempotent by event ids."""
+        ...
+
+    def read_stream(
+        self, stream: str, from_revision: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        """The stream's events from `from_revision` on; [] if the stream does not exist."""
+        ...
+
+    def subscribe_all(
+        self, from_position: int | None = None, categories: Sequence[str] = ()
+    ) -> Subscription:
+        """Events after `from_position` (exclusive; None = from the start), then live ones.
+        `categories` (e.g. "case", "noticedraft") keep only streams named `<category>-...`."""
+        ...
+
+    def head_position(self) -> int:
+        """The commit position of the newest event in `$all` (0 when empty)."""
+        ...
+
+
+class Subscription(Protocol):
+    """A catch-up subscription; iterate it for events, stop it from any thread."""
+
+    def __iter__(self) -> Iterator[RecordedEvent]: ...
+
+    def stop(self) -> None: ...
