@@ -1,12 +1,47 @@
-"""The embedded, KurrentDB-wire-compatible event store server (work in progress)."""
+"""The embedded, KurrentDB-wire-compatible event store server.
+
+It speaks KurrentDB's v1 gRPC protocol closely enough that `kurrentdbclient` works against it
+unchanged, so the project has one client code path: only the connection string differs between
+a laptop and a KurrentDB cluster.
+"""
 
 from __future__ import annotations
 
+import logging
+from concurrent import futures
 from pathlib import Path
+
+import grpc
+from kurrentdbclient.protos.v1 import gossip_pb2_grpc, persistent_pb2_grpc, streams_pb2_grpc
+
+from caseledger.adapters.eventstore.embedded.other_services import (
+    GossipService,
+    PersistentSubscriptionsService,
+    UnimplementedHandler,
+)
+from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
+from caseledger.adapters.eventstore.embedded.streams_service import StreamsService
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+WORKERS = 128
+"""Threads serving calls; each open subscription holds one while it lives."""
+
+
+class ServerStartError(Exception):
+    """The server could not start (port taken, data dir unusable): the message says why."""
 
 
 class EmbeddedServer:
-    """A running embedded store. `url` is a KurrentDB connection string for kurrentdbclient."""
+    """A running embedded store. `url` is a connection string for kurrentdbclient."""
+
+    def __init__(self, store: EmbeddedStore, server: grpc.Server, host: str, port: int) -> None:
+        self.store = store
+        self._server = server
+        self.host = host
+        self.port = port
+        self._stopped = False
 
     @classmethod
     def start(
@@ -17,14 +52,48 @@ class EmbeddedServer:
         *,
         mem_db: bool = False,
     ) -> EmbeddedServer:
-        """Start serving on host:port (0 = any free port) in background threads."""
-        raise NotImplementedError
+        """Start serving on host:port (0 = any free port) in background threads. `mem_db`
+        (or `data_dir=None`) keeps the events in memory only."""
+        if not mem_db and data_dir is None:
+            raise ServerStartError("a data dir is required unless mem_db is set")
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="eventstore"),
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        try:
+            bound = server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError as error:
+            raise ServerStartError(f"cannot listen on {host}:{port}: {error}") from error
+        if bound == 0:
+            raise ServerStartError(f"cannot listen on {host}:{port} (is the port taken?)")
+        store = EmbeddedStore(None if mem_db else data_dir, advertise=f"{host}:{bound}")
+        streams_pb2_grpc.add_StreamsServicer_to_server(StreamsService(store), server)  # type: ignore[no-untyped-call]
+        gossip_pb2_grpc.add_GossipServicer_to_server(GossipService(host, bound), server)  # type: ignore[no-untyped-call]
+        persistent_pb2_grpc.add_PersistentSubscriptionsServicer_to_server(  # type: ignore[no-untyped-call]
+            PersistentSubscriptionsService(), server
+        )
+        server.add_generic_rpc_handlers((UnimplementedHandler(),))
+        server.start()
+        log.info("embedded event store serving on %s:%s", host, bound)
+        return cls(store, server, host, bound)
 
     @property
     def url(self) -> str:
-        """e.g. 'kurrentdb://127.0.0.1:2113?tls=false'."""
-        raise NotImplementedError
+        return f"kurrentdb://{self.host}:{self.port}?tls=false"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server stops (True) or the timeout passes (False)."""
+        return bool(self._server.wait_for_termination(timeout))
 
     def stop(self, grace: float = 5.0) -> None:
-        """Stop accepting calls, let in-flight writes finish, close the storage."""
-        raise NotImplementedError
+        """Stop taking calls, let in-flight writes finish, end subscriptions, close the files."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.store.signal.close()
+        self._server.stop(grace).wait()
+        self.store.close()

@@ -1,0 +1,26 @@
+"""The `caseledger` command: one typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from caseledger.adapters.cli import eventstore, serve
+
+app = typer.Typer(
+    name="caseledger",
+    help=(
+        "Event-sourced regulatory case work: agents propose, handlers commit, events record facts."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(eventstore.app, name="eventstore")
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

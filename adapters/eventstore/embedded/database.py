@@ -1,0 +1,179 @@
+"""SQLite access for the embedded store: connections, schema, and the read queries.
+
+SQLite in WAL mode with `synchronous=FULL` is the storage engine: a commit returns only once it
+is fsync'd, and a crash at any moment recovers to the last commit by itself. Readers use their
+own connections (one per thread) and never block the writer. `--mem-db` keeps everything in one
+in-memory connection guarded by a lock instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from caseledger.adapters.eventstore.embedded.records import StoredEvent, StreamState
+
+DB_FILE = "events.sqlite3"
+SCHEMA_VERSION = "1"
+_COLUMNS = "position, stream, revision, event_id, type, content_type, data, metadata, created"
+
+
+class DataDirError(Exception):
+    """The data directory cannot be used (not writable, or held by another running server)."""
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=10000")
+
+
+def _row_to_event(row: tuple[object, ...]) -> StoredEvent:
+    return StoredEvent(*row)  # type: ignore[arg-type]
+
+
+class Database:
+    """Connections to one store. `path=None` is the in-memory store."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._local = threading.local()
+        self._mem_lock = threading.RLock()
+        self._closed = False
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.writer = self._open()
+        self.writer.executescript(
+            resources.files("caseledger.adapters.eventstore.embedded")
+            .joinpath("schema.sql")
+            .read_text()
+        )
+        self.writer.execute(
+            "INSERT OR IGNORE INTO store_info (key, value) VALUES ('schema_version', ?)",
+            (SCHEMA_VERSION,),
+        )
+        self.writer.commit()
+
+    @property
+    def in_memory(self) -> bool:
+        return self._path is None
+
+    def _open(self) -> sqlite3.Connection:
+        target = ":memory:" if self._path is None else str(self._path / DB_FILE)
+        try:
+            conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+            if self._path is not None:
+                _configure(conn)
+        except sqlite3.Error as error:
+            raise DataDirError(f"cannot open the event store at {target}: {error}") from error
+        return conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads on this thread (the shared one, locked, in memory)."""
+        if self.in_memory:
+            with self._mem_lock:
+                yield self.writer
+            return
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        yield conn
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """The writer's connection inside one transaction; commits (fsync) or rolls back."""
+        with self._mem_lock if self.in_memory else contextlib.nullcontext():
+            self.writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.writer
+            except BaseException:
+                self.writer.execute("ROLLBACK")
+                raise
+            self.writer.execute("COMMIT")
+
+    def close(self) -> None:
+        self._closed = True
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self.writer.close()
+
+
+# ---- queries (each takes the connection to use) ----------------------------------------------
+
+
+def load_stream_state(conn: sqlite3.Connection, stream: str) -> StreamState:
+    row = conn.execute(
+        "SELECT last_revision, truncate_before, tombstoned FROM streams WHERE name = ?", (stream,)
+    ).fetchone()
+    if row is None:
+        return StreamState()
+    return StreamState(last_revision=row[0], truncate_before=row[1], tombstoned=bool(row[2]))
+
+
+def last_event(conn: sqlite3.Connection) -> StoredEvent | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position DESC LIMIT 1").fetchone()
+    return None if row is None else _row_to_event(row)
+
+
+def events_at(
+    conn: sqlite3.Connection, stream: str, first_revision: int, count: int
+) -> list[StoredEvent]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND revision >= ? "
+        "ORDER BY revision LIMIT ?",
+        (stream, first_revision, count),
+    ).fetchall()
+    return [_row_to_event(r) for r in rows]
+
+
+def revision_of_event_id(conn: sqlite3.Connection, stream: str, event_id: str) -> int | None:
+    row = conn.execute(
+        "SELECT revision FROM events WHERE event_id = ? AND stream = ? LIMIT 1", (event_id, stream)
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def read_stream_page(
+    conn: sqlite3.Connection,
+    stream: str,
+    from_revision: int,
+    *,
+    forwards: bool,
+    floor: int,
+    limit: int,
+) -> list[StoredEvent]:
+    """Events of `stream` from `from_revision` (inclusive), never below `floor` ($tb)."""
+    if forwards:
+        sql = (
+            f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND revision >= ? "
+            "ORDER BY revision LIMIT ?"
+        )
+        args: tuple[object, ...] = (stream, max(from_revision, floor), limit)
+    else:
+        sql = (
+            f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND revision <= ? AND revision >= ? "
+            "ORDER BY revision DESC LIMIT ?"
+        )
+        args = (stream, from_revision, floor, limit)
+    return [_row_to_event(r) for r in conn.execute(sql, args).fetchall()]
+
+
+def read_all_page(
+    conn: sqlite3.Connection, after: int, *, forwards: bool, limit: int
+) -> list[StoredEvent]:
+    """Forwards: events with position > `after`; backwards: events with position < `after`."""
+    if forwards:
+        sql = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+    else:
+        sql = f"SELECT {_COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?"
+    return [_row_to_event(r) for r in conn.execute(sql, (after, limit)).fetchall()]

@@ -1,0 +1,236 @@
+"""Translation between the store's values and KurrentDB's v1 protobuf messages."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from google.protobuf import any_pb2, empty_pb2, timestamp_pb2
+from kurrentdbclient.protos.v1 import shared_pb2, status_pb2, streams_pb2
+
+from caseledger.adapters.eventstore.embedded.records import (
+    ANY,
+    NO_STREAM,
+    STREAM_EXISTS,
+    ProposedEvent,
+    StoredEvent,
+)
+
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+"""KurrentDB's default largest record; bigger appends are refused."""
+
+
+class BadRequest(ValueError):
+    """A request the store cannot act on; answered with INVALID_ARGUMENT and this message."""
+
+
+def stream_name(identifier: shared_pb2.StreamIdentifier) -> str:
+    try:
+        name = identifier.stream_name.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest("the stream name is not valid UTF-8") from error
+    if not name:
+        raise BadRequest("a stream name is required")
+    return name
+
+
+def expected_version(which: str | None, revision: int) -> int:
+    """Reads the expected-version oneof every write request carries, in KurrentDB numbers."""
+    if which in ("revision", "stream_position"):
+        return revision
+    if which == "no_stream":
+        return NO_STREAM
+    if which == "any":
+        return ANY
+    if which == "stream_exists":
+        return STREAM_EXISTS
+    raise BadRequest("an expected stream revision is required")
+
+
+def _event_id(message: shared_pb2.UUID) -> str:
+    if message.WhichOneof("value") == "structured":
+        most = message.structured.most_significant_bits & 0xFFFFFFFFFFFFFFFF
+        least = message.structured.least_significant_bits & 0xFFFFFFFFFFFFFFFF
+        return str(uuid.UUID(int=(most << 64) | least))
+    try:
+        return str(uuid.UUID(message.string))
+    except ValueError as error:
+        raise BadRequest(f"event id {message.string!r} is not a UUID") from error
+
+
+def proposed_event(
+    message: streams_pb2.AppendReq.ProposedMessage | streams_pb2.BatchAppendReq.ProposedMessage,
+) -> ProposedEvent:
+    event_type = message.metadata.get("type", "")
+    if not event_type:
+        raise BadRequest("Required metadata property 'type' is missing")
+    content_type = message.metadata.get("content-type", "")
+    if not content_type:
+        raise BadRequest("Required metadata property 'content-type' is missing")
+    if len(message.data) + len(message.custom_metadata) > MAX_EVENT_BYTES:
+        raise BadRequest(f"event is larger than the maximum of {MAX_EVENT_BYTES} bytes")
+    return ProposedEvent(
+        event_id=_event_id(message.id),
+        type=event_type,
+        content_type=content_type,
+        data=message.data,
+        metadata=message.custom_metadata,
+    )
+
+
+def read_event(event: StoredEvent) -> streams_pb2.ReadResp:
+    recorded = streams_pb2.ReadResp.ReadEvent.RecordedEvent(
+        id=shared_pb2.UUID(string=event.event_id),
+        stream_identifier=shared_pb2.StreamIdentifier(stream_name=event.stream.encode("utf-8")),
+        stream_revision=event.revision,
+        prepare_position=event.position,
+        commit_position=event.position,
+        metadata={
+            "type": event.type,
+            "content-type": event.content_type,
+            "created": str(event.created),
+        },
+        custom_metadata=event.metadata,
+        data=event.data,
+    )
+    return streams_pb2.ReadResp(
+        event=streams_pb2.ReadResp.ReadEvent(event=recorded, commit_position=event.position)
+    )
+
+
+def now() -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromNanoseconds(time.time_ns())
+    return stamp
+
+
+def confirmation() -> streams_pb2.ReadResp:
+    return streams_pb2.ReadResp(
+        confirmation=streams_pb2.ReadResp.SubscriptionConfirmation(
+            subscription_id=str(uuid.uuid4())
+        )
+    )
+
+
+def checkpoint(position: int) -> streams_pb2.ReadResp:
+    return streams_pb2.ReadResp(
+        checkpoint=streams_pb2.ReadResp.Checkpoint(
+            commit_position=position, prepare_position=position, timestamp=now()
+        )
+    )
+
+
+def caught_up_all(position: int) -> streams_pb2.ReadResp:
+    return streams_pb2.ReadResp(
+        caught_up=streams_pb2.ReadResp.CaughtUp(
+            timestamp=now(),
+            position=streams_pb2.ReadResp.Position(
+                commit_position=position, prepare_position=position
+            ),
+        )
+    )
+
+
+def caught_up_stream(revision: int) -> streams_pb2.ReadResp:
+    return streams_pb2.ReadResp(
+        caught_up=streams_pb2.ReadResp.CaughtUp(timestamp=now(), stream_revision=revision)
+    )
+
+
+def stream_not_found(name: str) -> streams_pb2.ReadResp:
+    return streams_pb2.ReadResp(
+        stream_not_found=streams_pb2.ReadResp.StreamNotFound(
+            stream_identifier=shared_pb2.StreamIdentifier(stream_name=name.encode("utf-8"))
+        )
+    )
+
+
+def _set_expected(message: shared_pb2.WrongExpectedVersion, expected: int) -> None:
+    if expected >= 0:
+        message.expected_stream_position = expected
+    elif expected == NO_STREAM:
+        message.expected_no_stream.CopyFrom(empty_pb2.Empty())
+    elif expected == STREAM_EXISTS:
+        message.expected_stream_exists.CopyFrom(empty_pb2.Empty())
+    else:
+        message.expected_any.CopyFrom(empty_pb2.Empty())
+
+
+def append_wrong_version(expected: int, current: int) -> streams_pb2.AppendResp:
+    wrong = streams_pb2.AppendResp.WrongExpectedVersion()
+    if current >= 0:
+        wrong.current_revision = current
+    else:
+        wrong.current_no_stream.CopyFrom(shared_pb2.Empty())
+    if expected >= 0:
+        wrong.expected_revision = expected
+    elif expected == NO_STREAM:
+        wrong.expected_no_stream.CopyFrom(shared_pb2.Empty())
+    elif expected == STREAM_EXISTS:
+        wrong.expected_stream_exists.CopyFrom(shared_pb2.Empty())
+    else:
+        wrong.expected_any.CopyFrom(shared_pb2.Empty())
+    return streams_pb2.AppendResp(wrong_expected_version=wrong)
+
+
+def append_success(revision: int, position: int) -> streams_pb2.AppendResp:
+    return streams_pb2.AppendResp(
+        success=streams_pb2.AppendResp.Success(
+            current_revision=revision,
+            position=streams_pb2.AppendResp.Position(
+                commit_position=position, prepare_position=position
+            ),
+        )
+    )
+
+
+def batch_success(
+    correlation: shared_pb2.UUID, revision: int, position: int
+) -> streams_pb2.BatchAppendResp:
+    return streams_pb2.BatchAppendResp(
+        correlation_id=correlation,
+        success=streams_pb2.BatchAppendResp.Success(
+            current_revision=revision,
+            position=shared_pb2.AllStreamPosition(
+                commit_position=position, prepare_position=position
+            ),
+        ),
+    )
+
+
+def batch_error(
+    correlation: shared_pb2.UUID, code: int, message: str, detail: object
+) -> streams_pb2.BatchAppendResp:
+    packed = any_pb2.Any()
+    packed.Pack(detail)  # type: ignore[arg-type]
+    return streams_pb2.BatchAppendResp(
+        correlation_id=correlation,
+        error=status_pb2.Status(code=code, message=message, details=packed),  # type: ignore[arg-type]
+    )
+
+
+def batch_wrong_version(
+    correlation: shared_pb2.UUID, stream: str, expected: int, current: int
+) -> streams_pb2.BatchAppendResp:
+    wrong = shared_pb2.WrongExpectedVersion()
+    if current >= 0:
+        wrong.current_stream_revision = current
+    else:
+        wrong.current_no_stream.CopyFrom(empty_pb2.Empty())
+    _set_expected(wrong, expected)
+    message = (
+        f"WrongExpectedVersion. Stream: {stream}, Expected version: {expected}, "
+        f"Actual version: {current}"
+    )
+    return batch_error(correlation, 9, message, wrong)  # 9 = FAILED_PRECONDITION
+
+
+def batch_stream_deleted(correlation: shared_pb2.UUID, stream: str) -> streams_pb2.BatchAppendResp:
+    deleted = shared_pb2.StreamDeleted(
+        stream_identifier=shared_pb2.StreamIdentifier(stream_name=stream.encode("utf-8"))
+    )
+    return batch_error(correlation, 9, f"Event stream '{stream}' is deleted.", deleted)
+
+
+def batch_bad_request(correlation: shared_pb2.UUID, message: str) -> streams_pb2.BatchAppendResp:
+    return batch_error(correlation, 3, message, shared_pb2.BadRequest(message=message))

@@ -1,0 +1,72 @@
+"""Finite reads of a stream or of `$all`, with KurrentDB's start points and limits.
+
+Stream reads include the revision they start from, in either direction. `$all` reads forwards
+include the event at the position they start from; backwards they start just before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kurrentdbclient.protos.v1 import streams_pb2
+
+from caseledger.adapters.eventstore.embedded import messages as msg
+from caseledger.adapters.eventstore.embedded.filters import EventFilter
+from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
+
+Options = streams_pb2.ReadReq.Options
+
+
+def read_stream(
+    store: EmbeddedStore,
+    stream: str,
+    options: Options.StreamOptions,
+    forwards: bool,
+    count: int,
+) -> Iterator[streams_pb2.ReadResp]:
+    state = store.stream_state(stream)
+    if not state.is_readable:
+        yield msg.stream_not_found(stream)
+        return
+    which = options.WhichOneof("revision_option")
+    if which == "revision":
+        start = options.revision
+    elif which == "end":
+        start = state.last_revision + 1 if forwards else state.last_revision
+    else:
+        start = 0 if forwards else -1
+    floor = max(state.truncate_before, 0)
+    sent = 0
+    for page in store.stream_pages(stream, start, forwards=forwards, floor=floor):
+        for event in page:
+            if sent >= count:
+                return
+            yield msg.read_event(event)
+            sent += 1
+
+
+def read_all(
+    store: EmbeddedStore,
+    options: Options.AllOptions,
+    forwards: bool,
+    count: int,
+    event_filter: EventFilter | None,
+) -> Iterator[streams_pb2.ReadResp]:
+    which = options.WhichOneof("all_option")
+    if which == "position":
+        position = options.position.commit_position
+        after = position - 1 if forwards else position
+    elif which == "end":
+        after = 2**63 - 1
+    else:
+        after = 0
+    if (forwards and which == "end") or (not forwards and which == "start"):
+        return
+    sent = 0
+    for page in store.all_pages(after, forwards=forwards):
+        for event in page:
+            if sent >= count:
+                return
+            if event_filter is None or event_filter.matches(event):
+                yield msg.read_event(event)
+                sent += 1

@@ -1,0 +1,139 @@
+"""The embedded store as one object: durable log, single writer, commit notifications, reads."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+from caseledger.adapters.eventstore.embedded import database as db
+from caseledger.adapters.eventstore.embedded.commits import CommitSignal
+from caseledger.adapters.eventstore.embedded.records import (
+    ANY,
+    AppendOutcome,
+    DeleteOutcome,
+    ProposedEvent,
+    StoredEvent,
+    StreamState,
+)
+from caseledger.adapters.eventstore.embedded.writer import Writer
+
+PAGE = 512
+LOCK_FILE = "caseledger-eventstore.lock"
+
+
+def _lock_data_dir(data_dir: Path) -> IO[str]:
+    """Hold the data dir for this process; a second server on it fails at once, clearly."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(data_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the store's life
+    except OSError as error:
+        raise db.DataDirError(f"data dir {data_dir} is not usable: {error}") from error
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as error:
+        handle.close()
+        raise db.DataDirError(
+            f"data dir {data_dir} is held by another running event store"
+        ) from error
+    if not os.access(data_dir, os.W_OK):
+        handle.close()
+        raise db.DataDirError(f"data dir {data_dir} is not writable")
+    return handle
+
+
+class EmbeddedStore:
+    """Open with a data dir for a durable store, or `None` for an in-memory one."""
+
+    def __init__(self, data_dir: Path | None, *, advertise: str = "127.0.0.1:2113") -> None:
+        self._lock = None if data_dir is None else _lock_data_dir(data_dir)
+        try:
+            self.database = db.Database(data_dir)
+        except Exception:
+            if self._lock is not None:
+                self._lock.close()
+            raise
+        self.signal = CommitSignal(0)
+        self.writer = Writer(self.database, self.signal.committed)
+        self.signal.committed(self.writer.head_position)
+        if self.writer.head_position == 0:
+            self._write_system_events(advertise)
+
+    def _write_system_events(self, advertise: str) -> None:
+        """KurrentDB writes these at first start; clients' default filters exclude them."""
+        for stream, max_age in ((f"$$$stats-{advertise}", 86400), ("$$$scavenges", 2592000)):
+            self.append(
+                stream,
+                ANY,
+                [
+                    ProposedEvent(
+                        event_id=str(uuid.uuid4()),
+                        type="$metadata",
+                        content_type="application/json",
+                        data=orjson.dumps({"$maxAge": max_age}),
+                        metadata=b"",
+                    )
+                ],
+            )
+
+    # ---- writes ---------------------------------------------------------------------------
+
+    def append(self, stream: str, expected: int, events: Sequence[ProposedEvent]) -> AppendOutcome:
+        return self.writer.append(stream, expected, events)
+
+    def delete(self, stream: str, expected: int) -> DeleteOutcome:
+        return self.writer.delete(stream, expected)
+
+    def tombstone(self, stream: str, expected: int) -> DeleteOutcome:
+        return self.writer.tombstone(stream, expected)
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    @property
+    def head(self) -> int:
+        return self.signal.head
+
+    def stream_state(self, stream: str) -> StreamState:
+        with self.database.reading() as conn:
+            return db.load_stream_state(conn, stream)
+
+    def stream_pages(
+        self, stream: str, from_revision: int, *, forwards: bool, floor: int
+    ) -> Iterator[list[StoredEvent]]:
+        """Pages of a stream's events from `from_revision` (inclusive) in the given direction."""
+        cursor = from_revision
+        while True:
+            with self.database.reading() as conn:
+                page = db.read_stream_page(
+                    conn, stream, cursor, forwards=forwards, floor=floor, limit=PAGE
+                )
+            if not page:
+                return
+            yield page
+            if len(page) < PAGE:
+                return
+            cursor = page[-1].revision + (1 if forwards else -1)
+
+    def all_pages(self, after: int, *, forwards: bool) -> Iterator[list[StoredEvent]]:
+        """Pages of `$all` strictly after (forwards) or before (backwards) `after`."""
+        cursor = after
+        while True:
+            with self.database.reading() as conn:
+                page = db.read_all_page(conn, cursor, forwards=forwards, limit=PAGE)
+            if not page:
+                return
+            yield page
+            cursor = page[-1].position
+
+    def close(self) -> None:
+        """Finish queued writes, wake and end subscriptions, close the files."""
+        self.writer.close()
+        self.signal.close()
+        self.database.close()
+        if self._lock is not None:
+            self._lock.close()

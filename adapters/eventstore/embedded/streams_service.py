@@ -1,0 +1,201 @@
+"""KurrentDB's v1 Streams service (Append, BatchAppend, Read, Delete, Tombstone) on the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, NoReturn
+
+import grpc
+from kurrentdbclient.protos.v1 import streams_pb2, streams_pb2_grpc
+
+from caseledger.adapters.eventstore.embedded import messages as msg
+from caseledger.adapters.eventstore.embedded.filters import InvalidFilter, parse_filter
+from caseledger.adapters.eventstore.embedded.reads import read_all, read_stream
+from caseledger.adapters.eventstore.embedded.records import (
+    Appended,
+    ProposedEvent,
+    StreamDeleted,
+    StreamNotFound,
+    WrongExpectedVersion,
+)
+from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
+from caseledger.adapters.eventstore.embedded.subscriptions import subscribe_all, subscribe_stream
+from caseledger.adapters.eventstore.embedded.writer import StoreClosed
+
+Context = grpc.ServicerContext
+
+
+def _abort_deleted(context: Context, stream: str) -> NoReturn:
+    context.set_trailing_metadata((("exception", "stream-deleted"), ("stream-name", stream)))
+    context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"Event stream '{stream}' is deleted.")
+
+
+def _abort_wrong_version(context: Context, action: str, wrong: WrongExpectedVersion) -> NoReturn:
+    context.abort(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        f"{action} failed due to WrongExpectedVersion. Stream: {wrong.stream}, "
+        f"Expected version: {wrong.expected}, Actual version: {wrong.current}",
+    )
+
+
+def _abort_bad_request(context: Context, error: Exception) -> NoReturn:
+    context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+
+
+class StreamsService(streams_pb2_grpc.StreamsServicer):
+    def __init__(self, store: EmbeddedStore) -> None:
+        self._store = store
+
+    # ---- Append: one client stream = one atomic append --------------------------------------
+
+    def Append(
+        self, request_iterator: Iterable[streams_pb2.AppendReq], context: Context
+    ) -> streams_pb2.AppendResp:
+        try:
+            stream, expected, events = self._read_append(request_iterator)
+            outcome = self._store.append(stream, expected, events)
+        except msg.BadRequest as error:
+            _abort_bad_request(context, error)
+        except StoreClosed as error:
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+        if isinstance(outcome, StreamDeleted):
+            _abort_deleted(context, stream)
+        if isinstance(outcome, WrongExpectedVersion):
+            return msg.append_wrong_version(outcome.expected, outcome.current)
+        return msg.append_success(outcome.revision, outcome.position)
+
+    @staticmethod
+    def _read_append(
+        requests: Iterable[streams_pb2.AppendReq],
+    ) -> tuple[str, int, list[ProposedEvent]]:
+        iterator = iter(requests)
+        first = next(iterator, None)
+        if first is None or first.WhichOneof("content") != "options":
+            raise msg.BadRequest("an append must start with its options")
+        options = first.options
+        stream = msg.stream_name(options.stream_identifier)
+        expected = msg.expected_version(
+            options.WhichOneof("expected_stream_revision"), options.revision
+        )
+        events = []
+        for request in iterator:
+            if request.WhichOneof("content") != "proposed_message":
+                raise msg.BadRequest("options may only come first in an append")
+            events.append(msg.proposed_event(request.proposed_message))
+        return stream, expected, events
+
+    # ---- BatchAppend: each request (until is_final) is one atomic append ------------------
+
+    def BatchAppend(
+        self, request_iterator: Iterable[streams_pb2.BatchAppendReq], context: Context
+    ) -> Iterator[streams_pb2.BatchAppendResp]:
+        pending: dict[bytes, tuple[streams_pb2.BatchAppendReq.Options, list[Any]]] = {}
+        for request in request_iterator:
+            key = request.correlation_id.SerializeToString()
+            options, proposed = pending.setdefault(key, (request.options, []))
+            proposed.extend(request.proposed_messages)
+            if not request.is_final:
+                continue
+            del pending[key]
+            yield self._batch_append_one(request.correlation_id, options, proposed, context)
+
+    def _batch_append_one(
+        self,
+        correlation: Any,
+        options: streams_pb2.BatchAppendReq.Options,
+        proposed: list[Any],
+        context: Context,
+    ) -> streams_pb2.BatchAppendResp:
+        try:
+            stream = msg.stream_name(options.stream_identifier)
+            expected = msg.expected_version(
+                options.WhichOneof("expected_stream_position"), options.stream_position
+            )
+            events = [msg.proposed_event(message) for message in proposed]
+            outcome = self._store.append(stream, expected, events)
+        except msg.BadRequest as error:
+            return msg.batch_bad_request(correlation, str(error))
+        except StoreClosed as error:
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+        if isinstance(outcome, StreamDeleted):
+            return msg.batch_stream_deleted(correlation, stream)
+        if isinstance(outcome, WrongExpectedVersion):
+            return msg.batch_wrong_version(correlation, stream, outcome.expected, outcome.current)
+        return msg.batch_success(correlation, outcome.revision, outcome.position)
+
+    # ---- Delete and Tombstone ------------------------------------------------------------
+
+    def Delete(self, request: streams_pb2.DeleteReq, context: Context) -> streams_pb2.DeleteResp:
+        stream, expected = self._delete_target(request.options, context)
+        outcome = self._store.delete(stream, expected)
+        position = self._deleted_position(outcome, stream, expected, "Delete", context)
+        return streams_pb2.DeleteResp(
+            position=streams_pb2.DeleteResp.Position(
+                commit_position=position, prepare_position=position
+            )
+        )
+
+    def Tombstone(
+        self, request: streams_pb2.TombstoneReq, context: Context
+    ) -> streams_pb2.TombstoneResp:
+        stream, expected = self._delete_target(request.options, context)
+        outcome = self._store.tombstone(stream, expected)
+        position = self._deleted_position(outcome, stream, expected, "Tombstone", context)
+        return streams_pb2.TombstoneResp(
+            position=streams_pb2.TombstoneResp.Position(
+                commit_position=position, prepare_position=position
+            )
+        )
+
+    @staticmethod
+    def _delete_target(options: Any, context: Context) -> tuple[str, int]:
+        try:
+            stream = msg.stream_name(options.stream_identifier)
+            which = options.WhichOneof("expected_stream_revision")
+            return stream, msg.expected_version(which, options.revision)
+        except msg.BadRequest as error:
+            _abort_bad_request(context, error)
+
+    @staticmethod
+    def _deleted_position(
+        outcome: object, stream: str, expected: int, action: str, context: Context
+    ) -> int:
+        if isinstance(outcome, Appended):
+            return outcome.position
+        if isinstance(outcome, StreamDeleted):
+            _abort_deleted(context, stream)
+        if isinstance(outcome, StreamNotFound):
+            # KurrentDB reports a missing stream as a wrong version with actual -1.
+            outcome = WrongExpectedVersion(stream, expected, -1)
+        assert isinstance(outcome, WrongExpectedVersion)
+        _abort_wrong_version(context, action, outcome)
+
+    # ---- Read: reads and catch-up subscriptions --------------------------------------------
+
+    def Read(
+        self, request: streams_pb2.ReadReq, context: Context
+    ) -> Iterator[streams_pb2.ReadResp]:
+        options = request.options
+        try:
+            event_filter = parse_filter(options)
+            which = options.WhichOneof("stream_option")
+            if which is None:
+                raise msg.BadRequest("a read needs a stream or $all")
+            stream = None
+            if which == "stream":
+                stream = msg.stream_name(options.stream.stream_identifier)
+        except (InvalidFilter, msg.BadRequest) as error:
+            _abort_bad_request(context, error)
+        if stream is not None and self._store.stream_state(stream).tombstoned:
+            _abort_deleted(context, stream)
+        forwards = options.read_direction == streams_pb2.ReadReq.Options.Forwards
+        if options.WhichOneof("count_option") == "subscription":
+            alive = context.is_active
+            if stream is None:
+                yield from subscribe_all(self._store, options.all, event_filter, alive)
+            else:
+                yield from subscribe_stream(self._store, stream, options.stream, alive)
+        elif stream is None:
+            yield from read_all(self._store, options.all, forwards, options.count, event_filter)
+        else:
+            yield from read_stream(self._store, stream, options.stream, forwards, options.count)

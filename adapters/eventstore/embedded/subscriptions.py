@@ -1,0 +1,84 @@
+"""Catch-up subscriptions: confirmation, then history, caught-up, then live events on commit.
+
+A subscription from a position or revision starts just AFTER it (the consumer has processed
+it). Filtered `$all` subscriptions send a checkpoint each time `checkpoint_interval` events have
+been looked at, so a consumer of rare events can still record its progress. Live events are
+pushed by the writer's commit signal, never found by sleep-polling; the wait's timeout only
+lets the subscription notice that its caller has gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from kurrentdbclient.protos.v1 import streams_pb2
+
+from caseledger.adapters.eventstore.embedded import messages as msg
+from caseledger.adapters.eventstore.embedded.filters import EventFilter
+from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
+
+Options = streams_pb2.ReadReq.Options
+WAKE_EVERY = 0.5
+"""Seconds between checks that the caller is still there, when nothing is committed."""
+
+
+def subscribe_all(
+    store: EmbeddedStore,
+    options: Options.AllOptions,
+    event_filter: EventFilter | None,
+    alive: Callable[[], bool],
+) -> Iterator[streams_pb2.ReadResp]:
+    yield msg.confirmation()
+    which = options.WhichOneof("all_option")
+    if which == "position":
+        cursor = options.position.commit_position
+    elif which == "end":
+        cursor = store.head
+    else:
+        cursor = 0
+    scanned = 0
+    caught_up = False
+    while alive() and not store.signal.closed:
+        for page in store.all_pages(cursor, forwards=True):
+            for event in page:
+                cursor = event.position
+                if event_filter is None or event_filter.matches(event):
+                    yield msg.read_event(event)
+                if event_filter is not None:
+                    scanned += 1
+                    if scanned >= event_filter.checkpoint_interval:
+                        scanned = 0
+                        yield msg.checkpoint(cursor)
+        if not caught_up:
+            caught_up = True
+            yield msg.caught_up_all(cursor)
+        store.signal.wait_beyond(cursor, WAKE_EVERY)
+
+
+def subscribe_stream(
+    store: EmbeddedStore,
+    stream: str,
+    options: Options.StreamOptions,
+    alive: Callable[[], bool],
+) -> Iterator[streams_pb2.ReadResp]:
+    yield msg.confirmation()
+    which = options.WhichOneof("revision_option")
+    if which == "revision":
+        next_revision = options.revision + 1
+    elif which == "end":
+        next_revision = store.stream_state(stream).last_revision + 1
+    else:
+        next_revision = 0
+    caught_up = False
+    while alive() and not store.signal.closed:
+        seen_head = store.head
+        state = store.stream_state(stream)
+        floor = max(state.truncate_before, 0)
+        for page in store.stream_pages(stream, next_revision, forwards=True, floor=floor):
+            for event in page:
+                next_revision = event.revision + 1
+                yield msg.read_event(event)
+        if not caught_up:
+            caught_up = True
+            yield msg.caught_up_stream(max(next_revision - 1, 0))
+        store.signal.wait_beyond(seen_head, WAKE_EVERY)
