@@ -1,0 +1,173 @@
+"""The EventStore port on kurrentdbclient: the same code talks to the embedded store and to a
+KurrentDB cluster; only the connection string differs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from typing import cast
+
+from kurrentdbclient import ContentType, KurrentDBClient, StreamState
+from kurrentdbclient import NewEvent as KurrentNewEvent
+from kurrentdbclient import RecordedEvent as KurrentRecordedEvent
+from kurrentdbclient.common import AbstractCatchupSubscription
+from kurrentdbclient.exceptions import (
+    FailedPreconditionError,
+    NotFoundError,
+    StreamIsDeletedError,
+    WrongCurrentVersionError,
+)
+
+from caseledger.domain.application.ports import (
+    ANY,
+    NO_STREAM,
+    STREAM_EXISTS,
+    AppendResult,
+    NewEvent,
+    RecordedEvent,
+    StreamNotFound,
+    WrongExpectedVersion,
+)
+
+_STATES: dict[int, StreamState] = {
+    NO_STREAM: StreamState.NO_STREAM,
+    ANY: StreamState.ANY,
+    STREAM_EXISTS: StreamState.EXISTS,
+}
+
+
+class KurrentEventStore:
+    """Appends are atomic per call; one event goes through Streams.Append, several through
+    Streams.BatchAppend (the client's own split). `$all` reads skip system events (`$...`)."""
+
+    def __init__(self, client: KurrentDBClient) -> None:
+        self._client = client
+
+    @classmethod
+    def connect(cls, url: str) -> KurrentEventStore:
+        return cls(KurrentDBClient(uri=url))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
+        if not events:
+            raise ValueError("append needs at least one event")
+        new = [_to_kurrent(e) for e in events]
+        try:
+            position = self._client.append_to_stream(
+                stream,
+                events=new[0] if len(new) == 1 else new,
+                current_version=_current_version(expected),
+            )
+        except WrongCurrentVersionError as e:
+            raise WrongExpectedVersion(stream, expected, _version(e.actual_version)) from e
+        except StreamIsDeletedError as e:
+            raise StreamNotFound(stream) from e
+        except FailedPreconditionError as e:
+            # The Append RPC (one event) reports a tombstoned stream as a bare precondition.
+            if "is deleted" in str(e):
+                raise StreamNotFound(stream) from e
+            raise
+        return AppendResult(self._last_revision(stream, events, expected), position)
+
+    def read_stream(
+        self, stream: str, from_revision: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        try:
+            recorded = self._client.get_stream(
+                stream,
+                stream_position=from_revision,
+                limit=sys.maxsize if limit is None else limit,
+            )
+        except (NotFoundError, StreamIsDeletedError):
+            return []
+        return [_from_kurrent(e) for e in recorded]
+
+    def subscribe_all(
+        self, from_position: int | None = None, categories: Sequence[str] = ()
+    ) -> KurrentSubscription:
+        """From `from_position` exclusive; 0 and None both mean the start of `$all`."""
+        position = from_position or None
+        if categories:
+            inner = self._client.subscribe_to_all(
+                commit_position=position,
+                filter_include=[f"{c}-" for c in categories],
+                filter_by_stream_name=True,
+                filter_by_prefix=True,
+            )
+        else:
+            inner = self._client.subscribe_to_all(commit_position=position)
+        return KurrentSubscription(inner)
+
+    def head_position(self) -> int:
+        """The newest non-system event's commit position (what subscriptions can reach)."""
+        return self._client.get_commit_position()
+
+    def _last_revision(self, stream: str, events: Sequence[NewEvent], expected: int) -> int:
+        # The client returns only the commit position. After an exact revision the new one
+        # follows; otherwise (a soft-deleted stream keeps counting) the last id is looked up.
+        if expected >= 0:
+            return expected + len(events)
+        last_id = events[-1].id
+        try:
+            for recorded in self._client.read_stream(stream, backwards=True):
+                if recorded.id == last_id:
+                    return recorded.stream_position
+        except NotFoundError:
+            pass  # deleted again since the append
+        raise StreamNotFound(stream)
+
+
+class KurrentSubscription:
+    """A catch-up subscription to `$all`; `stop()` from any thread ends the iteration."""
+
+    def __init__(self, inner: AbstractCatchupSubscription) -> None:
+        self._inner = inner
+
+    def __iter__(self) -> Iterator[RecordedEvent]:
+        for recorded in self._inner:
+            if not (recorded.is_checkpoint or recorded.is_caught_up or recorded.is_fell_behind):
+                yield _from_kurrent(recorded)
+
+    def stop(self) -> None:
+        self._inner.stop()
+
+
+def _current_version(expected: int) -> int | StreamState:
+    if expected >= 0:
+        return expected
+    try:
+        return _STATES[expected]
+    except KeyError:
+        raise ValueError(f"unknown expected version {expected}") from None
+
+
+def _version(actual: int | StreamState | None) -> int | None:
+    if actual is None or isinstance(actual, int):
+        return actual
+    return NO_STREAM if actual is StreamState.NO_STREAM else None
+
+
+def _to_kurrent(event: NewEvent) -> KurrentNewEvent:
+    return KurrentNewEvent(
+        type=event.type,
+        data=event.data,
+        metadata=event.metadata,
+        content_type=cast("ContentType", event.content_type),  # the client narrows to two
+        id=event.id,
+    )
+
+
+def _from_kurrent(event: KurrentRecordedEvent) -> RecordedEvent:
+    return RecordedEvent(
+        id=event.id,
+        stream=event.stream_name,
+        revision=event.stream_position,
+        type=event.type,
+        data=event.data,
+        metadata=event.metadata,
+        content_type=event.content_type,
+        commit_position=event.commit_position,
+        recorded_at=event.recorded_at,
+    )

@@ -1,0 +1,232 @@
+"""The EventStore port's contract, written once and run against every backend."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import uuid
+
+import pytest
+
+from caseledger.domain.application.ports import (
+    ANY,
+    NO_STREAM,
+    STREAM_EXISTS,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    Subscription,
+    WrongExpectedVersion,
+)
+
+
+def _stream(category: str = "case") -> str:
+    return f"{category}-{uuid.uuid4().hex}"
+
+
+def _events(n: int, kind: str = "case.opened") -> list[NewEvent]:
+    return [NewEvent(type=kind, data=f'{{"n": {i}}}'.encode()) for i in range(n)]
+
+
+def _take(subscription: Subscription, n: int, timeout: float = 10.0) -> list[RecordedEvent]:
+    """The first n events, read on another thread; stops the subscription from this one."""
+    received: queue.Queue[RecordedEvent] = queue.Queue()
+    ended = threading.Event()
+
+    def consume() -> None:
+        for event in subscription:
+            received.put(event)
+        ended.set()
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    try:
+        return [received.get(timeout=timeout) for _ in range(n)]
+    finally:
+        subscription.stop()
+        consumer.join(timeout=timeout)
+        assert ended.is_set(), "stop() from another thread must end the iteration"
+
+
+def test_append_to_a_new_stream_returns_revisions_from_zero(event_store: EventStore) -> None:
+    result = event_store.append(_stream(), _events(3), NO_STREAM)
+
+    assert result.revision == 2
+    assert result.commit_position > 0
+
+
+def test_append_at_the_exact_revision_extends_the_stream(event_store: EventStore) -> None:
+    stream = _stream()
+    first = event_store.append(stream, _events(2), NO_STREAM)
+
+    second = event_store.append(stream, _events(1), first.revision)
+
+    assert second.revision == 2
+    assert second.commit_position > first.commit_position
+
+
+@pytest.mark.parametrize("expected", [ANY, STREAM_EXISTS])
+def test_append_without_a_revision_check_reports_the_new_revision(
+    event_store: EventStore, expected: int
+) -> None:
+    stream = _stream()
+    event_store.append(stream, _events(2), NO_STREAM)
+
+    result = event_store.append(stream, _events(2), expected)
+
+    assert result.revision == 3
+
+
+def test_append_with_any_creates_a_missing_stream(event_store: EventStore) -> None:
+    assert event_store.append(_stream(), _events(1), ANY).revision == 0
+
+
+def test_stream_exists_on_a_missing_stream_is_a_wrong_version(event_store: EventStore) -> None:
+    with pytest.raises(WrongExpectedVersion) as raised:
+        event_store.append(_stream(), _events(1), STREAM_EXISTS)
+
+    assert raised.value.actual == NO_STREAM
+
+
+@pytest.mark.parametrize("count", [1, 3], ids=["one event", "several events"])
+def test_a_stale_revision_is_a_wrong_version_carrying_the_actual_one(
+    event_store: EventStore, count: int
+) -> None:
+    stream = _stream()
+    event_store.append(stream, _events(3), NO_STREAM)
+
+    with pytest.raises(WrongExpectedVersion) as raised:
+        event_store.append(stream, _events(count), 0)
+
+    assert (raised.value.stream, raised.value.expected, raised.value.actual) == (stream, 0, 2)
+    assert len(event_store.read_stream(stream)) == 3
+
+
+def test_no_stream_on_an_existing_stream_is_a_wrong_version(event_store: EventStore) -> None:
+    stream = _stream()
+    event_store.append(stream, _events(1), NO_STREAM)
+
+    with pytest.raises(WrongExpectedVersion) as raised:
+        event_store.append(stream, _events(1), NO_STREAM)
+
+    assert raised.value.actual == 0
+
+
+@pytest.mark.parametrize("count", [1, 3], ids=["one event", "several events"])
+def test_repeating_an_append_with_the_same_ids_writes_nothing(
+    event_store: EventStore, count: int
+) -> None:
+    stream = _stream()
+    events = _events(count)
+    first = event_store.append(stream, events, NO_STREAM)
+
+    again = event_store.append(stream, events, NO_STREAM)
+
+    assert again == first
+    assert [e.id for e in event_store.read_stream(stream)] == [e.id for e in events]
+
+
+def test_reading_a_missing_stream_gives_no_events(event_store: EventStore) -> None:
+    assert event_store.read_stream(_stream()) == []
+
+
+def test_read_stream_returns_events_as_written(event_store: EventStore) -> None:
+    stream = _stream()
+    written = [
+        NewEvent(type="case.opened", data=b'{"a": 1}', metadata=b'{"actor": "x"}'),
+        NewEvent(
+            type="case.note.attached",
+            data=bytes(range(256)),
+            metadata=b"\x00\xff",
+            content_type="application/octet-stream",
+        ),
+    ]
+    result = event_store.append(stream, written, NO_STREAM)
+
+    read = event_store.read_stream(stream)
+
+    assert [(e.id, e.type, e.data, e.metadata, e.content_type) for e in read] == [
+        (e.id, e.type, e.data, e.metadata, e.content_type) for e in written
+    ]
+    assert [(e.stream, e.revision) for e in read] == [(stream, 0), (stream, 1)]
+    assert read[-1].commit_position == result.commit_position
+    assert read[0].commit_position < read[1].commit_position
+
+
+def test_read_stream_from_a_revision_with_a_limit(event_store: EventStore) -> None:
+    stream = _stream()
+    event_store.append(stream, _events(5), NO_STREAM)
+
+    read = event_store.read_stream(stream, from_revision=1, limit=2)
+
+    assert [e.revision for e in read] == [1, 2]
+
+
+def test_head_position_is_the_last_appended_commit_position(event_store: EventStore) -> None:
+    result = event_store.append(_stream(), _events(2), NO_STREAM)
+
+    assert event_store.head_position() == result.commit_position
+
+
+def test_subscribe_all_delivers_past_then_live_events(event_store: EventStore) -> None:
+    stream = _stream()
+    past = event_store.append(stream, _events(2), NO_STREAM)
+    before = event_store.read_stream(stream)[0].commit_position
+    subscription = event_store.subscribe_all(from_position=before)
+    live_events = _events(1)
+
+    def append_live() -> None:
+        event_store.append(stream, live_events, past.revision)
+
+    threading.Timer(0.3, append_live).start()
+    received = _take(subscription, 2)
+
+    assert [(e.stream, e.revision) for e in received] == [(stream, 1), (stream, 2)]
+    assert received[1].id == live_events[0].id
+
+
+def test_subscribe_all_from_a_position_excludes_the_event_at_it(
+    event_store: EventStore,
+) -> None:
+    stream = _stream()
+    event_store.append(stream, _events(3), NO_STREAM)
+    first, second, third = event_store.read_stream(stream)
+
+    received = _take(event_store.subscribe_all(from_position=first.commit_position), 2)
+
+    assert [e.id for e in received] == [second.id, third.id]
+
+
+def test_subscribe_all_from_the_start_sees_every_event_in_commit_order(
+    event_store: EventStore,
+) -> None:
+    stream = _stream()
+    event_store.append(stream, _events(3), NO_STREAM)
+    head = event_store.head_position()
+
+    received: list[RecordedEvent] = []
+    subscription = event_store.subscribe_all()
+    for event in subscription:
+        received.append(event)
+        if event.commit_position >= head:
+            subscription.stop()
+
+    positions = [e.commit_position for e in received]
+    assert positions == sorted(set(positions))
+    assert [e.revision for e in received if e.stream == stream] == [0, 1, 2]
+    assert not any(e.type.startswith("$") for e in received)
+
+
+def test_subscribe_all_by_category_keeps_only_streams_named_category_dash(
+    event_store: EventStore,
+) -> None:
+    case, caseload, notice = _stream("case"), _stream("caseload"), _stream("noticedraft")
+    start = event_store.append(_stream("other"), _events(1), NO_STREAM).commit_position
+    event_store.append(caseload, _events(1), NO_STREAM)
+    event_store.append(case, _events(1), NO_STREAM)
+    event_store.append(notice, _events(1, "notice.drafted"), NO_STREAM)
+    event_store.append(case, _events(1), 0)
+
+    received = _take(event_store.subscribe_all(start, categories=["case", "noticedraft"]), 3)
+
+    assert [(e.stream, e.revision) for e in received] == [(case, 0), (notice, 0), (case, 1)]

@@ -1,0 +1,36 @@
+"""What the KurrentDB adapter adds beyond the port's contract: KurrentDB's deletions."""
+
+from __future__ import annotations
+
+import pytest
+from kurrentdbclient import KurrentDBClient, StreamState
+
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
+from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.domain.application.ports import ANY, NO_STREAM, NewEvent, StreamNotFound
+
+
+@pytest.fixture
+def store(embedded_server: EmbeddedServer) -> KurrentEventStore:
+    return KurrentEventStore.connect(embedded_server.url)
+
+
+@pytest.mark.parametrize("count", [1, 2], ids=["Append", "BatchAppend"])
+def test_appending_to_a_tombstoned_stream_is_stream_not_found(
+    store: KurrentEventStore, kurrent_client: KurrentDBClient, count: int
+) -> None:
+    store.append("case-1", [NewEvent("case.opened", b"{}")], NO_STREAM)
+    kurrent_client.tombstone_stream("case-1", current_version=StreamState.ANY)
+
+    with pytest.raises(StreamNotFound):
+        store.append("case-1", [NewEvent("case.noted", b"{}") for _ in range(count)], ANY)
+
+
+def test_a_soft_deleted_stream_reads_as_empty(
+    store: KurrentEventStore, kurrent_client: KurrentDBClient
+) -> None:
+    store.append("case-1", [NewEvent("case.opened", b"{}")], NO_STREAM)
+    kurrent_client.delete_stream("case-1", current_version=0)
+
+    assert store.read_stream("case-1") == []
+    assert store.append("case-1", [NewEvent("case.reopened", b"{}")], NO_STREAM).revision == 1

@@ -1,0 +1,51 @@
+"""The parts of KurrentDB's API beyond streams that the client touches: gossip, persistent
+subscription listing, and a clear UNIMPLEMENTED for everything the store does not offer."""
+
+from __future__ import annotations
+
+import pytest
+from kurrentdbclient import KurrentDBClient, StreamState
+from kurrentdbclient.exceptions import GrpcError
+from kurrentdbclient.gossip import NODE_STATE_LEADER
+
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
+from tests.integration.kurrent_helpers import append, host_and_port, new_events, stream_name
+
+
+def test_gossip_reports_one_leader_at_the_address_the_client_used(
+    embedded_server: EmbeddedServer, kurrent_client: KurrentDBClient
+) -> None:
+    members = kurrent_client.read_gossip()
+
+    assert len(members) == 1
+    assert members[0].state == NODE_STATE_LEADER
+    assert (members[0].address, members[0].port) == host_and_port(embedded_server.url)
+
+
+def test_a_discovering_client_finds_the_leader_through_gossip(
+    embedded_server: EmbeddedServer,
+) -> None:
+    host, port = host_and_port(embedded_server.url)
+    client = KurrentDBClient(uri=f"kurrentdb+discover://{host}:{port}?tls=false")
+    try:
+        stream = stream_name()
+        append(client, stream, new_events(1), StreamState.NO_STREAM)
+        assert client.get_current_version(stream) == 0
+    finally:
+        client.close()
+
+
+def test_listing_persistent_subscriptions_is_empty(kurrent_client: KurrentDBClient) -> None:
+    assert kurrent_client.list_subscriptions() == []
+
+
+def test_creating_a_persistent_subscription_is_unimplemented(
+    kurrent_client: KurrentDBClient,
+) -> None:
+    with pytest.raises(GrpcError, match="UNIMPLEMENTED"):
+        kurrent_client.create_subscription_to_all("group")
+
+
+def test_projections_are_unimplemented(kurrent_client: KurrentDBClient) -> None:
+    with pytest.raises(GrpcError, match="UNIMPLEMENTED"):
+        kurrent_client.create_projection(name="counter", query="fromAll()")
