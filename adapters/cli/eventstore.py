@@ -13,15 +13,18 @@ import typer
 from rich.console import Console
 
 from caseledger.adapters.eventstore.embedded.database import DataDirError
+from caseledger.adapters.eventstore.embedded.security import TlsSettings
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, ServerStartError
 
 app = typer.Typer(help="The embedded, KurrentDB-wire-compatible event store.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
-def start_or_exit(data_dir: Path | None, host: str, port: int, mem_db: bool) -> EmbeddedServer:
+def start_or_exit(
+    data_dir: Path | None, host: str, port: int, mem_db: bool, tls: TlsSettings | None = None
+) -> EmbeddedServer:
     try:
-        return EmbeddedServer.start(data_dir, host, port, mem_db=mem_db)
+        return EmbeddedServer.start(data_dir, host, port, mem_db=mem_db, tls=tls)
     except (ServerStartError, DataDirError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
@@ -52,10 +55,31 @@ def serve_command(
     mem_db: Annotated[
         bool, typer.Option("--mem-db", help="Keep events in memory only (tests).")
     ] = False,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM certificate: serve TLS (required off loopback).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key for --tls-cert.")] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CASELEDGER_EVENTSTORE_ADMIN_PASSWORD",
+            help="Password clients log in with as 'admin' (with TLS).",
+        ),
+    ] = None,
 ) -> None:
-    """Run the embedded event store in the foreground until SIGTERM/SIGINT."""
+    """Run the embedded event store in the foreground until SIGTERM/SIGINT.
+
+    It binds 127.0.0.1 by default. Any other address needs TLS and the admin password; clients
+    then connect with kurrentdb://admin:PASSWORD@HOST:PORT?tls=true.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    server = start_or_exit(None if mem_db else data_dir, host, port, mem_db)
+    tls = None
+    if tls_cert or tls_key:
+        if not (tls_cert and tls_key):
+            console.print("[red]error:[/red] --tls-cert and --tls-key go together")
+            raise typer.Exit(code=2)
+        tls = TlsSettings(tls_cert, tls_key, admin_password or "")
+    server = start_or_exit(None if mem_db else data_dir, host, port, mem_db, tls)
     where = "in memory" if mem_db else str(data_dir)
     console.print(f"event store ({where}) at [bold]{server.url}[/bold]")
     run_until_signalled(server)

@@ -18,7 +18,7 @@ from rich.console import Console
 from caseledger.adapters.cli.eventstore import run_until_signalled, start_or_exit
 from caseledger.adapters.settings import Settings
 
-console = Console()
+console = Console(soft_wrap=True)
 HEALTH_STREAM = "caseledger-health"
 
 

@@ -59,6 +59,11 @@ class Database:
         self.writer.commit()
 
     @property
+    def path(self) -> Path | None:
+        """The data dir, or None for the in-memory store."""
+        return self._path
+
+    @property
     def in_memory(self) -> bool:
         return self._path is None
 

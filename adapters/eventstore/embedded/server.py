@@ -19,6 +19,12 @@ from caseledger.adapters.eventstore.embedded.other_services import (
     PersistentSubscriptionsService,
     UnimplementedHandler,
 )
+from caseledger.adapters.eventstore.embedded.security import (
+    BasicAuthInterceptor,
+    SecurityConfigError,
+    TlsSettings,
+    check_listen,
+)
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 from caseledger.adapters.eventstore.embedded.streams_service import StreamsService
 
@@ -41,6 +47,7 @@ class EmbeddedServer:
         self._server = server
         self.host = host
         self.port = port
+        self.tls = False
         self._stopped = False
 
     @classmethod
@@ -51,13 +58,23 @@ class EmbeddedServer:
         port: int = 0,
         *,
         mem_db: bool = False,
+        tls: TlsSettings | None = None,
     ) -> EmbeddedServer:
         """Start serving on host:port (0 = any free port) in background threads. `mem_db`
-        (or `data_dir=None`) keeps the events in memory only."""
+        keeps the events in memory only. Off loopback, `tls` is required (see security)."""
         if not mem_db and data_dir is None:
             raise ServerStartError("a data dir is required unless mem_db is set")
+        try:
+            check_listen(host, tls)
+            credentials = None if tls is None else tls.server_credentials()
+        except SecurityConfigError as error:
+            raise ServerStartError(str(error)) from error
+        interceptors: list[grpc.ServerInterceptor] = (
+            [] if tls is None else [BasicAuthInterceptor(tls.admin_password)]
+        )
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="eventstore"),
+            interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -65,7 +82,11 @@ class EmbeddedServer:
             ],
         )
         try:
-            bound = server.add_insecure_port(f"{host}:{port}")
+            address = f"{host}:{port}"
+            if credentials is None:
+                bound = server.add_insecure_port(address)
+            else:
+                bound = server.add_secure_port(address, credentials)
         except RuntimeError as error:
             raise ServerStartError(f"cannot listen on {host}:{port}: {error}") from error
         if bound == 0:
@@ -79,11 +100,15 @@ class EmbeddedServer:
         server.add_generic_rpc_handlers((UnimplementedHandler(),))
         server.start()
         log.info("embedded event store serving on %s:%s", host, bound)
-        return cls(store, server, host, bound)
+        running = cls(store, server, host, bound)
+        running.tls = tls is not None
+        return running
 
     @property
     def url(self) -> str:
-        return f"kurrentdb://{self.host}:{self.port}?tls=false"
+        """Insecure: ready to use. With TLS the client also needs `admin:PASSWORD@` and the CA
+        (`tlsCaFile=...` or `root_certificates`)."""
+        return f"kurrentdb://{self.host}:{self.port}?tls={'true' if self.tls else 'false'}"
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the server stops (True) or the timeout passes (False)."""

@@ -1,0 +1,149 @@
+"""Malformed or oversized requests get a clear status; the store keeps serving, intact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
+from kurrentdbclient.protos.v1 import shared_pb2, streams_pb2, streams_pb2_grpc
+
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
+
+Options = streams_pb2.AppendReq.Options
+Proposed = streams_pb2.AppendReq.ProposedMessage
+
+
+@pytest.fixture
+def stub(embedded_server: EmbeddedServer) -> Iterator[streams_pb2_grpc.StreamsStub]:
+    channel = grpc.insecure_channel(
+        f"{embedded_server.host}:{embedded_server.port}",
+        options=[("grpc.max_send_message_length", 64 * 1024 * 1024)],
+    )
+    yield streams_pb2_grpc.StreamsStub(channel)  # type: ignore[no-untyped-call]
+    channel.close()
+
+
+def _options(stream: str = "case-1") -> streams_pb2.AppendReq:
+    return streams_pb2.AppendReq(
+        options=Options(
+            stream_identifier=shared_pb2.StreamIdentifier(stream_name=stream.encode()),
+            any=shared_pb2.Empty(),
+        )
+    )
+
+
+def _proposed(event_id: str = "8c6c9fd6-3b5e-4a0b-9d4e-1b2a3c4d5e6f", **meta: str) -> Proposed:
+    metadata = {"type": "t", "content-type": "application/json", **meta}
+    return Proposed(id=shared_pb2.UUID(string=event_id), metadata=metadata, data=b"{}")
+
+
+def _append_status(stub: streams_pb2_grpc.StreamsStub, requests: list[object]) -> grpc.StatusCode:
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.Append(iter(requests), timeout=10)
+    return raised.value.code()  # type: ignore[no-any-return]
+
+
+def _store_is_intact(server: EmbeddedServer) -> None:
+    client = KurrentDBClient(uri=server.url)
+    try:
+        assert client.get_current_version("case-1") is StreamState.NO_STREAM
+        client.append_to_stream(
+            "case-2", current_version=StreamState.NO_STREAM, events=[NewEvent(type="ok", data=b"")]
+        )
+        assert client.get_current_version("case-2") == 0
+    finally:
+        client.close()
+
+
+def test_an_append_without_options_is_invalid_argument(
+    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+) -> None:
+    assert _append_status(stub, [streams_pb2.AppendReq(proposed_message=_proposed())]) == (
+        grpc.StatusCode.INVALID_ARGUMENT
+    )
+    _store_is_intact(embedded_server)
+
+
+def test_an_event_id_that_is_not_a_uuid_is_invalid_argument_and_nothing_is_written(
+    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+) -> None:
+    good = streams_pb2.AppendReq(proposed_message=_proposed())
+    bad = streams_pb2.AppendReq(proposed_message=_proposed(event_id="not-a-uuid"))
+    assert _append_status(stub, [_options(), good, bad]) == grpc.StatusCode.INVALID_ARGUMENT
+    _store_is_intact(embedded_server)
+
+
+def test_an_event_without_a_type_is_invalid_argument(
+    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+) -> None:
+    untyped = Proposed(
+        id=shared_pb2.UUID(string="8c6c9fd6-3b5e-4a0b-9d4e-1b2a3c4d5e6f"),
+        metadata={"content-type": "application/json"},
+        data=b"{}",
+    )
+    requests = [_options(), streams_pb2.AppendReq(proposed_message=untyped)]
+    assert _append_status(stub, requests) == grpc.StatusCode.INVALID_ARGUMENT
+    _store_is_intact(embedded_server)
+
+
+def test_an_empty_stream_name_is_invalid_argument(
+    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+) -> None:
+    requests = [_options(stream=""), streams_pb2.AppendReq(proposed_message=_proposed())]
+    assert _append_status(stub, requests) == grpc.StatusCode.INVALID_ARGUMENT
+    _store_is_intact(embedded_server)
+
+
+def test_an_event_over_the_size_limit_is_refused(
+    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+) -> None:
+    huge = _proposed()
+    huge.data = b"x" * (17 * 1024 * 1024)
+    status = _append_status(stub, [_options(), streams_pb2.AppendReq(proposed_message=huge)])
+    assert status == grpc.StatusCode.INVALID_ARGUMENT
+    _store_is_intact(embedded_server)
+
+
+def test_a_message_over_the_transport_limit_is_resource_exhausted(
+    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+) -> None:
+    huge = _proposed()
+    huge.data = b"x" * (40 * 1024 * 1024)
+    status = _append_status(stub, [_options(), streams_pb2.AppendReq(proposed_message=huge)])
+    assert status == grpc.StatusCode.RESOURCE_EXHAUSTED
+    _store_is_intact(embedded_server)
+
+
+def test_a_filter_regex_that_does_not_compile_is_invalid_argument(
+    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+) -> None:
+    Read = streams_pb2.ReadReq.Options  # noqa: N806 - protobuf type
+    options = Read(
+        all=Read.AllOptions(start=shared_pb2.Empty()),
+        read_direction=Read.Forwards,
+        count=10,
+        filter=Read.FilterOptions(
+            event_type=Read.FilterOptions.Expression(regex="(unclosed"), max=10
+        ),
+        uuid_option=Read.UUIDOption(string=shared_pb2.Empty()),
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        list(stub.Read(streams_pb2.ReadReq(options=options), timeout=10))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    _store_is_intact(embedded_server)
+
+
+def test_an_unknown_method_is_unimplemented_with_a_clear_message(
+    embedded_server: EmbeddedServer,
+) -> None:
+    channel = grpc.insecure_channel(f"{embedded_server.host}:{embedded_server.port}")
+    try:
+        call = channel.unary_unary("/event_store.client.users.Users/Create")
+        with pytest.raises(grpc.RpcError) as raised:
+            call(b"", timeout=10)
+        assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert "Users/Create" in (raised.value.details() or "")
+    finally:
+        channel.close()
