@@ -178,6 +178,13 @@ def _assert_everything_acknowledged_is_there(url: str, ledger: Ledger) -> None:
                 recorded = ()
             assert [e.stream_position for e in recorded] == list(range(len(recorded))), name
             streams[name] = [e.id for e in recorded]
+        head = client.get_commit_position(filter_exclude=())
+        after_restart = client.append_to_stream(
+            "after-restart-1",
+            events=[NewEvent(type="Wrote", data=b"{}")],
+            current_version=StreamState.ANY,
+        )
+        assert after_restart > head, "positions must keep increasing across a restart"
     finally:
         client.close()
 
@@ -206,9 +213,12 @@ def test_kill_9_during_concurrent_appends_loses_no_acknowledged_event(
     _assert_everything_acknowledged_is_there(store.url, ledger)
 
 
-def test_sigterm_stops_the_store_cleanly_and_keeps_its_data(store: StoreProcess) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_ends_the_store_cleanly_and_keeps_its_data(
+    store: StoreProcess, signum: int
+) -> None:
     exit_codes: list[int] = []
-    ledger = _run_writers_then(store.url, lambda: exit_codes.append(store.signal(signal.SIGTERM)))
+    ledger = _run_writers_then(store.url, lambda: exit_codes.append(store.signal(signum)))
     assert exit_codes == [0], store.log_text()
 
     store.start()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from kurrentdbclient import DEFAULT_EXCLUDE_FILTER, KurrentDBClient, RecordedEvent, StreamState
-from kurrentdbclient.exceptions import NotFoundError
+from kurrentdbclient.exceptions import InvalidCommitPositionError, NotFoundError
 
 from tests.integration.kurrent_helpers import append, new_events, stream_name
 
@@ -250,3 +250,18 @@ def test_limit_applies_after_filtering(
     read = _all(kurrent_client, filter_include=[r".*Created"], limit=1, backwards=True)
 
     assert [e.type for e in read] == ["LineCreated"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="embedded store bug: reads from a non-existent position instead of refusing it",
+)
+def test_read_all_from_a_position_where_no_event_is_raises_invalid_commit_position(
+    kurrent_client: KurrentDBClient, three_events: tuple[str, list[RecordedEvent]]
+) -> None:
+    # KurrentDB >= 25.1 answers "Unexpected FilteredReadAllResult: InvalidPosition"; the
+    # client's README: the position "must be an actually existing commit position".
+    _, (first, _, _) = three_events
+
+    with pytest.raises(InvalidCommitPositionError):
+        _all(kurrent_client, commit_position=first.commit_position + 1)
