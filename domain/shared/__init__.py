@@ -1,0 +1,1 @@
+"""Shared kernel: ids, actors, envelopes, outcomes, reason codes, errors, the event registry."""

@@ -1,0 +1,1 @@
+"""The Case aggregate (stream `case-<id>`): lifecycle, evidence, briefs, proposals."""
