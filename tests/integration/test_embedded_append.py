@@ -237,3 +237,30 @@ def test_content_type_data_and_metadata_bytes_come_back_exactly_as_written(
         (e.id, e.type, e.data, e.metadata, e.content_type) for e in written
     ]
     assert all(e.stream_name == stream and e.recorded_at is not None for e in read)
+
+
+@pytest.mark.parametrize(
+    "existing",
+    [
+        pytest.param(
+            False,
+            id="new stream",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="embedded store bug: an empty BatchAppend to a new stream fails with "
+                "'Value out of range: -1'",
+            ),
+        ),
+        pytest.param(True, id="existing stream"),
+    ],
+)
+def test_appending_no_events_writes_nothing_and_does_not_fail(
+    kurrent_client: KurrentDBClient, existing: bool
+) -> None:
+    stream = stream_name()
+    if existing:
+        append(kurrent_client, stream, new_events(2))
+
+    append(kurrent_client, stream, [], StreamState.ANY)
+
+    assert kurrent_client.get_current_version(stream) == (1 if existing else StreamState.NO_STREAM)
