@@ -185,6 +185,21 @@ def test_repeating_an_append_at_the_same_exact_revision_writes_nothing(
     assert kurrent_client.get_current_version(stream) == 1
 
 
+def test_retrying_an_older_append_after_later_ones_returns_its_original_position(
+    kurrent_client: KurrentDBClient,
+) -> None:
+    stream = stream_name()
+    first, batch, later = new_events(1), new_events(2), new_events(1)
+    append(kurrent_client, stream, first, StreamState.NO_STREAM)
+    original = append(kurrent_client, stream, batch, 0)
+    append(kurrent_client, stream, later, 2)
+
+    again = append(kurrent_client, stream, batch, 0)
+
+    assert again == original
+    assert kurrent_client.get_current_version(stream) == 3
+
+
 def test_repeating_known_ids_plus_a_new_one_is_a_wrong_version(
     kurrent_client: KurrentDBClient,
 ) -> None:
