@@ -1,0 +1,336 @@
+"""Embedded event store benchmarks, each next to its baseline measured in the same run.
+
+    .venv/bin/python -m bench.bench_eventstore [--events 1000000] [--json out.json]
+
+The store runs as its own process (`caseledger eventstore serve`), as does a bare gRPC server,
+so the client's and the servers' interpreters do not share a GIL. Figures go to stdout as a
+markdown table (paste into BENCHMARKS.md with the command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import grpc
+import orjson
+from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
+
+PAYLOAD = orjson.dumps({"case_id": "c-0001", "risk_level": "high", "note": "x" * 200})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def process(args: list[str], ready: Callable[[], bool]) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{args} did not start")
+            time.sleep(0.05)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def port_open(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    return check
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def dir_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+# ---- baselines --------------------------------------------------------------------------------
+
+
+def bare_round_trips(port: int, n: int) -> list[float]:
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    echo = channel.unary_unary("/bare.Bare/Echo")
+    echo(PAYLOAD)
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        echo(PAYLOAD)
+        times.append(time.perf_counter() - start)
+    channel.close()
+    return times
+
+
+def bare_stream_rate(port: int, n: int, size: int) -> float:
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    stream = channel.unary_stream("/bare.Bare/Stream")
+    start = time.perf_counter()
+    count = sum(1 for _ in stream(f"{n}:{size}".encode()))
+    elapsed = time.perf_counter() - start
+    channel.close()
+    return count / elapsed
+
+
+def sqlite_connection(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS e (position INTEGER PRIMARY KEY, stream TEXT, revision INT,"
+        " event_id TEXT, type TEXT, content_type TEXT, data BLOB, metadata BLOB, created INT)"
+    )
+    return conn
+
+
+def _row(i: int) -> tuple[Any, ...]:
+    return (i, "case-1", i, str(uuid.uuid4()), "t", "application/json", PAYLOAD, b"", 0)
+
+
+def sqlite_commits(path: Path, n: int) -> list[float]:
+    conn = sqlite_connection(path)
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO e VALUES (?,?,?,?,?,?,?,?,?)", _row(i))
+        conn.execute("COMMIT")
+        times.append(time.perf_counter() - start)
+    conn.close()
+    return times
+
+
+def sqlite_executemany_rate(path: Path, batches: int, size: int) -> float:
+    conn = sqlite_connection(path)
+    base = 10_000_000
+    start = time.perf_counter()
+    for b in range(batches):
+        rows = [_row(base + b * size + i) for i in range(size)]
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO e VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return batches * size / elapsed
+
+
+# ---- the store through the official client ---------------------------------------------------
+
+
+def sequential_appends(client: KurrentDBClient, n: int) -> list[float]:
+    stream = f"bench-{uuid.uuid4().hex}"
+    times = []
+    for _ in range(n):
+        event = NewEvent(type="bench.appended", data=PAYLOAD)
+        start = time.perf_counter()
+        client.append_to_stream(stream, current_version=StreamState.ANY, events=event)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def concurrent_append_rate(url: str, clients: int, seconds: float) -> float:
+    done = [0] * clients
+    stop = threading.Event()
+
+    def worker(i: int) -> None:
+        client = KurrentDBClient(uri=url)
+        stream = f"bench-{uuid.uuid4().hex}"
+        while not stop.is_set():
+            event = NewEvent(type="bench.appended", data=PAYLOAD)
+            client.append_to_stream(stream, current_version=StreamState.ANY, events=event)
+            done[i] += 1
+        client.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)  # warm up
+    before = sum(done)
+    start = time.perf_counter()
+    time.sleep(seconds)
+    after = sum(done)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    for t in threads:
+        t.join()
+    return (after - before) / elapsed
+
+
+def batch_append_rate(client: KurrentDBClient, batches: int, size: int) -> float:
+    start = time.perf_counter()
+    for _ in range(batches):
+        events = [NewEvent(type="bench.appended", data=PAYLOAD) for _ in range(size)]
+        client.append_to_stream(
+            f"bench-{uuid.uuid4().hex[:8]}", current_version=StreamState.ANY, events=events
+        )
+    return batches * size / (time.perf_counter() - start)
+
+
+def fill(client: KurrentDBClient, total: int, on_progress: Callable[[int], None]) -> None:
+    written = 0
+    size = 500
+    while written < total:
+        events = [NewEvent(type="case.noted", data=PAYLOAD) for _ in range(size)]
+        client.append_to_stream(
+            f"case-{written // size}", current_version=StreamState.ANY, events=events
+        )
+        written += size
+        on_progress(written)
+
+
+def read_all_rate(client: KurrentDBClient, n: int) -> float:
+    start = time.perf_counter()
+    count = sum(1 for _ in client.read_all(limit=n))
+    return count / (time.perf_counter() - start)
+
+
+def subscription_rate(client: KurrentDBClient, n: int) -> float:
+    start = time.perf_counter()
+    count = 0
+    with client.subscribe_to_all(timeout=600) as subscription:
+        for _ in subscription:
+            count += 1
+            if count >= n:
+                break
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000, help="events for read/memory")
+    parser.add_argument("--samples", type=int, default=2000, help="sequential samples")
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str, str]] = []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        store_port, bare_port = free_port(), free_port()
+        store_cmd = [sys.executable, "-m", "caseledger.adapters.cli.app", "eventstore", "serve"]
+        store_args = ["--port", str(store_port), "--data-dir", str(tmp_path / "store")]
+        bare_cmd = [sys.executable, "-m", "bench.bare_grpc_server", str(bare_port)]
+        with (
+            process(store_cmd + store_args, port_open(store_port)) as store,
+            process(bare_cmd, port_open(bare_port)),
+        ):
+            url = f"kurrentdb://127.0.0.1:{store_port}?tls=false"
+            client = KurrentDBClient(uri=url)
+            sequential_appends(client, 100)  # warm up
+
+            rtt = bare_round_trips(bare_port, args.samples)
+            commits = sqlite_commits(tmp_path / "baseline.sqlite3", args.samples)
+            appends = sequential_appends(client, args.samples)
+            budget = statistics.median(rtt) + statistics.median(commits) + 300e-6
+            rows.append(
+                (
+                    "sequential single-event append p50 / p99",
+                    f"{statistics.median(appends) * 1e3:.2f} / {pct(appends, 0.99) * 1e3:.2f} ms",
+                    f"bare gRPC rtt p50 {statistics.median(rtt) * 1e3:.2f} ms + fsync'd SQLite "
+                    f"commit p50 {statistics.median(commits) * 1e3:.2f} ms",
+                    f"p50 <= {budget * 1e3:.2f} ms: "
+                    f"{'met' if statistics.median(appends) <= budget else 'NOT met'}",
+                )
+            )
+
+            seq_rate = 1 / statistics.mean(appends)
+            conc_rate = concurrent_append_rate(url, 16, 5.0)
+            rows.append(
+                (
+                    "single-event appends, 16 concurrent clients",
+                    f"{conc_rate:,.0f} events/s",
+                    f"sequential {seq_rate:,.0f} events/s",
+                    f"{conc_rate / seq_rate:.1f}x (target >= 2x)",
+                )
+            )
+
+            batch = batch_append_rate(client, 200, 100)
+            raw = sqlite_executemany_rate(tmp_path / "baseline.sqlite3", 200, 100)
+            rows.append(
+                (
+                    "100-event batch appends",
+                    f"{batch:,.0f} events/s",
+                    f"raw SQLite executemany {raw:,.0f} rows/s",
+                    f"{batch / raw:.2f}x (target >= 0.25x)",
+                )
+            )
+
+            memory: list[str] = []
+            marks = {args.events // 4 * k for k in (1, 2, 3, 4)}
+
+            def progress(written: int) -> None:
+                if written in marks or written >= args.events and not memory[3:]:
+                    memory.append(f"{written:,}: {rss_mib(store.pid):.0f} MiB")
+
+            fill(client, args.events, progress)
+            disk = dir_mib(tmp_path / "store")
+            n = args.events
+            reads = read_all_rate(client, n)
+            subs = subscription_rate(client, n)
+            bare = bare_stream_rate(bare_port, n, len(PAYLOAD) + 150)
+            rows.append(
+                (
+                    f"$all read, {n:,} events",
+                    f"{reads:,.0f} events/s",
+                    f"bare gRPC server stream {bare:,.0f} msgs/s",
+                    f"{reads / bare:.2f}x (target >= 0.7x)",
+                )
+            )
+            rows.append(
+                (
+                    f"catch-up subscription, {n:,} events",
+                    f"{subs:,.0f} events/s",
+                    f"bare gRPC server stream {bare:,.0f} msgs/s",
+                    f"{subs / bare:.2f}x (target >= 0.7x)",
+                )
+            )
+            total = n + args.samples * 2 + 100 + 20000 + 16 * 1000
+            rows.append(
+                (
+                    "store process memory (RSS) as it grows",
+                    "; ".join(memory),
+                    f"disk {disk:,.0f} MiB for ~{total:,} events "
+                    f"({disk / total * 1e6:,.0f} MiB per million)",
+                    "flat = met" if memory else "n/a",
+                )
+            )
+            client.close()
+
+    print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
+    print("| benchmark | embedded store | baseline (same run) | vs target |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
