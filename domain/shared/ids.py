@@ -33,14 +33,28 @@ def digest_of(value: Any) -> str:
 
 
 class IdGenerator(Protocol):
-    """Where the application service gets the ids it cannot derive (e.g. an id seed for a
-    command without an idempotency scope). Tests pass a predictable one."""
+    """Where the application service gets the ids of what a command writes. The default derives
+    them from the command's idempotency scope, so a retry (or a concurrent duplicate) of the
+    same command produces the same ids and the store's idempotent append writes it once."""
 
-    def new_uuid(self) -> uuid.UUID: ...
+    def command_seed(
+        self, tenant_id: str, actor_key: str, idempotency_key: str, stream: str
+    ) -> uuid.UUID:
+        """The seed every id of one command is derived from."""
+        ...
+
+    def event_id(self, seed: uuid.UUID, index: int) -> uuid.UUID:
+        """The id of the command's `index`-th event."""
+        ...
 
 
-class RandomIds:
-    """uuid4 ids."""
+class DerivedIds:
+    """uuid5 ids over tenant, actor, idempotency key and stream."""
 
-    def new_uuid(self) -> uuid.UUID:
-        return uuid.uuid4()
+    def command_seed(
+        self, tenant_id: str, actor_key: str, idempotency_key: str, stream: str
+    ) -> uuid.UUID:
+        return derived_uuid(tenant_id, actor_key, idempotency_key, stream)
+
+    def event_id(self, seed: uuid.UUID, index: int) -> uuid.UUID:
+        return derived_uuid(str(seed), "event", str(index))

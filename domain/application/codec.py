@@ -1,0 +1,123 @@
+"""How events are stored: type = stable name, data = payload JSON, metadata = JSON in
+KurrentDB's conventions (`$correlationId`, `$causationId`) plus tenant, actor, run, thread,
+command, idempotency key, policy version and schema (docs/catalogue.md)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from caseledger.domain.application.ports import NewEvent, RecordedEvent
+from caseledger.domain.shared.envelopes import CommandEnvelope, EventEnvelope
+from caseledger.domain.shared.events import DomainEvent, EventRegistry
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who and what caused a batch of events: the same for every event of one command."""
+
+    envelope: CommandEnvelope
+    aggregate_type: str
+    aggregate_id: str
+    command_digest: str
+    outcome: str
+    policy_version: str
+    occurred_at: datetime
+    facts_read: dict[str, int]
+
+    def metadata(self, event: DomainEvent) -> dict[str, Any]:
+        env = self.envelope
+        return {
+            "$correlationId": env.correlation_id,
+            "$causationId": env.command_id,
+            "tenantId": env.tenant_id,
+            "aggregateType": self.aggregate_type,
+            "aggregateId": self.aggregate_id,
+            "actorType": env.requested_by_actor_type.value,
+            "actorId": env.requested_by_actor_id,
+            "runId": env.run_id,
+            "threadId": env.thread_id,
+            "commandId": env.command_id,
+            "commandType": env.command_type,
+            "commandCausationId": env.causation_id,
+            "idempotencyKey": env.idempotency_key,
+            "commandDigest": self.command_digest,
+            "outcome": self.outcome,
+            "policyVersion": self.policy_version,
+            "schemaVersion": event.schema_version,
+            "payloadSchema": event.payload_schema(),
+            "occurredAt": self.occurred_at.isoformat(),
+            "factsRead": self.facts_read,
+        }
+
+
+def new_event(event: DomainEvent, event_id: uuid.UUID, metadata: dict[str, Any]) -> NewEvent:
+    return NewEvent(
+        type=event.event_type,
+        data=orjson.dumps(event.payload()),
+        metadata=orjson.dumps(metadata),
+        id=event_id,
+    )
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A recorded event read back: the domain fact (upcast) and its metadata."""
+
+    recorded: RecordedEvent
+    event: DomainEvent
+    metadata: dict[str, Any]
+
+
+def read_recorded(recorded: RecordedEvent, registry: EventRegistry) -> StoredEvent:
+    """Decode `recorded`; unknown types or versions raise, never mis-read."""
+    metadata = orjson.loads(recorded.metadata) if recorded.metadata else {}
+    version = int(metadata.get("schemaVersion", 1))
+    event = registry.decode(recorded.type, version, orjson.loads(recorded.data))
+    return StoredEvent(recorded, event, metadata)
+
+
+def envelope_of(stored: StoredEvent) -> EventEnvelope:
+    """The outside view of a stored event (payload at the current schema version)."""
+    rec = stored.recorded
+    return envelope_for(
+        stored.event, rec.id, stored.metadata, rec.stream, rec.revision, rec.commit_position
+    )
+
+
+def envelope_for(
+    event: DomainEvent,
+    event_id: uuid.UUID,
+    meta: dict[str, Any],
+    stream: str,
+    revision: int,
+    commit_position: int | None = None,
+) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=str(event_id),
+        event_type=event.event_type,
+        event_version=str(event.schema_version),
+        tenant_id=meta.get("tenantId", ""),
+        aggregate_type=meta.get("aggregateType", ""),
+        aggregate_id=meta.get("aggregateId", ""),
+        correlation_id=meta.get("$correlationId", ""),
+        causation_id=meta.get("$causationId"),
+        run_id=meta.get("runId"),
+        thread_id=meta.get("threadId"),
+        actor_type=meta.get("actorType", ""),
+        actor_id=meta.get("actorId", ""),
+        payload_schema=event.payload_schema(),
+        payload=event.payload(),
+        occurred_at=meta["occurredAt"],
+        command_id=meta.get("commandId"),
+        command_type=meta.get("commandType"),
+        idempotency_key=meta.get("idempotencyKey"),
+        policy_version=meta.get("policyVersion"),
+        stream_id=stream,
+        stream_revision=revision,
+        commit_position=commit_position,
+    )

@@ -1,0 +1,48 @@
+"""Replay for audits: an aggregate's state at a revision and its history with metadata.
+Replay only reads; it never writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from caseledger.domain.application.aggregates import AGGREGATES, Aggregate
+from caseledger.domain.application.codec import envelope_of
+from caseledger.domain.application.loading import load
+from caseledger.domain.application.ports import EventStore
+from caseledger.domain.application.registry import event_registry
+from caseledger.domain.shared.envelopes import EventEnvelope
+from caseledger.domain.shared.events import EventRegistry
+
+
+@dataclass(frozen=True)
+class Replay:
+    aggregate: str
+    stream: str
+    revision: int
+    """The last revision folded; -1 when the stream does not exist."""
+    state: Any
+    history: list[EventEnvelope]
+
+
+def replay(
+    store: EventStore,
+    aggregate: str,
+    aggregate_id: str,
+    as_of_revision: int | None = None,
+    registry: EventRegistry | None = None,
+) -> Replay:
+    """`aggregate` is `case`, `notice_draft` or `policy`. Raises `EventDecodingError`
+    (`UnknownEventType`, `UnknownEventVersion`) rather than show a history it cannot read."""
+    kind: Aggregate[Any] | None = AGGREGATES.get(aggregate)
+    if kind is None:
+        raise ValueError(f"no aggregate {aggregate!r}; one of {sorted(AGGREGATES)}")
+    stream = kind.stream(aggregate_id)
+    loaded, history = load(store, registry or event_registry(), kind, stream, as_of_revision)
+    return Replay(
+        aggregate=aggregate,
+        stream=stream,
+        revision=loaded.revision,
+        state=loaded.state,
+        history=[envelope_of(stored) for stored in history],
+    )

@@ -1,0 +1,197 @@
+"""The application service: `handle(CommandEnvelope) -> CommandResult`.
+
+Layers, in an order that makes retries safe: schema -> identity/authorization -> tenant ->
+load (a read) -> tenant ownership -> idempotency -> rate/budget -> version -> stream rule ->
+policy gate -> decide (lifecycle -> policy -> evidence) -> append at the loaded revision.
+Each command appends to exactly one stream. A concurrent writer yields CONFLICT, never a lost
+update; without an expected version from the caller the service reloads and re-decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from caseledger.domain.application import layers
+from caseledger.domain.application.aggregates import CASE, POLICY
+from caseledger.domain.application.budget import AgentBudget, CommandBudget
+from caseledger.domain.application.codec import Provenance, envelope_for, new_event
+from caseledger.domain.application.commandlog import record_not_accepted
+from caseledger.domain.application.layers import Refused
+from caseledger.domain.application.loading import Loaded, load
+from caseledger.domain.application.outcomes import outcome_of
+from caseledger.domain.application.ports import EventStore, WrongExpectedVersion
+from caseledger.domain.application.registry import event_registry
+from caseledger.domain.application.results import committed, duplicate, refused
+from caseledger.domain.application.routes import ROUTES, Route
+from caseledger.domain.case.state import CaseState
+from caseledger.domain.policy.decider import PolicyState
+from caseledger.domain.shared.actors import Actor
+from caseledger.domain.shared.clock import Clock, SystemClock
+from caseledger.domain.shared.commands import Command, CommandBody, CommandMeta
+from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
+from caseledger.domain.shared.errors import EventDecodingError, Rejected
+from caseledger.domain.shared.events import EventRegistry
+from caseledger.domain.shared.facts import CaseFacts
+from caseledger.domain.shared.ids import DerivedIds, IdGenerator, digest_of
+from caseledger.domain.shared.outcomes import CommandOutcome
+from caseledger.domain.shared.reasons import ReasonCode
+
+
+class CommandService:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        budget: CommandBudget | None = None,
+        routes: Mapping[str, Route] = ROUTES,
+        registry: EventRegistry | None = None,
+        max_attempts: int = 4,
+    ) -> None:
+        self._store = store
+        self._clock = clock or SystemClock()
+        self._ids = ids or DerivedIds()
+        self._budget = budget or AgentBudget(self._clock)
+        self._routes = routes
+        self._registry = registry or event_registry()
+        self._max_attempts = max_attempts
+
+    def handle(self, envelope: CommandEnvelope) -> CommandResult:
+        """Answer `envelope`; every answer but ACCEPTED/DUPLICATE_ACCEPTED is also recorded
+        in `commandlog-<tenant>`."""
+        result = self._handle(envelope)
+        record_not_accepted(self._store, envelope, result, self._clock.now())
+        return result
+
+    def _handle(self, envelope: CommandEnvelope) -> CommandResult:
+        try:
+            route = layers.route_for(self._routes, envelope)
+            body = layers.validate_payload(route, envelope)
+            actor = layers.identify(envelope)
+            layers.authorize(route, actor)
+            layers.check_payload_tenant(envelope)
+        except Refused as refusal:
+            return refused(envelope, refusal, None)
+        stream = route.stream(body, envelope.tenant_id)
+        digest = digest_of(
+            [envelope.command_type, envelope.command_version, body.model_dump(mode="json")]
+        )
+        for attempt in range(self._max_attempts):
+            try:
+                return self._attempt(route, body, actor, envelope, stream, digest, attempt == 0)
+            except Refused as refusal:
+                return refused(envelope, refusal, stream)
+            except WrongExpectedVersion:
+                continue
+        conflict = Refused(
+            CommandOutcome.CONFLICT,
+            ReasonCode.CONCURRENT_WRITE,
+            f"{stream} kept changing; gave up after {self._max_attempts} attempts",
+        )
+        return refused(envelope, conflict, stream)
+
+    def _attempt(
+        self,
+        route: Route,
+        body: CommandBody,
+        actor: Actor,
+        envelope: CommandEnvelope,
+        stream: str,
+        digest: str,
+        first: bool,
+    ) -> CommandResult:
+        loaded = self._load(route, stream)
+        layers.check_owner(loaded, envelope.tenant_id)
+        record = layers.check_idempotency(loaded, actor, envelope, digest)
+        if record is not None:
+            return duplicate(envelope, record)
+        if first:
+            exhausted = self._budget.admit(envelope.tenant_id, actor)
+            if exhausted is not None:
+                raise Refused(CommandOutcome.REJECTED, exhausted, f"{actor.key}: {exhausted}")
+        layers.check_version(envelope.expected_aggregate_version, loaded.revision)
+        layers.check_stream_rule(route, loaded)
+        policy = self._policy(envelope.tenant_id)
+        layers.policy_gate(route, actor, policy.rules)
+        case = self._related_case(route, body, loaded)
+        seed = self._ids.command_seed(
+            envelope.tenant_id, actor.key, envelope.idempotency_key, stream
+        )
+        meta = CommandMeta(
+            command_id=envelope.command_id,
+            tenant_id=envelope.tenant_id,
+            actor=actor,
+            issued_at=self._clock.now(),
+            policy_version=policy.version,
+            policy=policy.rules,
+            id_seed=seed,
+            case=case,
+        )
+        try:
+            events = route.aggregate.decide(Command(body, meta), loaded.state)
+        except Rejected as rejection:
+            raise Refused(CommandOutcome.REJECTED, rejection.reason, rejection.detail) from None
+        outcome, approval_request_id = outcome_of(events)
+        provenance = Provenance(
+            envelope=envelope,
+            aggregate_type=route.aggregate.name,
+            aggregate_id=route.aggregate.id_of(stream),
+            command_digest=digest,
+            outcome=outcome.value,
+            policy_version=policy.version,
+            occurred_at=meta.issued_at,
+            facts_read={CASE.stream(case.case_id): case.revision} if case else {},
+        )
+        metas = [provenance.metadata(event) for event in events]
+        ids = [self._ids.event_id(seed, index) for index in range(len(events))]
+        written = self._store.append(
+            stream,
+            [new_event(e, i, m) for e, i, m in zip(events, ids, metas, strict=True)],
+            loaded.revision,
+        )
+        first_revision = written.revision - len(events) + 1
+        envelopes = [
+            envelope_for(e, i, m, stream, first_revision + n)
+            for n, (e, i, m) in enumerate(zip(events, ids, metas, strict=True))
+        ]
+        return committed(
+            envelope,
+            outcome,
+            envelopes,
+            written.revision,
+            written.commit_position,
+            approval_request_id,
+        )
+
+    def _load(self, route: Route, stream: str) -> Loaded[Any]:
+        try:
+            return load(self._store, self._registry, route.aggregate, stream)[0]
+        except EventDecodingError as error:
+            raise Refused(CommandOutcome.REJECTED, error.reason, str(error)) from error
+
+    def _policy(self, tenant_id: str) -> PolicyState:
+        """The tenant's policy in force now (the §5 default until one is published)."""
+        loaded: Loaded[PolicyState] = load(
+            self._store, self._registry, POLICY, POLICY.stream(tenant_id)
+        )[0]
+        return loaded.state
+
+    def _related_case(
+        self, route: Route, body: CommandBody, loaded: Loaded[Any]
+    ) -> CaseFacts | None:
+        """Facts of the case a decision reads (staleness accepted, revision recorded)."""
+        case_id = route.related_case(body, loaded.state) if route.related_case else None
+        if case_id is None:
+            return None
+        case: Loaded[CaseState] = load(self._store, self._registry, CASE, CASE.stream(case_id))[0]
+        if not case.exists or case.state.tenant_id is None:
+            return None
+        return CaseFacts(
+            case_id=case_id,
+            tenant_id=case.state.tenant_id,
+            status=case.state.status.value,
+            active=case.state.active,
+            revision=case.revision,
+        )

@@ -1,0 +1,1 @@
+"""The NoticeDraft aggregate (stream `noticedraft-<id>`): content versions, approval, sending."""

@@ -1,0 +1,1 @@
+"""The Policy aggregate (stream `policy-<tenant>`): versions of a tenant's rules."""

@@ -1,0 +1,131 @@
+"""InMemoryEventStore: a fake of the EventStore port for pure unit tests only.
+
+Same semantics as the real store: 0-based revisions, expected-version checks (a revision,
+NO_STREAM, ANY, STREAM_EXISTS), idempotent appends by event id (the same ids at the same
+expected version are written once and answered with the original result), increasing commit
+positions. Thread-safe: one lock, like a single writer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+from caseledger.domain.application.ports import (
+    ANY,
+    NO_STREAM,
+    STREAM_EXISTS,
+    AppendResult,
+    NewEvent,
+    RecordedEvent,
+    WrongExpectedVersion,
+)
+
+
+class InMemoryEventStore:
+    def __init__(self) -> None:
+        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._all: list[RecordedEvent] = []
+        self._lock = threading.Lock()
+        self.appends = 0
+        """Calls to `append` that reached the store (tests count writes with it)."""
+
+    def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
+        with self._lock:
+            self.appends += 1
+            existing = self._streams.get(stream, [])
+            replayed = self._idempotent(existing, events, expected)
+            if replayed is not None:
+                return replayed
+            actual = existing[-1].revision if existing else NO_STREAM
+            if not _satisfies(expected, actual):
+                raise WrongExpectedVersion(stream, expected, None if not existing else actual)
+            for event in events:
+                self._record(stream, event)
+            last = self._streams.get(stream, [])
+            return AppendResult(
+                revision=last[-1].revision if last else NO_STREAM,
+                commit_position=self._all[-1].commit_position if self._all else 0,
+            )
+
+    def _idempotent(
+        self, existing: list[RecordedEvent], events: Sequence[NewEvent], expected: int
+    ) -> AppendResult | None:
+        """The original result if these exact ids were already written after `expected`."""
+        if not events:
+            return None
+        start = 0 if expected in (ANY, STREAM_EXISTS) else expected + 1
+        ids = [e.id for e in events]
+        if expected in (ANY, STREAM_EXISTS):
+            positions = [i for i, r in enumerate(existing) if r.id == ids[0]]
+            if not positions:
+                return None
+            start = positions[0]
+        window = existing[start : start + len(ids)]
+        if [r.id for r in window] != ids:
+            return None
+        return AppendResult(window[-1].revision, window[-1].commit_position)
+
+    def _record(self, stream: str, event: NewEvent) -> None:
+        records = self._streams.setdefault(stream, [])
+        recorded = RecordedEvent(
+            id=event.id,
+            stream=stream,
+            revision=len(records),
+            type=event.type,
+            data=event.data,
+            metadata=event.metadata,
+            content_type=event.content_type,
+            commit_position=(self._all[-1].commit_position + 1) if self._all else 1,
+            recorded_at=datetime.now(UTC),
+        )
+        records.append(recorded)
+        self._all.append(recorded)
+
+    def read_stream(
+        self, stream: str, from_revision: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        with self._lock:
+            records = self._streams.get(stream, [])[from_revision:]
+        return records if limit is None else records[:limit]
+
+    def head_position(self) -> int:
+        with self._lock:
+            return self._all[-1].commit_position if self._all else 0
+
+    def subscribe_all(
+        self, from_position: int | None = None, categories: Sequence[str] = ()
+    ) -> _Snapshot:
+        """A catch-up over what is stored now (no live events: enough for unit tests)."""
+        with self._lock:
+            records = [
+                r
+                for r in self._all
+                if (from_position is None or r.commit_position > from_position)
+                and (not categories or r.stream.split("-", 1)[0] in categories)
+            ]
+        return _Snapshot(records)
+
+    def streams(self) -> list[str]:
+        with self._lock:
+            return list(self._streams)
+
+
+class _Snapshot:
+    def __init__(self, records: list[RecordedEvent]) -> None:
+        self._records = records
+
+    def __iter__(self) -> Iterator[RecordedEvent]:
+        return iter(self._records)
+
+    def stop(self) -> None:
+        return None
+
+
+def _satisfies(expected: int, actual: int) -> bool:
+    if expected == ANY:
+        return True
+    if expected == STREAM_EXISTS:
+        return actual != NO_STREAM
+    return expected == actual

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+
+from caseledger.domain.application.service import CommandService
+from tests.support.clocks import FixedClock
+from tests.support.memory_store import InMemoryEventStore
+
+
+@pytest.fixture
+def store() -> InMemoryEventStore:
+    return InMemoryEventStore()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def service(store: InMemoryEventStore, clock: FixedClock) -> CommandService:
+    return CommandService(store, clock=clock)
