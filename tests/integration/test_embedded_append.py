@@ -257,15 +257,7 @@ def test_content_type_data_and_metadata_bytes_come_back_exactly_as_written(
 @pytest.mark.parametrize(
     "existing",
     [
-        pytest.param(
-            False,
-            id="new stream",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="embedded store bug: an empty BatchAppend to a new stream fails with "
-                "'Value out of range: -1'",
-            ),
-        ),
+        pytest.param(False, id="new stream"),
         pytest.param(True, id="existing stream"),
     ],
 )

@@ -54,9 +54,6 @@ def test_projections_are_unimplemented(kurrent_client: KurrentDBClient) -> None:
         kurrent_client.create_projection(name="counter", query="fromAll()")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="embedded store bug: gossip advertises the bound host name instead"
-)
 def test_gossip_advertises_the_address_the_client_used_not_the_bound_name(
     tmp_path: Path,
 ) -> None:

@@ -171,9 +171,6 @@ def test_setting_stream_metadata_with_a_stale_version_raises_with_the_actual_ver
     assert raised.value.actual_version == 0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="embedded store bug: a tombstoned stream's metadata stays writable"
-)
 def test_a_tombstoned_streams_metadata_is_deleted_with_it(
     kurrent_client: KurrentDBClient, stream: str
 ) -> None:

@@ -252,10 +252,6 @@ def test_limit_applies_after_filtering(
     assert [e.type for e in read] == ["LineCreated"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="embedded store bug: reads from a non-existent position instead of refusing it",
-)
 def test_read_all_from_a_position_where_no_event_is_raises_invalid_commit_position(
     kurrent_client: KurrentDBClient, three_events: tuple[str, list[RecordedEvent]]
 ) -> None:

@@ -246,9 +246,6 @@ def _append_batches(url: str, batches: int, stream: str | None = None) -> None:
         client.close()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="embedded store bug: a stopping server ends subscription calls with OK"
-)
 def test_a_subscription_cut_off_by_the_server_stopping_raises_rather_than_ending(
     embedded_server: EmbeddedServer, kurrent_client: KurrentDBClient
 ) -> None:

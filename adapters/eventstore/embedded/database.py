@@ -15,11 +15,21 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from caseledger.adapters.eventstore.embedded.records import StoredEvent, StreamState
+from caseledger.adapters.eventstore.embedded.records import (
+    TOMBSTONE_REVISION,
+    StoredEvent,
+    StreamState,
+)
 
 DB_FILE = "events.sqlite3"
 SCHEMA_VERSION = "1"
 _COLUMNS = "position, stream, revision, event_id, type, content_type, data, metadata, created"
+INSERT_EVENT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+UPSERT_STREAM = (
+    "INSERT INTO streams (name, truncate_before, tombstoned) VALUES (?, ?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET truncate_before = excluded.truncate_before,"
+    " tombstoned = excluded.tombstoned"
+)
 
 
 class DataDirError(Exception):
@@ -117,12 +127,19 @@ class Database:
 
 
 def load_stream_state(conn: sqlite3.Connection, stream: str) -> StreamState:
+    last = conn.execute(
+        "SELECT max(revision) FROM events WHERE stream = ? AND revision < ?",
+        (stream, TOMBSTONE_REVISION),
+    ).fetchone()[0]
     row = conn.execute(
-        "SELECT last_revision, truncate_before, tombstoned FROM streams WHERE name = ?", (stream,)
+        "SELECT truncate_before, tombstoned FROM streams WHERE name = ?", (stream,)
     ).fetchone()
-    if row is None:
-        return StreamState()
-    return StreamState(last_revision=row[0], truncate_before=row[1], tombstoned=bool(row[2]))
+    truncate_before, tombstoned = (0, False) if row is None else (row[0], bool(row[1]))
+    return StreamState(
+        last_revision=-1 if last is None else int(last),
+        truncate_before=truncate_before,
+        tombstoned=tombstoned,
+    )
 
 
 def last_event(conn: sqlite3.Connection) -> StoredEvent | None:
@@ -139,6 +156,12 @@ def events_at(
         (stream, first_revision, count),
     ).fetchall()
     return [_row_to_event(r) for r in rows]
+
+
+def has_position(conn: sqlite3.Connection, position: int) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM events WHERE position = ?", (position,)).fetchone() is not None
+    )
 
 
 def revision_of_event_id(conn: sqlite3.Connection, stream: str, event_id: str) -> int | None:

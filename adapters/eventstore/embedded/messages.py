@@ -174,28 +174,29 @@ def append_wrong_version(expected: int, current: int) -> streams_pb2.AppendResp:
 
 
 def append_success(revision: int, position: int) -> streams_pb2.AppendResp:
-    return streams_pb2.AppendResp(
-        success=streams_pb2.AppendResp.Success(
-            current_revision=revision,
-            position=streams_pb2.AppendResp.Position(
-                commit_position=position, prepare_position=position
-            ),
-        )
+    success = streams_pb2.AppendResp.Success(
+        position=streams_pb2.AppendResp.Position(
+            commit_position=position, prepare_position=position
+        ),
     )
+    if revision >= 0:
+        success.current_revision = revision
+    else:  # nothing appended to a stream that does not exist
+        success.no_stream.CopyFrom(shared_pb2.Empty())
+    return streams_pb2.AppendResp(success=success)
 
 
 def batch_success(
     correlation: shared_pb2.UUID, revision: int, position: int
 ) -> streams_pb2.BatchAppendResp:
-    return streams_pb2.BatchAppendResp(
-        correlation_id=correlation,
-        success=streams_pb2.BatchAppendResp.Success(
-            current_revision=revision,
-            position=shared_pb2.AllStreamPosition(
-                commit_position=position, prepare_position=position
-            ),
-        ),
+    success = streams_pb2.BatchAppendResp.Success(
+        position=shared_pb2.AllStreamPosition(commit_position=position, prepare_position=position)
     )
+    if revision >= 0:
+        success.current_revision = revision
+    else:  # nothing appended to a stream that does not exist
+        success.no_stream.CopyFrom(empty_pb2.Empty())
+    return streams_pb2.BatchAppendResp(correlation_id=correlation, success=success)
 
 
 def batch_error(

@@ -33,7 +33,10 @@ def _authority(context: grpc.ServicerContext) -> str | None:
 
 
 class GossipService(gossip_pb2_grpc.GossipServicer):
-    """A cluster of one: this node, the leader, at the address the client used."""
+    """A cluster of one: this node, the leader, at the address the client used.
+
+    Register it with `gossip_handler`: grpcio fills in the dialled host only for methods served
+    through a generic handler, not for pre-registered ones."""
 
     def __init__(self, host: str, port: int) -> None:
         self._host = host
@@ -55,6 +58,15 @@ class GossipService(gossip_pb2_grpc.GossipServicer):
             http_end_point=gossip_pb2.EndPoint(address=host, port=port),
         )
         return gossip_pb2.ClusterInfo(members=[member])
+
+
+def gossip_handler(service: GossipService) -> grpc.GenericRpcHandler:
+    read = grpc.unary_unary_rpc_method_handler(
+        service.Read,
+        request_deserializer=shared_pb2.Empty.FromString,
+        response_serializer=gossip_pb2.ClusterInfo.SerializeToString,
+    )
+    return grpc.method_handlers_generic_handler("event_store.client.gossip.Gossip", {"Read": read})
 
 
 class PersistentSubscriptionsService(persistent_pb2_grpc.PersistentSubscriptionsServicer):

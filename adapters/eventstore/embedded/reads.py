@@ -17,6 +17,14 @@ from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 Options = streams_pb2.ReadReq.Options
 
 
+class InvalidPosition(Exception):
+    """A read of `$all` from a position where no event is (KurrentDB refuses it too)."""
+
+    def __init__(self, filtered: bool) -> None:
+        kind = "FilteredReadAllResult" if filtered else "ReadAllResult"
+        super().__init__(f"Unexpected {kind}: InvalidPosition")
+
+
 def read_stream(
     store: EmbeddedStore,
     stream: str,
@@ -55,6 +63,8 @@ def read_all(
     which = options.WhichOneof("all_option")
     if which == "position":
         position = options.position.commit_position
+        if not store.is_valid_position(position):
+            raise InvalidPosition(filtered=event_filter is not None)
         after = position - 1 if forwards else position
     elif which == "end":
         after = 2**63 - 1

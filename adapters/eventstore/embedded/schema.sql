@@ -13,9 +13,10 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
 CREATE INDEX IF NOT EXISTS events_by_id ON events (event_id);
 
+-- Only streams with metadata ($tb) or a tombstone have a row; a stream's last revision is
+-- max(revision) in events (the index answers it), so a plain append writes one row, not two.
 CREATE TABLE IF NOT EXISTS streams (
     name            TEXT    PRIMARY KEY,
-    last_revision   INTEGER NOT NULL,
     truncate_before INTEGER NOT NULL DEFAULT 0,  -- from $tb in the stream's metadata
     tombstoned      INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;

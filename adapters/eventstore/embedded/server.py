@@ -12,12 +12,13 @@ from concurrent import futures
 from pathlib import Path
 
 import grpc
-from kurrentdbclient.protos.v1 import gossip_pb2_grpc, persistent_pb2_grpc, streams_pb2_grpc
+from kurrentdbclient.protos.v1 import persistent_pb2_grpc, streams_pb2_grpc
 
 from caseledger.adapters.eventstore.embedded.other_services import (
     GossipService,
     PersistentSubscriptionsService,
     UnimplementedHandler,
+    gossip_handler,
 )
 from caseledger.adapters.eventstore.embedded.security import (
     BasicAuthInterceptor,
@@ -93,10 +94,10 @@ class EmbeddedServer:
             raise ServerStartError(f"cannot listen on {host}:{port} (is the port taken?)")
         store = EmbeddedStore(None if mem_db else data_dir, advertise=f"{host}:{bound}")
         streams_pb2_grpc.add_StreamsServicer_to_server(StreamsService(store), server)  # type: ignore[no-untyped-call]
-        gossip_pb2_grpc.add_GossipServicer_to_server(GossipService(host, bound), server)  # type: ignore[no-untyped-call]
         persistent_pb2_grpc.add_PersistentSubscriptionsServicer_to_server(  # type: ignore[no-untyped-call]
             PersistentSubscriptionsService(), server
         )
+        server.add_generic_rpc_handlers((gossip_handler(GossipService(host, bound)),))
         server.add_generic_rpc_handlers((UnimplementedHandler(),))
         server.start()
         log.info("embedded event store serving on %s:%s", host, bound)

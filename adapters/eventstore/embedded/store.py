@@ -102,6 +102,19 @@ class EmbeddedStore:
         with self.database.reading() as conn:
             return db.load_stream_state(conn, stream)
 
+    def is_deleted_for_good(self, stream: str) -> bool:
+        """A tombstoned stream, or the metadata stream (`$$name`) of one."""
+        if stream.startswith("$$") and self.stream_state(stream[2:]).tombstoned:
+            return True
+        return self.stream_state(stream).tombstoned
+
+    def is_valid_position(self, position: int) -> bool:
+        """0 (the start), the position of an event, or the end of the log."""
+        if position in (0, self.writer.next_position):
+            return True
+        with self.database.reading() as conn:
+            return db.has_position(conn, position)
+
     def stream_pages(
         self, stream: str, from_revision: int, *, forwards: bool, floor: int
     ) -> Iterator[list[StoredEvent]]:

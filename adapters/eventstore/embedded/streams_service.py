@@ -10,7 +10,7 @@ from kurrentdbclient.protos.v1 import streams_pb2, streams_pb2_grpc
 
 from caseledger.adapters.eventstore.embedded import messages as msg
 from caseledger.adapters.eventstore.embedded.filters import InvalidFilter, parse_filter
-from caseledger.adapters.eventstore.embedded.reads import read_all, read_stream
+from caseledger.adapters.eventstore.embedded.reads import InvalidPosition, read_all, read_stream
 from caseledger.adapters.eventstore.embedded.records import (
     Appended,
     ProposedEvent,
@@ -19,7 +19,11 @@ from caseledger.adapters.eventstore.embedded.records import (
     WrongExpectedVersion,
 )
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
-from caseledger.adapters.eventstore.embedded.subscriptions import subscribe_all, subscribe_stream
+from caseledger.adapters.eventstore.embedded.subscriptions import (
+    StoreShuttingDown,
+    subscribe_all,
+    subscribe_stream,
+)
 from caseledger.adapters.eventstore.embedded.writer import StoreClosed
 
 Context = grpc.ServicerContext
@@ -186,16 +190,21 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
                 stream = msg.stream_name(options.stream.stream_identifier)
         except (InvalidFilter, msg.BadRequest) as error:
             _abort_bad_request(context, error)
-        if stream is not None and self._store.stream_state(stream).tombstoned:
+        if stream is not None and self._store.is_deleted_for_good(stream):
             _abort_deleted(context, stream)
         forwards = options.read_direction == streams_pb2.ReadReq.Options.Forwards
-        if options.WhichOneof("count_option") == "subscription":
-            alive = context.is_active
-            if stream is None:
-                yield from subscribe_all(self._store, options.all, event_filter, alive)
+        try:
+            if options.WhichOneof("count_option") == "subscription":
+                alive = context.is_active
+                if stream is None:
+                    yield from subscribe_all(self._store, options.all, event_filter, alive)
+                else:
+                    yield from subscribe_stream(self._store, stream, options.stream, alive)
+            elif stream is None:
+                yield from read_all(self._store, options.all, forwards, options.count, event_filter)
             else:
-                yield from subscribe_stream(self._store, stream, options.stream, alive)
-        elif stream is None:
-            yield from read_all(self._store, options.all, forwards, options.count, event_filter)
-        else:
-            yield from read_stream(self._store, stream, options.stream, forwards, options.count)
+                yield from read_stream(self._store, stream, options.stream, forwards, options.count)
+        except InvalidPosition as error:
+            context.abort(grpc.StatusCode.UNKNOWN, str(error))
+        except StoreShuttingDown as error:
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(error))

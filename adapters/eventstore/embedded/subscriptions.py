@@ -22,6 +22,10 @@ WAKE_EVERY = 0.5
 """Seconds between checks that the caller is still there, when nothing is committed."""
 
 
+class StoreShuttingDown(Exception):
+    """The store is stopping: a subscription ends with an error, never as if it were done."""
+
+
 def subscribe_all(
     store: EmbeddedStore,
     options: Options.AllOptions,
@@ -38,7 +42,9 @@ def subscribe_all(
         cursor = 0
     scanned = 0
     caught_up = False
-    while alive() and not store.signal.closed:
+    while alive():
+        if store.signal.closed:
+            raise StoreShuttingDown("Server is shutting down")
         for page in store.all_pages(cursor, forwards=True):
             for event in page:
                 cursor = event.position
@@ -70,7 +76,9 @@ def subscribe_stream(
     else:
         next_revision = 0
     caught_up = False
-    while alive() and not store.signal.closed:
+    while alive():
+        if store.signal.closed:
+            raise StoreShuttingDown("Server is shutting down")
         seen_head = store.head
         state = store.stream_state(stream)
         floor = max(state.truncate_before, 0)

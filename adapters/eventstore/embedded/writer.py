@@ -1,24 +1,21 @@
-"""The single writer: checks expected versions and commits appends in groups.
+"""The writer: checks expected versions and commits appends in groups.
 
-Every append, delete and tombstone goes through one thread. It takes all requests waiting in
-its queue, decides each against the streams' state (as left by the requests before it in the
-same group), writes them in ONE SQLite transaction and commits it with fsync; only then does it
-answer the callers and wake the subscriptions. So concurrent clients share fsyncs (group
-commit) while each is acknowledged only once its events are durable, and no two events ever get
-one revision. A failed commit fails the whole group and leaves no trace of it.
+Callers queue their request, then take turns holding the commit lock. Whoever holds it commits
+EVERY request waiting in the queue — its own and those that arrived meanwhile — in ONE SQLite
+transaction with one fsync, deciding each against the streams' state as the requests before it
+in the group left it. So concurrent clients share fsyncs (group commit), a lone client pays no
+thread hand-off, each caller is answered only once its events are durable, and no two events
+ever get one revision. A failed commit fails the whole group and leaves no trace of it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import orjson
 
@@ -40,8 +37,14 @@ from caseledger.adapters.eventstore.embedded.records import (
     WrongExpectedVersion,
 )
 
-MAX_GROUP = 256
+MAX_GROUP = 512
 """Most requests committed together; bounds one transaction's size and latency."""
+STATE_CACHE = 100_000
+"""Streams whose state the writer keeps in memory; the database is the truth beyond that."""
+
+
+class StoreClosed(Exception):
+    """The store is shutting down and takes no more writes."""
 
 
 @dataclass
@@ -50,22 +53,24 @@ class _Request:
     stream: str
     expected: int
     events: Sequence[ProposedEvent] = ()
-    result: Future[DeleteOutcome] = field(default_factory=Future)
-
-
-class StoreClosed(Exception):
-    """The store is shutting down and takes no more writes."""
+    done: bool = False
+    outcome: DeleteOutcome | None = None
+    error: BaseException | None = None
 
 
 class _Group:
-    """One transaction's worth of decisions: stream state as the group has changed it."""
+    """One transaction's worth of decisions: stream state as the group changed it, and rows
+    not yet handed to SQLite (written with executemany, flushed before any lookup)."""
 
     def __init__(self, conn: sqlite3.Connection, writer: Writer) -> None:
         self.conn = conn
         self.writer = writer
         self.states: dict[str, StreamState] = {}
+        self.changed_metadata: set[str] = set()
         self.next_position = writer.next_position
-        self.written = False
+        self.last_position = writer.head_position
+        self.created = time.time_ns() // 100
+        self.rows: list[tuple[object, ...]] = []
 
     def state(self, stream: str) -> StreamState:
         if stream not in self.states:
@@ -74,34 +79,37 @@ class _Group:
 
     def insert(self, stream: str, revision: int, event: ProposedEvent) -> int:
         position = self.next_position
-        self.conn.execute(
-            "INSERT INTO events (position, stream, revision, event_id, type, content_type,"
-            " data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.rows.append(
             (
-                position,
-                stream,
-                revision,
-                event.event_id,
-                event.type,
-                event.content_type,
-                event.data,
-                event.metadata,
-                time.time_ns() // 100,
-            ),
-        )
+                position, stream, revision, event.event_id, event.type,
+                event.content_type, event.data, event.metadata, self.created,
+            )
+        )  # fmt: skip
         self.next_position += event.size(stream)
-        self.written = True
+        self.last_position = position
         return position
 
-    def save_state(self, stream: str, state: StreamState) -> None:
+    def flush(self) -> sqlite3.Connection:
+        """Hand pending rows to SQLite, so queries on this connection see them."""
+        if self.rows:
+            self.conn.executemany(db.INSERT_EVENT, self.rows)
+            self.rows = []
+        return self.conn
+
+    def set_state(self, stream: str, state: StreamState, *, persist: bool = False) -> None:
         self.states[stream] = state
-        self.conn.execute(
-            "INSERT INTO streams (name, last_revision, truncate_before, tombstoned)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-            " last_revision = excluded.last_revision,"
-            " truncate_before = excluded.truncate_before, tombstoned = excluded.tombstoned",
-            (stream, state.last_revision, state.truncate_before, int(state.tombstoned)),
-        )
+        if persist:
+            self.changed_metadata.add(stream)
+
+    def save(self) -> None:
+        self.flush()
+        for stream in self.changed_metadata:
+            state = self.states[stream]
+            self.conn.execute(db.UPSERT_STREAM, (stream, state.truncate_before, state.tombstoned))
+
+    @property
+    def written(self) -> bool:
+        return self.last_position != self.writer.head_position
 
 
 class Writer:
@@ -110,14 +118,14 @@ class Writer:
     def __init__(self, database: db.Database, on_commit: Callable[[int], None]) -> None:
         self._db = database
         self._on_commit = on_commit
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._pending: list[_Request] = []
+        self._pending_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
         self._states: dict[str, StreamState] = {}
-        self._closing = threading.Event()
+        self._closed = False
         last = db.last_event(database.writer)
         self.next_position = FIRST_POSITION if last is None else last.position + _size_of(last)
         self.head_position = 0 if last is None else last.position
-        self._thread = threading.Thread(target=self._run, name="eventstore-writer", daemon=True)
-        self._thread.start()
 
     # ---- the callers' side ----------------------------------------------------------------
 
@@ -133,77 +141,66 @@ class Writer:
         return self._submit(_Request("tombstone", stream, expected))
 
     def _submit(self, request: _Request) -> DeleteOutcome:
-        if self._closing.is_set():
-            raise StoreClosed("the event store is shutting down")
-        self._queue.put(request)
-        return request.result.result()
+        with self._pending_lock:
+            if self._closed:
+                raise StoreClosed("the event store is shutting down")
+            self._pending.append(request)
+        with self._commit_lock:
+            while not request.done:
+                self._commit_waiting()
+        if request.error is not None:
+            raise request.error
+        assert request.outcome is not None
+        return request.outcome
 
     def close(self) -> None:
-        """Finish every write already queued, then stop."""
-        self._closing.set()
-        self._queue.put(None)
-        self._thread.join()
+        """Take no more writes; commit every write already queued."""
+        with self._pending_lock:
+            self._closed = True
+        with self._commit_lock:
+            while self._pending:
+                self._commit_waiting()
 
     def stream_state(self, stream: str, conn: sqlite3.Connection) -> StreamState:
         state = self._states.get(stream)
-        if state is None:
-            state = db.load_stream_state(conn, stream)
-        return state
+        return db.load_stream_state(conn, stream) if state is None else state
 
-    # ---- the writer thread ----------------------------------------------------------------
+    # ---- the committer's side (holds the commit lock) -------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_GROUP:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                batch.append(more)
+    def _commit_waiting(self) -> None:
+        with self._pending_lock:
+            batch, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+        if batch:
             self._commit_group(batch)
-            if stop:
-                return
 
     def _commit_group(self, batch: list[_Request]) -> None:
-        outcomes: list[DeleteOutcome] = []
         try:
             with self._db.writing() as conn:
                 group = _Group(conn, self)
                 outcomes = [_decide(group, request) for request in batch]
+                group.save()
         except Exception as error:  # the disk failed us: nobody in the group is acknowledged
             for request in batch:
-                request.result.set_exception(error)
+                request.error, request.done = error, True
             return
-        if group.written:
-            self._states.update(group.states)
-            if len(self._states) > 100_000:  # bounded: the streams table is the truth
+        written = group.written
+        if written:
+            if len(self._states) > STATE_CACHE:
                 self._states.clear()
-            self.head_position = _last_position(group)
+            self._states.update(group.states)
+            self.head_position = group.last_position
             self.next_position = group.next_position
         for request, outcome in zip(batch, outcomes, strict=True):
-            request.result.set_result(outcome)
-        if group.written:
-            with contextlib.suppress(Exception):
-                self._on_commit(self.head_position)
+            request.outcome, request.done = outcome, True
+        if written:
+            self._on_commit(self.head_position)
 
 
 def _size_of(event: StoredEvent) -> int:
-    return ProposedEvent(
+    proposed = ProposedEvent(
         event.event_id, event.type, event.content_type, event.data, event.metadata
-    ).size(event.stream)
-
-
-def _last_position(group: _Group) -> int:
-    row = group.conn.execute("SELECT max(position) FROM events").fetchone()
-    return int(row[0])
+    )
+    return proposed.size(event.stream)
 
 
 # ---- decisions: one function per request kind ------------------------------------------------
@@ -224,9 +221,7 @@ def _expected_matches(state: StreamState, expected: int) -> bool:
         return state.is_readable
     if expected == NO_STREAM:
         return not state.is_readable
-    return expected == state.last_revision and not (
-        state.is_soft_deleted and expected < state.truncate_before - 1
-    )
+    return expected == state.last_revision
 
 
 def _idempotent_repeat(
@@ -234,13 +229,16 @@ def _idempotent_repeat(
 ) -> AppendOutcome | None:
     """KurrentDB's idempotent append: the same event ids written again at the same place answer
     with the original result and write nothing; known ids plus new ones are a wrong version."""
+    if state.last_revision < 0:
+        return None
+    conn = group.flush()
     if expected >= NO_STREAM:
         first_revision: int | None = expected + 1
     else:
-        first_revision = db.revision_of_event_id(group.conn, stream, events[0].event_id)
+        first_revision = db.revision_of_event_id(conn, stream, events[0].event_id)
     if first_revision is None or first_revision > state.last_revision:
         return None
-    existing = db.events_at(group.conn, stream, first_revision, len(events))
+    existing = db.events_at(conn, stream, first_revision, len(events))
     if not existing or existing[0].event_id != events[0].event_id:
         return None
     ids_match = len(existing) == len(events) and all(
@@ -255,7 +253,7 @@ def _append(
     group: _Group, stream: str, expected: int, events: Sequence[ProposedEvent]
 ) -> AppendOutcome:
     state = group.state(stream)
-    if state.tombstoned:
+    if state.tombstoned or (stream.startswith("$$") and group.state(stream[2:]).tombstoned):
         return StreamDeleted(stream)
     if events:
         repeat = _idempotent_repeat(group, stream, state, expected, events)
@@ -264,13 +262,13 @@ def _append(
     if not _expected_matches(state, expected):
         return WrongExpectedVersion(stream, expected, state.current_version)
     if not events:
-        return Appended(revision=state.last_revision, position=group.writer.head_position)
+        return Appended(revision=state.last_revision, position=group.last_position)
     revision = state.last_revision
     position = 0
     for event in events:
         revision += 1
         position = group.insert(stream, revision, event)
-    group.save_state(stream, replace(state, last_revision=revision))
+    group.set_state(stream, replace(state, last_revision=revision))
     if stream.startswith("$$") and events[-1].type == "$metadata":
         _apply_metadata(group, stream[2:], events[-1].data)
     return Appended(revision=revision, position=position)
@@ -284,15 +282,15 @@ def _apply_metadata(group: _Group, stream: str, data: bytes) -> None:
     except (orjson.JSONDecodeError, TypeError, ValueError):
         truncate_before = 0
     state = group.state(stream)
-    group.save_state(stream, replace(state, truncate_before=truncate_before))
+    group.set_state(stream, replace(state, truncate_before=truncate_before), persist=True)
 
 
 def _check_deletable(state: StreamState, stream: str, expected: int) -> DeleteOutcome | None:
     if state.tombstoned:
         return StreamDeleted(stream)
-    if not _expected_matches(state, expected) or not state.is_readable:
-        if not state.is_readable:
-            return StreamNotFound(stream)
+    if not state.is_readable:
+        return StreamNotFound(stream)
+    if not _expected_matches(state, expected):
         return WrongExpectedVersion(stream, expected, state.current_version)
     return None
 
@@ -304,36 +302,30 @@ def _delete(group: _Group, stream: str, expected: int) -> DeleteOutcome:
     if refused is not None:
         return refused
     meta_stream = f"$${stream}"
-    current = _current_metadata(group, meta_stream)
-    current["$tb"] = state.last_revision + 1
+    metadata = _current_metadata(group, meta_stream)
+    metadata["$tb"] = state.last_revision + 1
     event = ProposedEvent(
-        event_id=_new_id(),
-        type="$metadata",
-        content_type="application/json",
-        data=orjson.dumps(current),
-        metadata=b"",
-    )
+        event_id=str(uuid.uuid4()), type="$metadata", content_type="application/json",
+        data=orjson.dumps(metadata), metadata=b"",
+    )  # fmt: skip
     return _append(group, meta_stream, ANY, [event])
 
 
 def _tombstone(group: _Group, stream: str, expected: int) -> DeleteOutcome:
-    """Hard delete: `$streamDeleted` at the last possible revision; the stream is gone for good."""
+    """Hard delete: `$streamDeleted` at the last possible revision; the stream is gone for good.
+    A stream that never existed can be tombstoned with expected any or no-stream."""
     state = group.state(stream)
-    if not state.tombstoned and not state.is_readable and expected in (ANY, NO_STREAM):
-        pass  # KurrentDB tombstones a stream that never existed, too
-    else:
+    never_existed = state.last_revision < 0 and not state.tombstoned
+    if not (never_existed and expected in (ANY, NO_STREAM)):
         refused = _check_deletable(state, stream, expected)
         if refused is not None:
             return refused
     event = ProposedEvent(
-        event_id=_new_id(),
-        type="$streamDeleted",
-        content_type="application/octet-stream",
-        data=b"",
-        metadata=b"",
-    )
+        event_id=str(uuid.uuid4()), type="$streamDeleted",
+        content_type="application/octet-stream", data=b"", metadata=b"",
+    )  # fmt: skip
     position = group.insert(stream, TOMBSTONE_REVISION, event)
-    group.save_state(stream, replace(state, tombstoned=True))
+    group.set_state(stream, replace(state, tombstoned=True), persist=True)
     return Appended(revision=TOMBSTONE_REVISION, position=position)
 
 
@@ -341,13 +333,9 @@ def _current_metadata(group: _Group, meta_stream: str) -> dict[str, object]:
     state = group.state(meta_stream)
     if state.last_revision < 0:
         return {}
-    last = db.events_at(group.conn, meta_stream, state.last_revision, 1)
+    last = db.events_at(group.flush(), meta_stream, state.last_revision, 1)
     try:
         value = orjson.loads(last[0].data) if last else {}
     except orjson.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _new_id() -> str:
-    return str(uuid.uuid4())
