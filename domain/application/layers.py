@@ -4,6 +4,7 @@ needs or raises `Refused` with the outcome and reason code the caller gets."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -91,7 +92,7 @@ def check_payload_tenant(envelope: CommandEnvelope) -> None:
         raise _rejected(ReasonCode.TENANT_MISMATCH, "the payload names another tenant")
 
 
-def check_owner(loaded: Loaded[object], tenant_id: str) -> None:
+def check_owner(loaded: Loaded[Any], tenant_id: str) -> None:
     """Tenant: an existing aggregate belongs to the command's tenant."""
     owner = loaded.tenant_id
     if owner is not None and owner != tenant_id:
@@ -99,7 +100,7 @@ def check_owner(loaded: Loaded[object], tenant_id: str) -> None:
 
 
 def check_idempotency(
-    loaded: Loaded[object], actor: Actor, envelope: CommandEnvelope, digest: str
+    loaded: Loaded[Any], actor: Actor, envelope: CommandEnvelope, digest: str
 ) -> IdempotencyRecord | None:
     """Idempotency: the key (scoped to tenant and actor) already wrote this command -> its
     record; the key wrote a different command -> refused."""
@@ -124,7 +125,7 @@ def check_version(expected: int | None, revision: int) -> None:
         )
 
 
-def check_stream_rule(route: Route, loaded: Loaded[object]) -> None:
+def check_stream_rule(route: Route, loaded: Loaded[Any]) -> None:
     """Lifecycle: creating commands need a new stream, the others an existing one."""
     if route.stream_rule is StreamRule.NEW and loaded.exists:
         raise _rejected(ReasonCode.ALREADY_EXISTS, f"{loaded.stream} already exists")
