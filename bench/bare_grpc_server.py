@@ -1,4 +1,5 @@
-"""A bare gRPC server for benchmark baselines: echo (unary) and a server stream of N messages.
+"""A bare gRPC server for benchmark baselines: echo (unary), collect (a client stream, the shape
+of KurrentDB's Append) and a server stream of N messages.
 
 Run as `python -m bench.bare_grpc_server PORT`; it serves raw bytes, no protobuf work, no
 storage, so what it measures is the transport alone.
@@ -19,6 +20,10 @@ def _echo(request: bytes, context: Any) -> bytes:
     return request
 
 
+def _collect(requests: Iterator[bytes], context: Any) -> bytes:
+    return b"".join(requests)[:16]
+
+
 def _stream(request: bytes, context: Any) -> Iterator[bytes]:
     count, size = (int(part) for part in request.decode().split(":"))
     payload = b"x" * size
@@ -31,6 +36,7 @@ def main() -> None:
     handlers = {
         "Echo": grpc.unary_unary_rpc_method_handler(_echo),
         "Stream": grpc.unary_stream_rpc_method_handler(_stream),
+        "Collect": grpc.stream_unary_rpc_method_handler(_collect),
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bare.Bare", handlers),))
     server.add_insecure_port(f"127.0.0.1:{sys.argv[1]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -16,6 +17,7 @@ from caseledger.adapters.eventstore.embedded.records import (
     StoredEvent,
 )
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 """KurrentDB's default largest record; bigger appends are refused."""
 
@@ -52,6 +54,8 @@ def _event_id(message: shared_pb2.UUID) -> str:
         most = message.structured.most_significant_bits & 0xFFFFFFFFFFFFFFFF
         least = message.structured.least_significant_bits & 0xFFFFFFFFFFFFFFFF
         return str(uuid.UUID(int=(most << 64) | least))
+    if _CANONICAL_UUID.fullmatch(message.string):
+        return message.string  # already canonical: skip the (slower) round trip through UUID
     try:
         return str(uuid.UUID(message.string))
     except ValueError as error:

@@ -12,6 +12,7 @@ from kurrentdbclient.protos.v1 import streams_pb2
 
 from caseledger.adapters.eventstore.embedded import messages as msg
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
+from caseledger.adapters.eventstore.embedded.records import StreamState
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 
 Options = streams_pb2.ReadReq.Options
@@ -28,11 +29,11 @@ class InvalidPosition(Exception):
 def read_stream(
     store: EmbeddedStore,
     stream: str,
+    state: StreamState,
     options: Options.StreamOptions,
     forwards: bool,
     count: int,
 ) -> Iterator[streams_pb2.ReadResp]:
-    state = store.stream_state(stream)
     if not state.is_readable:
         yield msg.stream_not_found(stream)
         return
@@ -45,7 +46,8 @@ def read_stream(
         start = 0 if forwards else -1
     floor = max(state.truncate_before, 0)
     sent = 0
-    for page in store.stream_pages(stream, start, forwards=forwards, floor=floor):
+    pages = store.stream_pages(stream, start, forwards=forwards, floor=floor, limit=count)
+    for page in pages:
         for event in page:
             if sent >= count:
                 return
@@ -73,7 +75,8 @@ def read_all(
     if (forwards and which == "end") or (not forwards and which == "start"):
         return
     sent = 0
-    for page in store.all_pages(after, forwards=forwards):
+    page_limit = count if event_filter is None else 2**62
+    for page in store.all_pages(after, forwards=forwards, limit=page_limit):
         for event in page:
             if sent >= count:
                 return

@@ -102,11 +102,16 @@ class EmbeddedStore:
         with self.database.reading() as conn:
             return db.load_stream_state(conn, stream)
 
-    def is_deleted_for_good(self, stream: str) -> bool:
-        """A tombstoned stream, or the metadata stream (`$$name`) of one."""
-        if stream.startswith("$$") and self.stream_state(stream[2:]).tombstoned:
-            return True
-        return self.stream_state(stream).tombstoned
+    def readable_state(self, stream: str) -> StreamState | None:
+        """The stream's state, or None when it is deleted for good: tombstoned, or the
+        metadata stream (`$$name`) of a tombstoned stream."""
+        with self.database.reading() as conn:
+            state = db.load_stream_state(conn, stream)
+            if state.tombstoned:
+                return None
+            if stream.startswith("$$") and db.load_stream_state(conn, stream[2:]).tombstoned:
+                return None
+        return state
 
     def is_valid_position(self, position: int) -> bool:
         """0 (the start), the position of an event, or the end of the log."""
@@ -116,28 +121,33 @@ class EmbeddedStore:
             return db.has_position(conn, position)
 
     def stream_pages(
-        self, stream: str, from_revision: int, *, forwards: bool, floor: int
+        self, stream: str, from_revision: int, *, forwards: bool, floor: int, limit: int = PAGE
     ) -> Iterator[list[StoredEvent]]:
-        """Pages of a stream's events from `from_revision` (inclusive) in the given direction."""
-        cursor = from_revision
-        while True:
+        """Pages of a stream's events from `from_revision` (inclusive) in the given direction,
+        `limit` events at most in all."""
+        cursor, left = from_revision, limit
+        while left > 0:
             with self.database.reading() as conn:
                 page = db.read_stream_page(
-                    conn, stream, cursor, forwards=forwards, floor=floor, limit=PAGE
+                    conn, stream, cursor, forwards=forwards, floor=floor, limit=min(PAGE, left)
                 )
             if not page:
                 return
             yield page
+            left -= len(page)
             if len(page) < PAGE:
                 return
             cursor = page[-1].revision + (1 if forwards else -1)
 
-    def all_pages(self, after: int, *, forwards: bool) -> Iterator[list[StoredEvent]]:
-        """Pages of `$all` strictly after (forwards) or before (backwards) `after`."""
+    def all_pages(
+        self, after: int, *, forwards: bool, limit: int = 2**62
+    ) -> Iterator[list[StoredEvent]]:
+        """Pages of `$all` strictly after (forwards) or before (backwards) `after`; `limit`
+        bounds each page (a filtered reader cannot know how many it will keep)."""
         cursor = after
         while True:
             with self.database.reading() as conn:
-                page = db.read_all_page(conn, cursor, forwards=forwards, limit=PAGE)
+                page = db.read_all_page(conn, cursor, forwards=forwards, limit=min(PAGE, limit))
             if not page:
                 return
             yield page

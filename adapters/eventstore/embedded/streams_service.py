@@ -190,7 +190,8 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
                 stream = msg.stream_name(options.stream.stream_identifier)
         except (InvalidFilter, msg.BadRequest) as error:
             _abort_bad_request(context, error)
-        if stream is not None and self._store.is_deleted_for_good(stream):
+        state = None if stream is None else self._store.readable_state(stream)
+        if stream is not None and state is None:
             _abort_deleted(context, stream)
         forwards = options.read_direction == streams_pb2.ReadReq.Options.Forwards
         try:
@@ -203,7 +204,11 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             elif stream is None:
                 yield from read_all(self._store, options.all, forwards, options.count, event_filter)
             else:
-                yield from read_stream(self._store, stream, options.stream, forwards, options.count)
+                assert state is not None
+                stream_options = options.stream
+                yield from read_stream(
+                    self._store, stream, state, stream_options, forwards, options.count
+                )
         except InvalidPosition as error:
             context.abort(grpc.StatusCode.UNKNOWN, str(error))
         except StoreShuttingDown as error:
