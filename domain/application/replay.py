@@ -3,8 +3,11 @@ Replay only reads; it never writes."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 from caseledger.domain.application.aggregates import AGGREGATES, Aggregate
 from caseledger.domain.application.codec import envelope_of
@@ -46,3 +49,26 @@ def replay(
         state=loaded.state,
         history=[envelope_of(stored) for stored in history],
     )
+
+
+def replay_document(result: Replay) -> dict[str, Any]:
+    """`result` as JSON-ready data (for `--json` output): sets become sorted lists."""
+    return {
+        "aggregate": result.aggregate,
+        "stream": result.stream,
+        "revision": result.revision,
+        "state": _plain(dataclasses.asdict(result.state)),
+        "history": [event.model_dump(mode="json") for event in result.history],
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value

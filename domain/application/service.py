@@ -18,7 +18,7 @@ from caseledger.domain.application.budget import AgentBudget, CommandBudget
 from caseledger.domain.application.codec import Provenance, envelope_for, new_event
 from caseledger.domain.application.commandlog import record_not_accepted
 from caseledger.domain.application.layers import Refused
-from caseledger.domain.application.loading import Loaded, load
+from caseledger.domain.application.loading import AggregateCache, Loaded
 from caseledger.domain.application.outcomes import outcome_of
 from caseledger.domain.application.ports import EventStore, WrongExpectedVersion
 from caseledger.domain.application.registry import event_registry
@@ -57,6 +57,7 @@ class CommandService:
         self._routes = routes
         self._registry = registry or event_registry()
         self._max_attempts = max_attempts
+        self._aggregates = AggregateCache(store, self._registry)
 
     def handle(self, envelope: CommandEnvelope) -> CommandResult:
         """Answer `envelope`; every answer but ACCEPTED/DUPLICATE_ACCEPTED is also recorded
@@ -167,16 +168,13 @@ class CommandService:
 
     def _load(self, route: Route, stream: str) -> Loaded[Any]:
         try:
-            return load(self._store, self._registry, route.aggregate, stream)[0]
+            return self._aggregates.load(route.aggregate, stream)
         except EventDecodingError as error:
             raise Refused(CommandOutcome.REJECTED, error.reason, str(error)) from error
 
     def _policy(self, tenant_id: str) -> PolicyState:
         """The tenant's policy in force now (the §5 default until one is published)."""
-        loaded: Loaded[PolicyState] = load(
-            self._store, self._registry, POLICY, POLICY.stream(tenant_id)
-        )[0]
-        return loaded.state
+        return self._aggregates.load(POLICY, POLICY.stream(tenant_id)).state
 
     def _related_case(
         self, route: Route, body: CommandBody, loaded: Loaded[Any]
@@ -185,7 +183,7 @@ class CommandService:
         case_id = route.related_case(body, loaded.state) if route.related_case else None
         if case_id is None:
             return None
-        case: Loaded[CaseState] = load(self._store, self._registry, CASE, CASE.stream(case_id))[0]
+        case: Loaded[CaseState] = self._aggregates.load(CASE, CASE.stream(case_id))
         if not case.exists or case.state.tenant_id is None:
             return None
         return CaseFacts(

@@ -31,7 +31,6 @@ class ReasonCode(StrEnum):
     FOUR_EYES = "four_eyes"
     CONFIDENCE_TOO_LOW = "confidence_too_low"
     POLICY_VERSION_EXISTS = "policy_version_exists"
-    INVALID_POLICY = "invalid_policy"
     EVIDENCE_REQUIRED = "evidence_required"
     EVIDENCE_NOT_APPROVED = "evidence_not_approved"
     UNKNOWN_EVENT_VERSION = "unknown_event_version"

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from caseledger.domain.application.ports import NewEvent
-from caseledger.domain.application.replay import replay
+from caseledger.domain.application.replay import replay, replay_document
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.case.state import CaseStatus, EvidenceStatus, RiskLevel
 from caseledger.domain.shared.errors import UnknownEventVersion
@@ -129,3 +129,15 @@ def test_unknown_event_version_is_rejected(
     refused = issue(service, "close_case", {"case_id": "c1", "resolution": "x"}, SUPERVISOR)
     assert refused.status is CommandOutcome.REJECTED
     assert refused.reason_code is ReasonCode.UNKNOWN_EVENT_VERSION
+
+
+def test_a_replay_renders_as_json_for_auditors(
+    service: CommandService, store: InMemoryEventStore
+) -> None:
+    case_under_review(service)
+    document = replay_document(replay(store, "case", "c1", as_of_revision=1))
+    decoded = orjson.loads(orjson.dumps(document))
+    assert decoded["state"]["status"] == "under_review"
+    assert decoded["state"]["briefs"] == []
+    assert [e["event_type"] for e in decoded["history"]] == ["case.opened", "case.review_started"]
+    assert decoded["history"][1]["stream_revision"] == 1

@@ -244,3 +244,17 @@ def test_an_agent_proposal_becomes_a_proposing_command() -> None:
         "evidence_refs": ["e1"],
         "confidence": 0.6,
     }
+
+
+def test_a_service_sees_what_another_service_wrote_since_it_last_loaded(
+    store: InMemoryEventStore,
+) -> None:
+    first, second = CommandService(store), CommandService(store)
+    accepted(issue(first, "open_case", OPEN, ANALYST))
+    accepted(issue(second, "start_case_review", {"case_id": "c1"}, ANALYST, expected=0))
+    stale = issue(first, "start_case_review", {"case_id": "c1"}, ANALYST, key="again")
+    assert stale.reason_code is ReasonCode.INVALID_TRANSITION
+    closed = issue(
+        first, "close_case", {"case_id": "c1", "resolution": "r"}, SUPERVISOR, expected=1
+    )
+    assert closed.status is CommandOutcome.ACCEPTED
