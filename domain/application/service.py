@@ -10,6 +10,7 @@ update; without an expected version from the caller the service reloads and re-d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from caseledger.domain.application import layers
@@ -31,7 +32,7 @@ from caseledger.domain.shared.clock import Clock, SystemClock
 from caseledger.domain.shared.commands import Command, CommandBody, CommandMeta
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from caseledger.domain.shared.errors import EventDecodingError, Rejected
-from caseledger.domain.shared.events import EventRegistry
+from caseledger.domain.shared.events import DomainEvent, EventRegistry
 from caseledger.domain.shared.facts import CaseFacts
 from caseledger.domain.shared.ids import DerivedIds, IdGenerator, digest_of
 from caseledger.domain.shared.outcomes import CommandOutcome
@@ -75,90 +76,87 @@ class CommandService:
             layers.check_payload_tenant(envelope)
         except Refused as refusal:
             return refused(envelope, refusal, None)
-        stream = route.stream(body, envelope.tenant_id)
-        digest = digest_of(
-            [envelope.command_type, envelope.command_version, body.model_dump(mode="json")]
-        )
+        request = _Request(envelope, route, body, actor)
         for attempt in range(self._max_attempts):
             try:
-                return self._attempt(route, body, actor, envelope, stream, digest, attempt == 0)
+                return self._attempt(request, charge_budget=attempt == 0)
             except Refused as refusal:
-                return refused(envelope, refusal, stream)
+                return refused(envelope, refusal, request.stream)
             except WrongExpectedVersion:
                 continue
         conflict = Refused(
             CommandOutcome.CONFLICT,
             ReasonCode.CONCURRENT_WRITE,
-            f"{stream} kept changing; gave up after {self._max_attempts} attempts",
+            f"{request.stream} kept changing; gave up after {self._max_attempts} attempts",
         )
-        return refused(envelope, conflict, stream)
+        return refused(envelope, conflict, request.stream)
 
-    def _attempt(
-        self,
-        route: Route,
-        body: CommandBody,
-        actor: Actor,
-        envelope: CommandEnvelope,
-        stream: str,
-        digest: str,
-        first: bool,
-    ) -> CommandResult:
-        loaded = self._load(route, stream)
+    def _attempt(self, request: _Request, charge_budget: bool) -> CommandResult:
+        """Load -> ownership -> idempotency -> budget -> version -> stream rule -> policy gate
+        -> decide -> append; raises WrongExpectedVersion when another writer won."""
+        envelope, actor = request.envelope, request.actor
+        loaded = self._load(request.route, request.stream)
         layers.check_owner(loaded, envelope.tenant_id)
-        record = layers.check_idempotency(loaded, actor, envelope, digest)
+        record = layers.check_idempotency(loaded, actor, envelope, request.digest)
         if record is not None:
             return duplicate(envelope, record)
-        if first:
+        if charge_budget:
             exhausted = self._budget.admit(envelope.tenant_id, actor)
             if exhausted is not None:
                 raise Refused(CommandOutcome.REJECTED, exhausted, f"{actor.key}: {exhausted}")
         layers.check_version(envelope.expected_aggregate_version, loaded.revision)
-        layers.check_stream_rule(route, loaded)
+        layers.check_stream_rule(request.route, loaded)
         policy = self._policy(envelope.tenant_id)
-        layers.policy_gate(route, actor, policy.rules)
-        case = self._related_case(route, body, loaded)
-        seed = self._ids.command_seed(
-            envelope.tenant_id, actor.key, envelope.idempotency_key, stream
-        )
-        meta = CommandMeta(
+        layers.policy_gate(request.route, actor, policy.rules)
+        meta = self._meta(request, policy, self._related_case(request, loaded))
+        try:
+            events = request.route.aggregate.decide(Command(request.body, meta), loaded.state)
+        except Rejected as rejection:
+            raise Refused(CommandOutcome.REJECTED, rejection.reason, rejection.detail) from None
+        return self._append(request, meta, events, loaded.revision)
+
+    def _meta(self, request: _Request, policy: PolicyState, case: CaseFacts | None) -> CommandMeta:
+        envelope = request.envelope
+        return CommandMeta(
             command_id=envelope.command_id,
             tenant_id=envelope.tenant_id,
-            actor=actor,
+            actor=request.actor,
             issued_at=self._clock.now(),
             policy_version=policy.version,
             policy=policy.rules,
-            id_seed=seed,
+            id_seed=self._ids.command_seed(
+                envelope.tenant_id, request.actor.key, envelope.idempotency_key, request.stream
+            ),
             case=case,
         )
-        try:
-            events = route.aggregate.decide(Command(body, meta), loaded.state)
-        except Rejected as rejection:
-            raise Refused(CommandOutcome.REJECTED, rejection.reason, rejection.detail) from None
+
+    def _append(
+        self, request: _Request, meta: CommandMeta, events: list[DomainEvent], revision: int
+    ) -> CommandResult:
+        """Append at the loaded `revision`, with provenance in every event's metadata."""
         outcome, approval_request_id = outcome_of(events)
         provenance = Provenance(
-            envelope=envelope,
-            aggregate_type=route.aggregate.name,
-            aggregate_id=route.aggregate.id_of(stream),
-            command_digest=digest,
+            envelope=request.envelope,
+            aggregate_type=request.route.aggregate.name,
+            aggregate_id=request.route.aggregate.id_of(request.stream),
+            command_digest=request.digest,
             outcome=outcome.value,
-            policy_version=policy.version,
+            policy_version=meta.policy_version,
             occurred_at=meta.issued_at,
-            facts_read={CASE.stream(case.case_id): case.revision} if case else {},
+            facts_read={CASE.stream(meta.case.case_id): meta.case.revision} if meta.case else {},
         )
         metas = [provenance.metadata(event) for event in events]
-        ids = [self._ids.event_id(seed, index) for index in range(len(events))]
+        ids = [self._ids.event_id(meta.id_seed, n) for n in range(len(events))]
+        batch = list(zip(events, ids, metas, strict=True))
         written = self._store.append(
-            stream,
-            [new_event(e, i, m) for e, i, m in zip(events, ids, metas, strict=True)],
-            loaded.revision,
+            request.stream, [new_event(e, i, m) for e, i, m in batch], revision
         )
-        first_revision = written.revision - len(events) + 1
+        first = written.revision - len(events) + 1
         envelopes = [
-            envelope_for(e, i, m, stream, first_revision + n)
-            for n, (e, i, m) in enumerate(zip(events, ids, metas, strict=True))
+            envelope_for(e, i, m, request.stream, first + n) for n, (e, i, m) in enumerate(batch)
         ]
         return committed(
-            envelope,
+            request.envelope,
             outcome,
             envelopes,
             written.revision,
@@ -176,11 +174,10 @@ class CommandService:
         """The tenant's policy in force now (the §5 default until one is published)."""
         return self._aggregates.load(POLICY, POLICY.stream(tenant_id)).state
 
-    def _related_case(
-        self, route: Route, body: CommandBody, loaded: Loaded[Any]
-    ) -> CaseFacts | None:
+    def _related_case(self, request: _Request, loaded: Loaded[Any]) -> CaseFacts | None:
         """Facts of the case a decision reads (staleness accepted, revision recorded)."""
-        case_id = route.related_case(body, loaded.state) if route.related_case else None
+        related = request.route.related_case
+        case_id = related(request.body, loaded.state) if related else None
         if case_id is None:
             return None
         case: Loaded[CaseState] = self._aggregates.load(CASE, CASE.stream(case_id))
@@ -193,3 +190,23 @@ class CommandService:
             active=case.state.active,
             revision=case.revision,
         )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A command that passed the stateless layers, with the stream it appends to."""
+
+    envelope: CommandEnvelope
+    route: Route
+    body: CommandBody
+    actor: Actor
+
+    @property
+    def stream(self) -> str:
+        return self.route.stream(self.body, self.envelope.tenant_id)
+
+    @property
+    def digest(self) -> str:
+        """Over command type, version and the validated payload: what a key is bound to."""
+        env = self.envelope
+        return digest_of([env.command_type, env.command_version, self.body.model_dump(mode="json")])
