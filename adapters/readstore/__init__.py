@@ -1,0 +1,1 @@
+"""Read-model stores: SQLite (the embedded default) and PostgreSQL (production)."""

@@ -1,0 +1,9 @@
+CREATE TABLE IF NOT EXISTS notice_drafts_v1 (
+    key TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    document JSONB NOT NULL,
+    case_id TEXT NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notice_drafts_v1_case ON notice_drafts_v1 (tenant_id, case_id, position);

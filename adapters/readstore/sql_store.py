@@ -1,0 +1,399 @@
+"""What the SQLite and PostgreSQL projection stores share: the statements and the one-transaction
+commit. A view's table is `<name>_v<version>` with `key`, `tenant_id`, `position`, `document`
+and the projection's declared columns; its migration (`migrations/<name>_v<version>.sql`)
+creates it. Identifiers are checked against the projection's own declarations, never taken
+from input."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from importlib import resources
+from typing import Any, Final, Protocol
+
+from caseledger.projections.ports import (
+    CheckpointConflict,
+    Page,
+    ParkedEvent,
+    ProjectionBatch,
+    ProjectionState,
+    SearchHit,
+)
+from caseledger.projections.projection import Projection
+from caseledger.projections.rows import Row, Scalar, ViewChanges
+
+_IDENTIFIER: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+BASE_COLUMNS: Final = ("key", "tenant_id", "position", "document")
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def description(self) -> Any: ...
+
+    def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: Any, params: Any, /) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class UnknownView(Exception):
+    """No projection of that name and version is prepared in this store."""
+
+
+def identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+class SqlProjectionStore(ABC):
+    """ProjectionStore and ViewReader over a SQL database (see the subclasses)."""
+
+    placeholder: str = "?"
+    migrations_package: str = ""
+
+    def __init__(self) -> None:
+        self._columns: dict[str, tuple[str, ...]] = {}
+
+    # -- what a backend provides ------------------------------------------------------------
+
+    @abstractmethod
+    def _write(self) -> AbstractContextManager[Cursor]:
+        """A cursor inside one write transaction, committed on exit or rolled back on error."""
+
+    @abstractmethod
+    def _read(self) -> AbstractContextManager[Cursor]:
+        """A cursor for reads that sees committed data."""
+
+    @abstractmethod
+    def _run_script(self, sql: str) -> None: ...
+
+    @abstractmethod
+    def _encode(self, document: Mapping[str, Any]) -> Any: ...
+
+    @abstractmethod
+    def _decode(self, stored: Any) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _search_statement(self, table: str) -> str:
+        """Params: text, tenant_id, limit; columns: the row's, then a score (higher is better)."""
+
+    @abstractmethod
+    def _search_text(self, text: str) -> str: ...
+
+    # -- ProjectionStore -------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """The read side's own tables: versions and checkpoints, active views, revisions, parked."""
+        self._run_script(self._migration("readside"))
+
+    def prepare(self, projection: Projection) -> None:
+        table = identifier(projection.id)
+        self._columns[table] = tuple(identifier(c) for c in projection.columns)
+        self.migrate()
+        self._run_script(self._migration(table))
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO projection_versions (projection_id, name, version, position) "
+                    "VALUES (?, ?, ?, -1) ON CONFLICT (projection_id) DO NOTHING"
+                ),
+                (table, projection.name, projection.version),
+            )
+
+    def checkpoint(self, projection_id: str) -> int | None:
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql("SELECT position FROM projection_versions WHERE projection_id = ?"),
+                (projection_id,),
+            )
+            found = cursor.fetchone()
+        return None if found is None or found[0] < 0 else int(found[0])
+
+    def load_rows(self, projection_id: str, keys: Sequence[str]) -> dict[str, Row]:
+        table = self._table(projection_id)
+        marks = ", ".join(self.placeholder for _ in keys)
+        with self._read() as cursor:
+            cursor.execute(
+                f"SELECT {self._select(table)} FROM {table} WHERE key IN ({marks})", tuple(keys)
+            )
+            rows = [self._row(table, r) for r in cursor.fetchall()]
+        return {row.key: row for row in rows}
+
+    def load_revisions(self, projection_id: str, streams: Sequence[str]) -> dict[str, int]:
+        marks = ", ".join(self.placeholder for _ in streams)
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(
+                    "SELECT stream, revision FROM projection_stream_revisions "
+                    f"WHERE projection_id = ? AND stream IN ({marks})"
+                ),
+                (projection_id, *streams),
+            )
+            return {stream: int(revision) for stream, revision in cursor.fetchall()}
+
+    def commit(self, batches: Sequence[ProjectionBatch]) -> None:
+        with self._write() as cursor:
+            for batch in batches:
+                self._advance(cursor, batch)
+                self._apply(cursor, batch.projection_id, batch.changes)
+                self._revisions(cursor, batch.projection_id, batch.stream_revisions)
+                self._park(cursor, batch.parked)
+
+    def parked(self, projection_id: str) -> list[ParkedEvent]:
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(
+                    "SELECT projection_id, position, event_id, stream, revision, event_type, "
+                    "reason, attempts FROM parked_events WHERE projection_id = ? ORDER BY position"
+                ),
+                (projection_id,),
+            )
+            return [ParkedEvent(*r) for r in cursor.fetchall()]
+
+    def resolve_parked(
+        self, projection_id: str, event_id: str, changes: ViewChanges, revisions: dict[str, int]
+    ) -> None:
+        with self._write() as cursor:
+            self._apply(cursor, projection_id, changes)
+            self._revisions(cursor, projection_id, revisions)
+            cursor.execute(
+                self._sql("DELETE FROM parked_events WHERE projection_id = ? AND event_id = ?"),
+                (projection_id, event_id),
+            )
+
+    def activate(self, name: str, version: int) -> None:
+        projection_id = identifier(f"{name}_v{version}")
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql("SELECT 1 FROM projection_versions WHERE projection_id = ?"),
+                (projection_id,),
+            )
+            if cursor.fetchone() is None:
+                raise UnknownView(f"{projection_id} was never prepared")
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO active_projections (name, version) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET version = excluded.version"
+                ),
+                (name, version),
+            )
+
+    def states(self) -> list[ProjectionState]:
+        with self._read() as cursor:
+            cursor.execute(
+                "SELECT v.name, v.version, v.position, "
+                "(SELECT COUNT(*) FROM parked_events p WHERE p.projection_id = v.projection_id), "
+                "(a.version IS NOT NULL) "
+                "FROM projection_versions v LEFT JOIN active_projections a "
+                "ON a.name = v.name AND a.version = v.version ORDER BY v.name, v.version"
+            )
+            return [
+                ProjectionState(n, int(v), None if p < 0 else int(p), int(k), bool(a))
+                for n, v, p, k, a in cursor.fetchall()
+            ]
+
+    # -- ViewReader -----------------------------------------------------------------------
+
+    def active_version(self, name: str) -> int | None:
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql("SELECT version FROM active_projections WHERE name = ?"), (name,)
+            )
+            found = cursor.fetchone()
+        return None if found is None else int(found[0])
+
+    def as_of(self, name: str) -> int | None:
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(
+                    "SELECT v.position FROM active_projections a JOIN projection_versions v "
+                    "ON v.name = a.name AND v.version = a.version WHERE a.name = ?"
+                ),
+                (name,),
+            )
+            found = cursor.fetchone()
+        return None if found is None or found[0] < 0 else int(found[0])
+
+    def get(self, name: str, tenant_id: str, key: str) -> Row | None:
+        table = self._active_table(name)
+        if table is None:
+            return None
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(
+                    f"SELECT {self._select(table)} FROM {table} WHERE key = ? AND tenant_id = ?"
+                ),
+                (key, tenant_id),
+            )
+            found = cursor.fetchone()
+        return None if found is None else self._row(table, found)
+
+    def find(
+        self,
+        name: str,
+        tenant_id: str,
+        equals: Mapping[str, Scalar],
+        limit: int,
+        offset: int = 0,
+    ) -> Page:
+        table = self._active_table(name)
+        if table is None:
+            return Page([], None)
+        filters = [f"{self._column(table, c)} = ?" for c in equals]
+        where = " AND ".join(["tenant_id = ?", *filters])
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(
+                    f"SELECT {self._select(table)} FROM {table} WHERE {where} "
+                    "ORDER BY position DESC, key LIMIT ? OFFSET ?"
+                ),
+                (tenant_id, *equals.values(), limit + 1, offset),
+            )
+            rows = [self._row(table, r) for r in cursor.fetchall()]
+        more = len(rows) > limit
+        return Page(rows[:limit], offset + limit if more else None)
+
+    def search(self, name: str, tenant_id: str, text: str, limit: int) -> list[SearchHit]:
+        table = self._active_table(name)
+        query = self._search_text(text)
+        if table is None or not query:
+            return []
+        with self._read() as cursor:
+            cursor.execute(self._search_statement(table), (query, tenant_id, limit))
+            return [SearchHit(self._row(table, r[:-1]), float(r[-1])) for r in cursor.fetchall()]
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _sql(self, statement: str) -> str:
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+    def _migration(self, name: str) -> str:
+        files = resources.files(self.migrations_package)
+        path = files / f"{name}.sql"
+        if not path.is_file():
+            raise UnknownView(f"no migration {name}.sql in {self.migrations_package}")
+        return path.read_text(encoding="utf-8")
+
+    def _table(self, projection_id: str) -> str:
+        table = identifier(projection_id)
+        if table not in self._columns:
+            raise UnknownView(f"{projection_id} is not prepared in this store")
+        return table
+
+    def _active_table(self, name: str) -> str | None:
+        version = self.active_version(identifier(name))
+        if version is None:
+            return None
+        table = f"{name}_v{version}"
+        if table not in self._columns:
+            self._columns[table] = self._declared_columns(table)
+        return table
+
+    def _declared_columns(self, table: str) -> tuple[str, ...]:
+        with self._read() as cursor:
+            cursor.execute(f"SELECT * FROM {identifier(table)} LIMIT 0")
+            names = [d[0] for d in cursor.description]
+        return tuple(n for n in names if n not in BASE_COLUMNS and n != "search")
+
+    def _column(self, table: str, column: str) -> str:
+        if column not in self._columns[table]:
+            raise ValueError(f"{table} has no filterable column {column!r}")
+        return column
+
+    def _select(self, table: str) -> str:
+        return ", ".join((*BASE_COLUMNS, *self._columns[table]))
+
+    def _row(self, table: str, values: Sequence[Any]) -> Row:
+        key, tenant_id, position, document, *rest = values
+        columns = dict(zip(self._columns[table], rest, strict=True))
+        return Row(key, tenant_id, columns, self._decode(document), int(position))
+
+    def _advance(self, cursor: Cursor, batch: ProjectionBatch) -> None:
+        start = -1 if batch.from_position is None else batch.from_position
+        cursor.execute(
+            self._sql(
+                "UPDATE projection_versions SET position = ? "
+                "WHERE projection_id = ? AND position = ?"
+            ),
+            (batch.to_position, batch.projection_id, start),
+        )
+        if cursor.rowcount != 1:
+            raise CheckpointConflict(
+                batch.projection_id, batch.from_position, self._stored(cursor, batch)
+            )
+
+    def _stored(self, cursor: Cursor, batch: ProjectionBatch) -> int | None:
+        cursor.execute(
+            self._sql("SELECT position FROM projection_versions WHERE projection_id = ?"),
+            (batch.projection_id,),
+        )
+        found = cursor.fetchone()
+        return None if found is None else int(found[0])
+
+    def _apply(self, cursor: Cursor, projection_id: str, changes: ViewChanges) -> None:
+        table = self._table(projection_id)
+        puts = changes.puts
+        if puts:
+            columns = (*BASE_COLUMNS, *self._columns[table])
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(self.placeholder for _ in columns)}) "
+                f"ON CONFLICT (key) DO UPDATE SET {updates}",
+                [self._values(table, row) for row in puts],
+            )
+        removals = changes.removals
+        if removals:
+            cursor.executemany(
+                self._sql(f"DELETE FROM {table} WHERE key = ?"), [(k,) for k in removals]
+            )
+
+    def _values(self, table: str, row: Row) -> tuple[Any, ...]:
+        extra = tuple(row.columns.get(c) for c in self._columns[table])
+        return (row.key, row.tenant_id, row.position, self._encode(row.document), *extra)
+
+    def _revisions(self, cursor: Cursor, projection_id: str, revisions: dict[str, int]) -> None:
+        if not revisions:
+            return
+        cursor.executemany(
+            self._sql(
+                "INSERT INTO projection_stream_revisions (projection_id, stream, revision) "
+                "VALUES (?, ?, ?) ON CONFLICT (projection_id, stream) "
+                "DO UPDATE SET revision = excluded.revision"
+            ),
+            [(projection_id, stream, revision) for stream, revision in revisions.items()],
+        )
+
+    def _park(self, cursor: Cursor, parked: Sequence[ParkedEvent]) -> None:
+        if not parked:
+            return
+        cursor.executemany(
+            self._sql(
+                "INSERT INTO parked_events (projection_id, position, event_id, stream, revision, "
+                "event_type, reason, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (projection_id, event_id) DO UPDATE SET reason = excluded.reason, "
+                "attempts = parked_events.attempts + excluded.attempts"
+            ),
+            [
+                (
+                    p.projection_id,
+                    p.position,
+                    p.event_id,
+                    p.stream,
+                    p.revision,
+                    p.event_type,
+                    p.reason,
+                    p.attempts,
+                )
+                for p in parked
+            ],
+        )

@@ -1,0 +1,1 @@
+"""SQL migrations, one file per projection version (`<name>_v<version>.sql`)."""

@@ -1,0 +1,12 @@
+CREATE TABLE IF NOT EXISTS case_summary_v1 (
+    key TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    status TEXT,
+    risk_level TEXT,
+    assigned_team TEXT
+);
+CREATE INDEX IF NOT EXISTS case_summary_v1_dashboard
+    ON case_summary_v1 (tenant_id, status, risk_level, assigned_team, position);
+CREATE INDEX IF NOT EXISTS case_summary_v1_recent ON case_summary_v1 (tenant_id, position);

@@ -1,0 +1,30 @@
+-- Evidence rows; the FTS5 index holds approved evidence only (kept in step by triggers).
+CREATE TABLE IF NOT EXISTS evidence_search_v1 (
+    key TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS evidence_search_v1_case ON evidence_search_v1 (tenant_id, case_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS evidence_search_v1_fts USING fts5(
+    title, body, content='evidence_search_v1', content_rowid='rowid', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS evidence_search_v1_added AFTER INSERT ON evidence_search_v1
+WHEN new.status = 'approved' BEGIN
+    INSERT INTO evidence_search_v1_fts (rowid, title, body) VALUES (new.rowid, new.title, new.body);
+END;
+CREATE TRIGGER IF NOT EXISTS evidence_search_v1_removed AFTER DELETE ON evidence_search_v1
+WHEN old.status = 'approved' BEGIN
+    INSERT INTO evidence_search_v1_fts (evidence_search_v1_fts, rowid, title, body)
+    VALUES ('delete', old.rowid, old.title, old.body);
+END;
+CREATE TRIGGER IF NOT EXISTS evidence_search_v1_changed AFTER UPDATE ON evidence_search_v1 BEGIN
+    INSERT INTO evidence_search_v1_fts (evidence_search_v1_fts, rowid, title, body)
+    SELECT 'delete', old.rowid, old.title, old.body WHERE old.status = 'approved';
+    INSERT INTO evidence_search_v1_fts (rowid, title, body)
+    SELECT new.rowid, new.title, new.body WHERE new.status = 'approved';
+END;

@@ -1,0 +1,11 @@
+CREATE TABLE IF NOT EXISTS pending_approvals_v1 (
+    key TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    approval_request_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_approvals_v1_queue
+    ON pending_approvals_v1 (tenant_id, kind, case_id, position);

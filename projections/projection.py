@@ -1,0 +1,83 @@
+"""The projection contract: given an event and the view's current rows, the row changes.
+
+A projection is pure: it reads rows only through the `RowLookup` it is handed and returns
+changes; the runner stores them with the checkpoint in one transaction. It has a name and a
+version: a new version is built beside the old one and switched to atomically (blue/green).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Final, Protocol
+
+from caseledger.projections.events import ProjectedEvent
+from caseledger.projections.rows import Put, Row, RowChange, Scalar
+
+MAX_SOURCE_REFS: Final = 20
+"""A row keeps the refs of the last events that shaped it (its first one is kept too)."""
+
+
+class RowLookup(Protocol):
+    """The view's rows as of the event being applied (including earlier changes in the batch)."""
+
+    def get(self, key: str) -> Row | None: ...
+
+
+class MissingRow(Exception):
+    """An event refers to a row its view never saw created: an earlier event is missing."""
+
+
+class Projection(ABC):
+    """One read model. `columns` are the filterable fields its migration creates; `handles`
+    the event types it reacts to; `categories` the streams whose revisions it checks for gaps."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    columns: ClassVar[tuple[str, ...]] = ()
+    handles: ClassVar[frozenset[str]]
+    categories: ClassVar[frozenset[str]]
+    searchable: ClassVar[bool] = False
+    """True if the view has a full-text index (over the `title` and `body` columns)."""
+
+    @property
+    def id(self) -> str:
+        """The view's storage name at this version, e.g. `case_summary_v1`."""
+        return f"{self.name}_v{self.version}"
+
+    @abstractmethod
+    def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
+        """The changes `event` makes to the view; [] if it does not concern it."""
+
+
+def existing(rows: RowLookup, key: str, event: ProjectedEvent) -> Row:
+    """The row `event` updates; its absence means an earlier event was not applied."""
+    row = rows.get(key)
+    if row is None:
+        raise MissingRow(f"{event.ref}: {event.type} refers to {key!r}, which the view lacks")
+    return row
+
+
+def put(
+    event: ProjectedEvent,
+    key: str,
+    document: Mapping[str, Any],
+    columns: Mapping[str, Scalar],
+    previous: Row | None = None,
+) -> Put:
+    """A row for `key` after `event`: its document gains the event's source ref, the stream
+    revision it reflects (`version`) and the position it is as of."""
+    refs = list(previous.document.get("source_refs", [])) if previous else []
+    refs.append(event.ref)
+    if len(refs) > MAX_SOURCE_REFS:
+        refs = [refs[0], *refs[-(MAX_SOURCE_REFS - 1) :]]
+    body = dict(document)
+    body["source_refs"] = refs
+    body["version"] = event.revision
+    body["as_of_position"] = event.position
+    return Put(Row(key, event.tenant_id, dict(columns), body, event.position))
+
+
+def document_of(row: Row) -> dict[str, Any]:
+    """A mutable copy of a row's document to build the next one from."""
+    return dict(row.document)

@@ -1,0 +1,1 @@
+"""The query side: `QueryEnvelope -> QueryResult` over the active read models."""

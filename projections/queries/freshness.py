@@ -1,0 +1,48 @@
+"""Freshness and read-your-writes: how far a view has got, and a bounded wait for it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from caseledger.projections.ports import ViewReader
+
+
+class HeadPosition(Protocol):
+    """The newest `$all` position (the event store port has it)."""
+
+    def head_position(self) -> int: ...
+
+
+class ViewWaiter(Protocol):
+    def wait_until(self, view: str, position: int, timeout: float) -> bool:
+        """True once the active version of `view` is at or past `position`; False at timeout."""
+        ...
+
+
+class PollingWaiter:
+    """Waits by reading the view's checkpoint every `interval` seconds: works across
+    processes (the runner may live elsewhere)."""
+
+    def __init__(
+        self,
+        reader: ViewReader,
+        interval: float = 0.005,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._reader = reader
+        self._interval = interval
+        self._sleep = sleep
+        self._clock = clock
+
+    def wait_until(self, view: str, position: int, timeout: float) -> bool:
+        deadline = self._clock() + timeout
+        while True:
+            as_of = self._reader.as_of(view)
+            if as_of is not None and as_of >= position:
+                return True
+            if self._clock() >= deadline:
+                return False
+            self._sleep(self._interval)

@@ -1,0 +1,72 @@
+"""Blue/green rebuilds. A projection's new version gets its own tables and is built from the
+start of `$all` while the active version keeps serving; once it has caught up it becomes the
+active one in one transaction. Replays only write the new version's rows: projections have no
+side effects, and the runner never writes to the event store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from caseledger.projections.ports import EventFeed, ProjectionStore
+from caseledger.projections.projection import Projection
+from caseledger.projections.runner import ProjectionRunner, RunnerSettings
+
+
+class AlreadyActive(Exception):
+    """Rebuilding the version that serves would replace rows while they are read."""
+
+
+@dataclass(frozen=True)
+class RebuildProgress:
+    events: int
+    position: int | None
+    start: int
+    target: int
+
+
+def activate_unserved(store: ProjectionStore, projections: Sequence[Projection]) -> None:
+    """A view nobody serves yet is served by its current version at once (its freshness says
+    how far it has got); views with an older active version keep it until `switch_when_built`."""
+    active = {s.name for s in store.states() if s.active}
+    for projection in projections:
+        if projection.name not in active:
+            store.activate(projection.name, projection.version)
+
+
+def switch_when_built(store: ProjectionStore, projections: Sequence[Projection]) -> None:
+    """Make each projection's version the served one (called once the runner has caught up)."""
+    for projection in projections:
+        store.activate(projection.name, projection.version)
+
+
+def rebuild(
+    feed: EventFeed,
+    store: ProjectionStore,
+    projection: Projection,
+    *,
+    settings: RunnerSettings | None = None,
+    on_progress: Callable[[RebuildProgress], None] = lambda _: None,
+    poll: float = 0.2,
+) -> int:
+    """Build `projection` beside the active version up to the head of `$all`, then switch to it.
+    Returns the number of events read. Refuses to rebuild the version already serving."""
+    served = [s for s in store.states() if s.name == projection.name and s.active]
+    if served and served[0].version == projection.version:
+        raise AlreadyActive(
+            f"{projection.id} is already serving; give the projection a new version to rebuild "
+            "it beside the old one"
+        )
+    runner = ProjectionRunner(feed, store, [projection], settings or RunnerSettings())
+    start = runner.status().positions[projection.id]
+    target = feed.head_position()
+    runner.start()
+    try:
+        while not runner.status().caught_up:
+            runner.wait_until(target, poll)
+            position = runner.status().positions[projection.id]
+            on_progress(RebuildProgress(runner.events_seen, position, start or 0, target))
+    finally:
+        runner.stop()
+    store.activate(projection.name, projection.version)
+    return runner.events_seen

@@ -1,0 +1,336 @@
+"""The projection runner: a catch-up subscription to `$all` (filtered to the read side's
+categories) that keeps views up to date, then follows live.
+
+Contracts:
+- Exactly-once effect: a batch's row changes, stream revisions, parked events and checkpoints
+  are committed in one transaction, built on the stored checkpoint; a replayed or duplicated
+  event is skipped, and a batch built on a stale checkpoint is refused and rebuilt.
+- Never a silent skip: an event that cannot be applied is retried with backoff, then parked
+  (visible in `status`, retryable). A commit that keeps failing is retried event by event, so
+  only the event that breaks it is parked; a store that is down is waited for (capped backoff).
+- Graceful shutdown: `stop()` lets the batch in hand commit, then ends the subscription.
+- `wait_until(position)` blocks until the views reflect the `$all` position (read-your-writes).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from caseledger.domain.application.ports import RecordedEvent
+from caseledger.projections.events import CATEGORIES, UndecodableEvent, decode, undecoded
+from caseledger.projections.ports import (
+    CheckpointConflict,
+    EventFeed,
+    ProjectionBatch,
+    ProjectionStore,
+    Subscription,
+)
+from caseledger.projections.projection import Projection
+from caseledger.projections.retry import RetryPolicy
+from caseledger.projections.track import Decoded, ProjectionTrack, TrackStats
+
+log = logging.getLogger(__name__)
+
+_END: Final = object()
+"""Put on the queue by the reader when the subscription ends."""
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    batch_size: int = 1000
+    """Events per transaction at most; fewer when the feed goes quiet (live mode)."""
+    queue_size: int = 20_000
+    """Events read ahead of the projections (bounds memory)."""
+    cache_size: int = 100_000
+    """Rows and stream revisions kept per projection (bounds memory)."""
+    idle_timeout: float = 0.5
+    """Quiet time after which a runner that has drained its feed counts as caught up."""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    state: str
+    positions: dict[str, int | None]
+    stats: dict[str, TrackStats]
+    last_error: str | None
+    caught_up: bool
+
+
+class _SubscriptionFailed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        feed: EventFeed,
+        store: ProjectionStore,
+        projections: Sequence[Projection],
+        settings: RunnerSettings | None = None,
+        *,
+        categories: Sequence[str] = CATEGORIES,
+        sleep: Callable[[float], None] = time.sleep,
+        on_caught_up: Callable[[], None] | None = None,
+    ) -> None:
+        if not projections:
+            raise ValueError("a runner needs at least one projection")
+        self._feed = feed
+        self._store = store
+        settings = settings or RunnerSettings()
+        self._settings = settings
+        self._categories = tuple(categories)
+        self._sleep = sleep
+        self._on_caught_up = on_caught_up
+        for projection in projections:
+            store.prepare(projection)
+        self._tracks = [
+            ProjectionTrack(p, store, settings.retry, settings.cache_size, sleep)
+            for p in projections
+        ]
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=settings.queue_size)
+        self._stopping = threading.Event()
+        self._caught_up = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._subscription: Subscription | None = None
+        self._pending: list[tuple[ProjectionTrack, ProjectionBatch]] = []
+        self._state = "created"
+        self._last_error: str | None = None
+        self.events_seen = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run in a background thread until `stop()`."""
+        self._thread = threading.Thread(target=self.run, name="projection-runner", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Commit the batch in hand, end the subscription, join the thread."""
+        self._stopping.set()
+        subscription = self._subscription
+        if subscription is not None:
+            subscription.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        """Follow the feed until stopped; resubscribe (with backoff) when the feed fails."""
+        delays = self._settings.retry.forever()
+        while not self._stopping.is_set():
+            self._state = "running"
+            try:
+                failure = self._follow_once()
+            except Exception as error:  # the feed is unreachable: try again later
+                failure = error
+            if failure is None or self._stopping.is_set():
+                break
+            self._fail(f"subscription failed: {failure!r}")
+            self._sleep(next(delays))
+        self._state = "stopped"
+
+    def run_until_caught_up(self, timeout: float | None = None) -> bool:
+        """Run in the background until caught up (or `timeout`), then stop; True if caught up."""
+        self.start()
+        reached = self._caught_up.wait(timeout)
+        self.stop()
+        return reached
+
+    # -- read-your-writes -----------------------------------------------------------------
+
+    def wait_until(self, position: int, timeout: float, projection_ids: Sequence[str] = ()) -> bool:
+        """True once every (or every named) projection's checkpoint is at or past `position`;
+        False after `timeout` seconds."""
+        tracks = [t for t in self._tracks if not projection_ids or t.id in projection_ids]
+
+        def reached() -> bool:
+            return all(t.position is not None and t.position >= position for t in tracks)
+
+        with self._progress:
+            return self._progress.wait_for(reached, timeout)
+
+    def status(self) -> RunnerStatus:
+        return RunnerStatus(
+            state=self._state,
+            positions={t.id: t.position for t in self._tracks},
+            stats={t.id: t.stats for t in self._tracks},
+            last_error=self._last_error,
+            caught_up=self._caught_up.is_set(),
+        )
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def _follow_once(self) -> BaseException | None:
+        start = self._start_position()
+        subscription = self._feed.subscribe_all(start, self._categories)
+        self._subscription = subscription
+        target = self._feed.head_position()
+        reader = threading.Thread(
+            target=self._read, args=(subscription,), name="projection-reader", daemon=True
+        )
+        reader.start()
+        try:
+            return self._consume(target)
+        finally:
+            subscription.stop()
+            self._drain_queue()
+            reader.join(5.0)
+
+    def _start_position(self) -> int | None:
+        positions = [t.position for t in self._tracks]
+        if any(p is None for p in positions):
+            return None
+        return min(p for p in positions if p is not None)
+
+    def _read(self, subscription: Subscription) -> None:
+        try:
+            for event in subscription:
+                if not self._put(event):
+                    return
+        except BaseException as error:  # the feed broke: the consumer resubscribes
+            self._put(_SubscriptionFailed(error))
+            return
+        self._put(_END)
+
+    def _put(self, item: object) -> bool:
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _consume(self, target: int) -> BaseException | None:
+        idle_since = time.monotonic()
+        while not self._stopping.is_set():
+            batch, ending = self._take()
+            if batch:
+                self._process(batch)
+                idle_since = time.monotonic()
+                if all(t.position is not None and t.position >= target for t in self._tracks):
+                    self._mark_caught_up()
+            elif time.monotonic() - idle_since >= self._settings.idle_timeout:
+                self._mark_caught_up()
+            if isinstance(ending, _SubscriptionFailed):
+                return ending.error
+            if ending is _END:
+                return None
+        return None
+
+    def _take(self) -> tuple[list[RecordedEvent], object]:
+        """Up to `batch_size` events: wait briefly for the first, then take what is there."""
+        events: list[RecordedEvent] = []
+        try:
+            item = self._queue.get(timeout=0.05)
+        except queue.Empty:
+            return events, None
+        while True:
+            if not isinstance(item, RecordedEvent):
+                return events, item
+            events.append(item)
+            if len(events) >= self._settings.batch_size:
+                return events, None
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return events, None
+
+    def _drain_queue(self) -> None:
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def _mark_caught_up(self) -> None:
+        if self._caught_up.is_set():
+            return
+        self._caught_up.set()
+        if self._on_caught_up is not None:
+            self._on_caught_up()
+
+    # -- batches --------------------------------------------------------------------------
+
+    def _process(self, recorded: list[RecordedEvent]) -> None:
+        self.events_seen += len(recorded)
+        items = [_decode(r) for r in recorded]
+        if self._commit(items):
+            return
+        for item in items:  # isolate the event that breaks the batch
+            if not self._commit([item]):
+                self._park_for_good(item)
+
+    def _commit(self, items: Sequence[Decoded], forced_reason: str | None = None) -> bool:
+        """Build and commit `items` as one transaction, retried with backoff; False if it
+        keeps failing (the caches are then reset from the store)."""
+        delays = self._settings.retry.delays()
+        while True:
+            try:
+                self._store.commit(self._build(items, forced_reason))
+            except CheckpointConflict as conflict:  # someone committed first: rebuild on theirs
+                log.warning("%s; rebuilding the batch", conflict)
+                self._reload()
+                continue
+            except Exception as error:
+                self._fail(f"commit failed: {type(error).__name__}: {error}")
+                self._reload()
+                delay = next(delays, None)
+                if delay is None:
+                    return False
+                self._sleep(delay)
+                continue
+            self._committed()
+            return True
+
+    def _park_for_good(self, item: Decoded) -> None:
+        """Park the event whose changes cannot be stored; wait for the store if it is down."""
+        reason = f"could not be stored: {self._last_error}"
+        delays = self._settings.retry.forever()
+        while not self._stopping.is_set():
+            if self._commit([item], forced_reason=reason):
+                return
+            self._sleep(next(delays))
+
+    def _build(self, items: Sequence[Decoded], forced_reason: str | None) -> list[ProjectionBatch]:
+        self._pending = []
+        for track in self._tracks:
+            batch = track.new_batch()
+            for item in items:
+                track.add(batch, item, forced_reason)
+            if batch.to_position > (-1 if batch.from_position is None else batch.from_position):
+                self._pending.append((track, batch))
+        return [batch for _, batch in self._pending]
+
+    def _committed(self) -> None:
+        with self._progress:
+            for track, batch in self._pending:
+                track.committed(batch)
+            self._progress.notify_all()
+        self._pending = []
+
+    def _reload(self) -> None:
+        for track in self._tracks:
+            try:
+                track.reload()
+            except Exception as error:  # the store is down: the next commit attempt retries
+                self._fail(f"reload failed: {type(error).__name__}: {error}")
+
+    def _fail(self, message: str) -> None:
+        self._last_error = message
+        log.warning("projection runner: %s", message)
+
+
+def _decode(recorded: RecordedEvent) -> Decoded:
+    try:
+        return decode(recorded), None
+    except UndecodableEvent as error:
+        return undecoded(recorded), str(error)

@@ -1,0 +1,173 @@
+"""One projection's progress inside a runner: its committed checkpoint, cached rows and stream
+revisions, and the batch being built on top of them.
+
+Per event, in order: an event at or behind the checkpoint is a duplicate delivery (skipped);
+a stream revision at or below the last one applied is a duplicate (skipped); a revision past
+the next expected one is an out-of-order gap (parked, seed §20); an event that cannot be
+decoded or applied after the retries is parked. A parked event is recorded with the batch, so
+the checkpoint never passes an event silently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from caseledger.projections.cache import BoundedCache
+from caseledger.projections.events import ProjectedEvent
+from caseledger.projections.ports import ParkedEvent, ProjectionBatch, ProjectionStore
+from caseledger.projections.projection import Projection
+from caseledger.projections.retry import RetryPolicy
+from caseledger.projections.rows import Row, ViewChanges
+
+Decoded = tuple[ProjectedEvent, str | None]
+"""An event and, if it could not be decoded, why."""
+
+
+@dataclass
+class TrackStats:
+    applied: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+    parked: int = 0
+
+
+class RevisionGap(Exception):
+    """Seed §20: an aggregate's events must arrive in revision order, without holes."""
+
+
+class _BatchRows:
+    """The view as the batch sees it: the batch's own changes over the committed rows."""
+
+    def __init__(self, track: ProjectionTrack, changes: ViewChanges) -> None:
+        self._track = track
+        self._changes = changes
+
+    def get(self, key: str) -> Row | None:
+        if key in self._changes.rows:
+            return self._changes.rows[key]
+        return self._track.committed_row(key)
+
+
+class ProjectionTrack:
+    def __init__(
+        self,
+        projection: Projection,
+        store: ProjectionStore,
+        retry: RetryPolicy,
+        cache_size: int,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.projection = projection
+        self.store = store
+        self.retry = retry
+        self.sleep = sleep
+        self.stats = TrackStats()
+        self.position = store.checkpoint(projection.id)
+        fresh = self.position is None
+        self.rows: BoundedCache[str, Row | None] = BoundedCache(cache_size, complete=fresh)
+        self.revisions: BoundedCache[str, int] = BoundedCache(cache_size, complete=fresh)
+
+    @property
+    def id(self) -> str:
+        return self.projection.id
+
+    def reload(self) -> None:
+        """Forget cached state after a failed or conflicting commit; read it again from the
+        store (the caches are cleared first, so a failing store leaves nothing stale)."""
+        self.rows.clear()
+        self.revisions.clear()
+        self.position = self.store.checkpoint(self.id)
+
+    def committed_row(self, key: str) -> Row | None:
+        if key in self.rows:
+            return self.rows.get(key)
+        if self.rows.complete:
+            return None
+        row = self.store.load_rows(self.id, [key]).get(key)
+        self.rows.put(key, row)
+        return row
+
+    def committed_revision(self, stream: str) -> int:
+        known = self.revisions.get(stream)
+        if known is not None:
+            return known
+        if self.revisions.complete:
+            return -1
+        revision = self.store.load_revisions(self.id, [stream]).get(stream, -1)
+        self.revisions.put(stream, revision)
+        return revision
+
+    def new_batch(self) -> ProjectionBatch:
+        start = -1 if self.position is None else self.position
+        return ProjectionBatch(self.id, self.position, start)
+
+    def add(self, batch: ProjectionBatch, item: Decoded, forced_reason: str | None = None) -> None:
+        """Fold one event into `batch`; `forced_reason` parks it whatever it is."""
+        event, undecodable = item
+        if self.position is not None and event.position <= self.position:
+            self.stats.duplicates += 1
+            return
+        batch.to_position = event.position
+        if event.category not in self.projection.categories:
+            return
+        last = batch.stream_revisions.get(event.stream)
+        last = self.committed_revision(event.stream) if last is None else last
+        if event.revision <= last:
+            self.stats.duplicates += 1
+            return
+        reason = forced_reason or undecodable or self._gap(event, last)
+        if reason is None and event.type in self.projection.handles:
+            reason = self._apply(batch, event)
+        if reason is not None:
+            self._park(batch, event, reason)
+        batch.stream_revisions[event.stream] = max(event.revision, last)
+
+    def _gap(self, event: ProjectedEvent, last: int) -> str | None:
+        if event.revision == last + 1:
+            return None
+        self.stats.gaps += 1
+        return f"revision gap in {event.stream}: expected {last + 1}, got {event.revision}"
+
+    def _apply(self, batch: ProjectionBatch, event: ProjectedEvent) -> str | None:
+        """Apply with retries; the reason it kept failing, or None once applied."""
+        rows = _BatchRows(self, batch.changes)
+        delays = self.retry.delays()
+        while True:
+            try:
+                changes = self.projection.apply(event, rows)
+            except Exception as error:  # a poison event: retried, then parked
+                reason = f"{type(error).__name__}: {error}"
+                delay = next(delays, None)
+                if delay is None:
+                    return reason
+                self.sleep(delay)
+                continue
+            for change in changes:
+                batch.changes.record(change)
+            self.stats.applied += 1
+            return None
+
+    def _park(self, batch: ProjectionBatch, event: ProjectedEvent, reason: str) -> None:
+        self.stats.parked += 1
+        batch.parked.append(
+            ParkedEvent(
+                projection_id=self.id,
+                position=event.position,
+                event_id=event.event_id,
+                stream=event.stream,
+                revision=event.revision,
+                event_type=event.type,
+                reason=reason[:1000],
+                attempts=self.retry.attempts,
+            )
+        )
+
+    def committed(self, batch: ProjectionBatch) -> None:
+        """The store holds `batch`: move the checkpoint and keep its rows as committed state."""
+        self.position = batch.to_position
+        for key, row in batch.changes.rows.items():
+            self.rows.put(key, row)
+        for stream, revision in batch.stream_revisions.items():
+            self.revisions.put(stream, revision)
