@@ -12,10 +12,17 @@ from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 
 
 @pytest.fixture
-def embedded_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    data_dir = tmp_path / "eventstore"
-    data_dir.mkdir()
-    server = EmbeddedServer.start(data_dir)
+def embedded_server() -> Iterator[EmbeddedServer]:
+    """A fresh in-memory store (`--mem-db`): the protocol, not durability, is under test."""
+    server = EmbeddedServer.start(None, mem_db=True)
+    yield server
+    server.stop(grace=1.0)
+
+
+@pytest.fixture
+def durable_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    """A store on a fresh data dir, for tests of what survives on disk."""
+    server = EmbeddedServer.start(tmp_path / "eventstore")
     yield server
     server.stop(grace=1.0)
 

@@ -12,9 +12,9 @@ from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 
 
 def test_a_data_dir_held_by_another_running_store_fails_at_start(
-    embedded_server: EmbeddedServer,
+    durable_server: EmbeddedServer,
 ) -> None:
-    held = embedded_server.store.database.path
+    held = durable_server.store.database.path
     assert held is not None
     with pytest.raises(DataDirError, match="held by another running event store"):
         EmbeddedServer.start(held)
