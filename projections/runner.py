@@ -24,6 +24,7 @@ from typing import Final
 
 from caseledger.domain.application.ports import RecordedEvent
 from caseledger.projections.events import CATEGORIES, UndecodableEvent, decode, undecoded
+from caseledger.projections.parking import RetryReport, retry_parked
 from caseledger.projections.ports import (
     CheckpointConflict,
     EventFeed,
@@ -105,6 +106,8 @@ class ProjectionRunner:
         self._state = "created"
         self._last_error: str | None = None
         self.events_seen = 0
+        self._retry_requested = threading.Event()
+        self.retry_reports: dict[str, RetryReport] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -143,6 +146,10 @@ class ProjectionRunner:
         reached = self._caught_up.wait(timeout)
         self.stop()
         return reached
+
+    def request_retry(self) -> None:
+        """Retry the parked events of every projection between two batches."""
+        self._retry_requested.set()
 
     # -- read-your-writes -----------------------------------------------------------------
 
@@ -212,6 +219,8 @@ class ProjectionRunner:
     def _consume(self, target: int) -> BaseException | None:
         idle_since = time.monotonic()
         while not self._stopping.is_set():
+            if self._retry_requested.is_set():
+                self._retry_parked()
             batch, ending = self._take()
             if batch:
                 self._process(batch)
@@ -250,6 +259,17 @@ class ProjectionRunner:
                 self._queue.get_nowait()
             except queue.Empty:
                 return
+
+    def _retry_parked(self) -> None:
+        self._retry_requested.clear()
+        for track in self._tracks:
+            try:
+                self.retry_reports[track.id] = retry_parked(
+                    self._feed, self._store, track.projection
+                )
+            except Exception as error:  # the store or feed failed: the parked events stay parked
+                self._fail(f"retrying parked events of {track.id}: {error!r}")
+            self._reload()
 
     def _mark_caught_up(self) -> None:
         if self._caught_up.is_set():

@@ -367,6 +367,8 @@ def given(projection: Projection, facts: Sequence[Fact]) -> dict[str, Row]:
     """Given these events, the view's rows (applied in order, as the runner would)."""
     rows: dict[str, Row] = {}
     for event in projected(facts):
+        if event.type not in projection.handles:
+            continue
         for change in projection.apply(event, rows):
             if isinstance(change, Put):
                 rows[change.key] = change.row

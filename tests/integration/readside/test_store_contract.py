@@ -1,0 +1,175 @@
+"""The projection store contract, run once against SQLite and once against PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from caseledger.adapters.readstore.sql_store import SqlProjectionStore
+from caseledger.projections.ports import CheckpointConflict, ParkedEvent, ProjectionBatch
+from caseledger.projections.rows import Put, Remove, Row, ViewChanges
+from caseledger.projections.views.case_summary import CaseSummaryProjection
+from caseledger.projections.views.evidence_search import EvidenceSearchProjection
+
+SUMMARY = CaseSummaryProjection()
+EVIDENCE = EvidenceSearchProjection()
+
+
+def summary_row(key: str, tenant: str = "t1", status: str = "opened", position: int = 100) -> Row:
+    columns = {"status": status, "risk_level": None, "assigned_team": "fraud"}
+    return Row(key, tenant, columns, {"case_id": key, "status": status}, position)
+
+
+def evidence_row(key: str, text: str, status: str, tenant: str = "t1") -> Row:
+    columns = {"case_id": key.split("/")[0], "status": status, "title": "Ledger", "body": text}
+    return Row(key, tenant, columns, {"text": text, "status": status}, 100)
+
+
+def changes(*puts: Row, removals: tuple[str, ...] = ()) -> ViewChanges:
+    view = ViewChanges()
+    for row in puts:
+        view.record(Put(row))
+    for key in removals:
+        view.record(Remove(key))
+    return view
+
+
+@pytest.fixture
+def prepared(store: SqlProjectionStore) -> SqlProjectionStore:
+    store.prepare(SUMMARY)
+    store.prepare(EVIDENCE)
+    store.activate(SUMMARY.name, SUMMARY.version)
+    store.activate(EVIDENCE.name, EVIDENCE.version)
+    return store
+
+
+def test_a_prepared_view_starts_empty_with_no_checkpoint(prepared: SqlProjectionStore) -> None:
+    assert prepared.checkpoint(SUMMARY.id) is None
+    assert prepared.as_of(SUMMARY.name) is None
+    assert prepared.get(SUMMARY.name, "t1", "c1") is None
+
+
+def test_preparing_twice_changes_nothing(prepared: SqlProjectionStore) -> None:
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, changes(summary_row("c1")))])
+    prepared.prepare(SUMMARY)
+
+    assert prepared.checkpoint(SUMMARY.id) == 100
+
+
+def test_rows_revisions_and_checkpoint_commit_together(prepared: SqlProjectionStore) -> None:
+    batch = ProjectionBatch(SUMMARY.id, None, 200, changes(summary_row("c1")), {"case-c1": 0})
+    prepared.commit([batch])
+
+    assert prepared.checkpoint(SUMMARY.id) == 200
+    assert prepared.load_revisions(SUMMARY.id, ["case-c1", "case-zz"]) == {"case-c1": 0}
+    row = prepared.get(SUMMARY.name, "t1", "c1")
+    assert row is not None
+    assert row.document == {"case_id": "c1", "status": "opened"}
+
+
+def test_a_batch_built_on_a_stale_checkpoint_is_refused_and_applies_nothing(
+    prepared: SqlProjectionStore,
+) -> None:
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, changes(summary_row("c1")))])
+
+    replay = ProjectionBatch(SUMMARY.id, None, 100, changes(summary_row("c2")))
+    with pytest.raises(CheckpointConflict):
+        prepared.commit([replay])
+
+    assert prepared.get(SUMMARY.name, "t1", "c2") is None
+    assert prepared.checkpoint(SUMMARY.id) == 100
+
+
+def test_a_refused_batch_rolls_back_the_other_projections_in_the_same_commit(
+    prepared: SqlProjectionStore,
+) -> None:
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, changes(summary_row("c1")))])
+    fine = ProjectionBatch(
+        EVIDENCE.id, None, 100, changes(evidence_row("c1/e1", "wire", "approved"))
+    )
+    stale = ProjectionBatch(SUMMARY.id, None, 100, changes())
+
+    with pytest.raises(CheckpointConflict):
+        prepared.commit([fine, stale])
+
+    assert prepared.checkpoint(EVIDENCE.id) is None
+    assert prepared.load_rows(EVIDENCE.id, ["c1/e1"]) == {}
+
+
+def test_rows_are_tenant_scoped(prepared: SqlProjectionStore) -> None:
+    rows = changes(summary_row("c1", "t1"), summary_row("c2", "t2"))
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, rows)])
+
+    assert prepared.get(SUMMARY.name, "t2", "c1") is None
+    assert [r.key for r in prepared.find(SUMMARY.name, "t2", {}, 10).rows] == ["c2"]
+
+
+def test_find_filters_on_columns_and_pages_newest_first(prepared: SqlProjectionStore) -> None:
+    rows = [
+        summary_row(f"c{i}", status="opened" if i % 2 else "closed", position=i) for i in range(7)
+    ]
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 700, changes(*rows))])
+
+    first = prepared.find(SUMMARY.name, "t1", {"status": "opened"}, limit=2)
+    second = prepared.find(SUMMARY.name, "t1", {"status": "opened"}, 2, first.next_offset or 0)
+    assert [r.key for r in first.rows] == ["c5", "c3"]
+    assert [r.key for r in second.rows] == ["c1"]
+    assert second.next_offset is None
+
+
+def test_removed_rows_are_gone(prepared: SqlProjectionStore) -> None:
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, changes(summary_row("c1")))])
+    prepared.commit([ProjectionBatch(SUMMARY.id, 100, 200, changes(removals=("c1", "never")))])
+
+    assert prepared.get(SUMMARY.name, "t1", "c1") is None
+
+
+def test_search_finds_approved_evidence_only_within_the_tenant(
+    prepared: SqlProjectionStore,
+) -> None:
+    rows = changes(
+        evidence_row("c1/e1", "offshore wire transfer to a shell company", "approved"),
+        evidence_row("c1/e2", "offshore wire rumour", "submitted"),
+        evidence_row("c2/e1", "offshore wire transfer", "approved", tenant="t2"),
+    )
+    prepared.commit([ProjectionBatch(EVIDENCE.id, None, 100, rows)])
+
+    hits = prepared.search(EVIDENCE.name, "t1", "offshore wire", 5)
+    assert [h.row.key for h in hits] == ["c1/e1"]
+
+
+def test_evidence_leaves_the_search_when_its_approval_is_replaced(
+    prepared: SqlProjectionStore,
+) -> None:
+    approved = evidence_row("c1/e1", "offshore wire", "approved")
+    prepared.commit([ProjectionBatch(EVIDENCE.id, None, 100, changes(approved))])
+    rejected = evidence_row("c1/e1", "offshore wire", "rejected")
+    prepared.commit([ProjectionBatch(EVIDENCE.id, 100, 200, changes(rejected))])
+
+    assert prepared.search(EVIDENCE.name, "t1", "offshore", 5) == []
+
+
+def test_search_text_cannot_inject_query_syntax(prepared: SqlProjectionStore) -> None:
+    rows = changes(evidence_row("c1/e1", "offshore wire", "approved"))
+    prepared.commit([ProjectionBatch(EVIDENCE.id, None, 100, rows)])
+
+    assert prepared.search(EVIDENCE.name, "t1", 'offshore" (* :', 5)[0].row.key == "c1/e1"
+    assert prepared.search(EVIDENCE.name, "t1", "' ; DROP TABLE x; --", 5) == []
+
+
+def test_parked_events_are_visible_and_resolved_once_applied(prepared: SqlProjectionStore) -> None:
+    parked = ParkedEvent(SUMMARY.id, 100, "ev-1", "case-c1", 0, "case.opened", "boom", 3)
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, parked=[parked])])
+
+    assert prepared.parked(SUMMARY.id) == [parked]
+    assert [s.parked for s in prepared.states() if s.name == SUMMARY.name] == [1]
+    prepared.resolve_parked(SUMMARY.id, "ev-1", changes(summary_row("c1")), {"case-c1": 0})
+    assert prepared.parked(SUMMARY.id) == []
+    assert prepared.get(SUMMARY.name, "t1", "c1") is not None
+
+
+def test_activating_a_version_switches_what_readers_see(prepared: SqlProjectionStore) -> None:
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, changes(summary_row("c1")))])
+
+    assert prepared.active_version(SUMMARY.name) == 1
+    assert prepared.as_of(SUMMARY.name) == 100
+    assert [s.active for s in prepared.states() if s.name == SUMMARY.name] == [True]
