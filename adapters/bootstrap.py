@@ -1,0 +1,189 @@
+"""The composition root: the one place that names concrete classes.
+
+    app = bootstrap(Settings())        # or bootstrap(settings, mem_db=True, ...) in tests
+    app.start()                        # the projection runner, in a background thread
+    result = app.commands.handle(envelope)          # CommandEnvelope -> CommandResult
+    answer = app.queries.handle(query)              # QueryEnvelope -> QueryResult
+    app.close()                        # runner, client, read store, embedded store
+
+`bootstrap(settings) -> App` builds, from `Settings` (every default overridable by keyword):
+- the event store: the embedded KurrentDB-compatible server on `data_dir/eventstore` unless
+  `eventstore_url` names a KurrentDB; either way reached through `KurrentEventStore` (`.store`);
+- the read store: SQLite at `data_dir/readmodels.sqlite3` unless `readstore_url` is
+  `postgresql://...` (`.views`);
+- the projection runner over all current projections (`.runner`; not started until `start()`);
+  a view with no active version yet gets its current version activated;
+- the command service (`.commands`) and the query service (`.queries`);
+- the token registry (`.tokens`): `tokens_file` if set, else `data_dir/tokens.toml` if it
+  exists (what `caseledger serve` writes), else empty (every token refused).
+
+The App is a context manager; `close()` is idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Protocol
+
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
+from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.readstore.sqlite.store import SqliteProjectionStore
+from caseledger.adapters.settings import Settings
+from caseledger.adapters.tokens import TokenRegistry
+from caseledger.domain.application.service import CommandService
+from caseledger.domain.shared.clock import Clock
+from caseledger.domain.shared.ids import IdGenerator
+from caseledger.projections.catalogue import all_projections
+from caseledger.projections.ports import ProjectionStore, ViewReader
+from caseledger.projections.queries.service import QueryService
+from caseledger.projections.runner import ProjectionRunner, RunnerSettings
+
+READSTORE_FILE: Final = "readmodels.sqlite3"
+TOKENS_FILE: Final = "tokens.toml"
+
+
+class ReadStore(ProjectionStore, ViewReader, Protocol):
+    """What the read-model stores (SQLite, PostgreSQL) offer: views, checkpoints, close."""
+
+    def close(self) -> None: ...
+
+
+class BootstrapError(Exception):
+    """A setting points at something unusable: the message says which and why."""
+
+
+@dataclass
+class App:
+    """caseledger, wired. `eventstore_url` is where the event store answers (embedded or not)."""
+
+    settings: Settings
+    store: KurrentEventStore
+    views: ReadStore
+    runner: ProjectionRunner
+    commands: CommandService
+    queries: QueryService
+    tokens: TokenRegistry
+    eventstore_url: str
+    embedded: EmbeddedServer | None = None
+    _started: bool = field(default=False, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    def start(self) -> App:
+        """Start the projection runner (once)."""
+        if not self._started:
+            self._started = True
+            self.runner.start()
+        return self
+
+    def wait_for_views(self, position: int, timeout: float = 10.0) -> bool:
+        """True once every view reflects the `$all` position (read-your-writes)."""
+        return self.runner.wait_until(position, timeout)
+
+    def ready(self) -> tuple[bool, str]:
+        """Ready to serve: the event store answers and the runner has caught up once."""
+        try:
+            self.store.head_position()
+        except Exception as error:
+            return False, f"event store unreachable: {type(error).__name__}"
+        status = self.runner.status()
+        if not status.caught_up:
+            return False, f"projections catching up (runner {status.state})"
+        return True, "ready"
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._started:
+            self.runner.stop()
+        self.store.close()
+        self.views.close()
+        if self.embedded is not None:
+            self.embedded.stop(grace=5.0)
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    mem_db: bool = False,
+    eventstore_port: int | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    runner_settings: RunnerSettings | None = None,
+    tokens: TokenRegistry | None = None,
+) -> App:
+    """Wire caseledger from `settings` (default: the environment). `mem_db` keeps the embedded
+    store's events in memory (tests); `eventstore_port` overrides the embedded store's port
+    (0 = any free port). Raises BootstrapError (or the embedded store's start errors)."""
+    settings = settings or Settings()
+    registry = tokens if tokens is not None else token_registry(settings)
+    embedded, url = _event_store(settings, mem_db, eventstore_port)
+    try:
+        store = KurrentEventStore.connect(url)
+        views = read_store(settings)
+        runner = ProjectionRunner(store, views, all_projections(), runner_settings)
+        for projection in all_projections():
+            if views.active_version(projection.name) is None:
+                views.activate(projection.name, projection.version)
+    except BaseException:
+        if embedded is not None:
+            embedded.stop(grace=1.0)
+        raise
+    return App(
+        settings=settings,
+        store=store,
+        views=views,
+        runner=runner,
+        commands=CommandService(store, clock=clock, ids=ids),
+        queries=QueryService(views, head=store),
+        tokens=registry,
+        eventstore_url=url,
+        embedded=embedded,
+    )
+
+
+def read_store(settings: Settings) -> ReadStore:
+    """SQLite in the data dir, or PostgreSQL when `readstore_url` says so."""
+    url = settings.readstore_url
+    if url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return SqliteProjectionStore(settings.data_dir / READSTORE_FILE)
+    if url.startswith(("postgresql://", "postgres://")):
+        from caseledger.adapters.readstore.postgres.store import PostgresProjectionStore
+
+        return PostgresProjectionStore(url)
+    raise BootstrapError(f"CASELEDGER_READSTORE_URL must be postgresql://...; got {url!r}")
+
+
+def token_registry(settings: Settings) -> TokenRegistry:
+    path = tokens_path(settings)
+    return TokenRegistry.from_toml(path) if path.exists() else TokenRegistry({})
+
+
+def tokens_path(settings: Settings) -> Path:
+    """The configured tokens file, else the one `serve` writes into the data dir."""
+    return settings.tokens_file or settings.data_dir / TOKENS_FILE
+
+
+def _event_store(
+    settings: Settings, mem_db: bool, port: int | None
+) -> tuple[EmbeddedServer | None, str]:
+    if settings.eventstore_url:
+        return None, settings.eventstore_url
+    data_dir = settings.data_dir / "eventstore"
+    if not mem_db:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedServer.start(
+        None if mem_db else data_dir,
+        settings.eventstore_host,
+        settings.eventstore_port if port is None else port,
+        mem_db=mem_db,
+    )
+    return server, server.url
