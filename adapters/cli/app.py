@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from caseledger.adapters.cli import eventstore, serve
+from caseledger.adapters.cli import eventstore, projections, serve
 
 app = typer.Typer(
     name="caseledger",
@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(eventstore.app, name="eventstore")
+app.add_typer(projections.app, name="projections")
 app.command("serve")(serve.serve)
 
 

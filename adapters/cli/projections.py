@@ -1,0 +1,115 @@
+"""`caseledger projections ...`: where each read model is, and blue/green rebuilds."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.readstore.factory import eventstore_url, open_projection_store
+from caseledger.adapters.settings import Settings
+from caseledger.projections.catalogue import projection_named
+from caseledger.projections.rebuild import AlreadyActive, RebuildProgress, rebuild
+
+app = typer.Typer(help="Read models: status, and rebuilds beside the serving version.")
+console = Console(soft_wrap=True)
+
+
+@app.command()
+def status(
+    parked: Annotated[bool, typer.Option(help="List the parked events too.")] = False,
+) -> None:
+    """Each projection version: served or not, checkpoint, lag behind `$all`, parked events."""
+    settings = Settings()
+    store = open_projection_store(settings)
+    head = _head(settings)
+    table = Table("view", "version", "serving", "checkpoint", "lag", "parked")
+    for state in store.states():
+        lag = "?" if head is None else str(max(0, head - (state.position or 0)))
+        table.add_row(
+            state.name,
+            str(state.version),
+            "yes" if state.active else "",
+            "-" if state.position is None else str(state.position),
+            lag,
+            str(state.parked),
+        )
+    console.print(table)
+    console.print(f"$all head: {'unreachable' if head is None else head}")
+    if parked:
+        for state in store.states():
+            for event in store.parked(state.projection_id):
+                console.print(
+                    f"{event.projection_id}: {event.stream}@{event.revision} "
+                    f"({event.event_type}, position {event.position}): {event.reason}"
+                )
+
+
+@app.command("rebuild")
+def rebuild_command(
+    name: Annotated[str, typer.Argument(help="The view, e.g. case_summary.")],
+) -> None:
+    """Build NAME's current version from the start of `$all` beside the serving one, then
+    switch to it atomically. Nothing but the new version's tables is written."""
+    settings = Settings()
+    try:
+        projection = projection_named(name)
+    except KeyError as error:
+        console.print(f"[red]error:[/red] {error.args[0]}")
+        raise typer.Exit(code=2) from error
+    store = open_projection_store(settings)
+    events = KurrentEventStore.connect(eventstore_url(settings))
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[events]} events, {task.fields[rate]} events/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    started = time.monotonic()
+    try:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(projection.id, total=None, events=0, rate="-")
+
+            def show(progress: RebuildProgress) -> None:
+                span = max(1, progress.target - progress.start)
+                done = (progress.position or progress.start) - progress.start
+                rate = progress.events / max(1e-3, time.monotonic() - started)
+                bar.update(
+                    task, total=span, completed=done, events=progress.events, rate=f"{rate:,.0f}"
+                )
+
+            count = rebuild(events, store, projection, on_progress=show)
+    except AlreadyActive as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
+    finally:
+        events.close()
+    console.print(f"{projection.id} built from {count} events and now serving")
+
+
+def _head(settings: Settings) -> int | None:
+    try:
+        events = KurrentEventStore.connect(eventstore_url(settings))
+    except Exception:
+        return None
+    try:
+        return events.head_position()
+    except Exception:  # unreachable: status still shows the read side
+        return None
+    finally:
+        events.close()

@@ -1,0 +1,77 @@
+"""Blue/green rebuilds: a new version is built beside the serving one from the start of
+`$all`, then switched to atomically; a replay writes nothing but the new version's rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
+from caseledger.projections.events import ProjectedEvent
+from caseledger.projections.projection import RowLookup
+from caseledger.projections.rebuild import AlreadyActive, RebuildProgress, rebuild
+from caseledger.projections.rows import Put, Row, RowChange
+from caseledger.projections.views.case_summary import CaseSummaryProjection
+from tests.integration.readside.runner_support import FAST, caught_up_runner
+from tests.unit.projections.facts import FakeLog, opened, review_started
+
+
+class CaseSummaryV2(CaseSummaryProjection):
+    """A new version whose rows say so."""
+
+    version: ClassVar[int] = 2
+
+    def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
+        changes = []
+        for change in super().apply(event, rows):
+            if isinstance(change, Put):
+                doc = {**change.row.document, "shape": "v2"}
+                row = change.row
+                change = Put(Row(row.key, row.tenant_id, row.columns, doc, row.position))
+            changes.append(change)
+        return changes
+
+
+class StoreWithV2(SqliteProjectionStore):
+    """The v2 migration a real new version would ship as `case_summary_v2.sql`."""
+
+    def _migration(self, name: str) -> str:
+        if name == "case_summary_v2":
+            return super()._migration("case_summary_v1").replace("_v1", "_v2")
+        return super()._migration(name)
+
+
+def test_a_new_version_is_built_beside_the_serving_one_then_switched_atomically(
+    log: FakeLog, tmp_path: Path
+) -> None:
+    store = StoreWithV2(tmp_path / "rm.db")
+    log.append(opened("c1"))
+    caught_up_runner(log, store, [CaseSummaryProjection()])
+    log.append(review_started("c1"))
+    served_during_build: list[int | None] = []
+    events_before = list(log.events)
+
+    def watch(_: RebuildProgress) -> None:
+        served_during_build.append(store.active_version("case_summary"))
+
+    rebuild(log, store, CaseSummaryV2(), settings=FAST, on_progress=watch)
+
+    assert set(served_during_build) == {1}
+    assert store.active_version("case_summary") == 2
+    row = store.get("case_summary", "t1", "c1")
+    assert row is not None
+    assert (row.document["shape"], row.document["status"]) == ("v2", "under_review")
+    assert store.load_rows("case_summary_v1", ["c1"])["c1"].document.get("shape") is None
+    assert log.events == events_before
+
+
+def test_the_serving_version_is_never_rebuilt_in_place(log: FakeLog, tmp_path: Path) -> None:
+    store = SqliteProjectionStore(tmp_path / "rm.db")
+    log.append(opened("c1"))
+    caught_up_runner(log, store, [CaseSummaryProjection()])
+
+    with pytest.raises(AlreadyActive):
+        rebuild(log, store, CaseSummaryProjection(), settings=FAST)
