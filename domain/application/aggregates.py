@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
+from caseledger.domain.agent_run import decider as run_decider
+from caseledger.domain.agent_run.decider import AgentRunState
 from caseledger.domain.case import decider as case_decider
 from caseledger.domain.case.state import CaseState
 from caseledger.domain.notice_draft import decider as notice_decider
@@ -63,4 +65,14 @@ POLICY: Final = Aggregate[PolicyState](
 )
 """A tenant's policy stream is named by the tenant itself (`policy-<tenant>`)."""
 
-AGGREGATES: Final = {a.name: a for a in (CASE, NOTICE_DRAFT, POLICY)}
+AGENT_RUN: Final = Aggregate[AgentRunState](
+    "agent_run",
+    "run",
+    run_decider.initial_state,
+    run_decider.evolve,
+    run_decider.decide,
+    lambda state: state.tenant_id,
+)
+"""An agent run as its runtime reported it (`run-<run_id>`)."""
+
+AGGREGATES: Final = {a.name: a for a in (CASE, NOTICE_DRAFT, POLICY, AGENT_RUN)}

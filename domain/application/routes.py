@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final
 
-from caseledger.domain.application.aggregates import CASE, NOTICE_DRAFT, POLICY, Aggregate
+from caseledger.domain.agent_run import commands as run
+from caseledger.domain.application.aggregates import (
+    AGENT_RUN,
+    CASE,
+    NOTICE_DRAFT,
+    POLICY,
+    Aggregate,
+)
 from caseledger.domain.case import commands as case
 from caseledger.domain.notice_draft import commands as notice
 from caseledger.domain.notice_draft.state import NoticeDraftState
@@ -61,6 +68,10 @@ def _case_id(body: Any, tenant_id: str) -> str:
 
 def _draft_id(body: Any, tenant_id: str) -> str:
     return str(body.draft_id)
+
+
+def _run_id(body: Any, tenant_id: str) -> str:
+    return str(body.run_id)
 
 
 def _tenant(body: Any, tenant_id: str) -> str:
@@ -134,6 +145,24 @@ ROUTES: Final[Mapping[str, Route]] = {
             _tenant,
             StreamRule.ANY,
             frozenset({SUPERVISOR}),
+        ),
+        # Agent runs (seed §11): reported by the agent runtime, a system actor, under the run id.
+        Route("start_run", run.StartRun, AGENT_RUN, _run_id, NEW, frozenset({SYSTEM})),
+        Route(
+            "record_model_response",
+            run.RecordModelResponse,
+            AGENT_RUN,
+            _run_id,
+            EXISTING,
+            frozenset({SYSTEM}),
+        ),
+        Route(
+            "record_tool_call",
+            run.RecordToolCall,
+            AGENT_RUN,
+            _run_id,
+            EXISTING,
+            frozenset({SYSTEM}),
         ),
     )
 }
