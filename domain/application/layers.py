@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from caseledger.domain.application.loading import IdempotencyRecord, Loaded
+from caseledger.domain.application.ports import NO_STREAM
 from caseledger.domain.application.routes import Route, StreamRule
 from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.domain.shared.commands import CommandBody
@@ -92,11 +93,14 @@ def check_payload_tenant(envelope: CommandEnvelope) -> None:
         raise _rejected(ReasonCode.TENANT_MISMATCH, "the payload names another tenant")
 
 
-def check_owner(loaded: Loaded[Any], tenant_id: str) -> None:
-    """Tenant: an existing aggregate belongs to the command's tenant."""
+def as_seen_by(loaded: Loaded[Any], tenant_id: str) -> Loaded[Any]:
+    """Tenant: another tenant's aggregate is, to this tenant, one that does not exist. Every
+    later layer then answers exactly as for an unknown id (no `tenant_mismatch`, no revision,
+    no idempotency record leaks across tenants)."""
     owner = loaded.tenant_id
-    if owner is not None and owner != tenant_id:
-        raise _rejected(ReasonCode.TENANT_MISMATCH, f"{loaded.stream} is not this tenant's")
+    if owner is None or owner == tenant_id:
+        return loaded
+    return Loaded(loaded.aggregate, loaded.stream, loaded.aggregate.initial_state(), NO_STREAM, {})
 
 
 def check_idempotency(
@@ -125,9 +129,11 @@ def check_version(expected: int | None, revision: int) -> None:
         )
 
 
-def check_stream_rule(route: Route, loaded: Loaded[Any]) -> None:
-    """Lifecycle: creating commands need a new stream, the others an existing one."""
-    if route.stream_rule is StreamRule.NEW and loaded.exists:
+def check_stream_rule(route: Route, loaded: Loaded[Any], taken: bool | None = None) -> None:
+    """Lifecycle: creating commands need a new stream, the others an existing one. `taken`:
+    the stream exists whoever owns it (ids are one namespace across tenants, so creating with
+    an id another tenant holds is `already_exists`, as for one's own; default: `loaded`'s)."""
+    if route.stream_rule is StreamRule.NEW and (loaded.exists if taken is None else taken):
         raise _rejected(ReasonCode.ALREADY_EXISTS, f"{loaded.stream} already exists")
     if route.stream_rule is StreamRule.EXISTING and not loaded.exists:
         raise _rejected(ReasonCode.NOT_FOUND, f"{loaded.stream} does not exist")

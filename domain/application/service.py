@@ -1,8 +1,9 @@
 """The application service: `handle(CommandEnvelope) -> CommandResult`.
 
 Layers, in an order that makes retries safe: schema -> identity/authorization -> tenant ->
-load (a read) -> tenant ownership -> idempotency -> rate/budget -> version -> stream rule ->
-policy gate -> decide (lifecycle -> policy -> evidence) -> append at the loaded revision.
+load (a read) -> tenant (another tenant's aggregate looks absent) -> idempotency -> rate/budget
+-> version -> stream rule -> policy gate -> decide (lifecycle -> policy -> evidence) -> append
+at the loaded revision.
 Each command appends to exactly one stream. A concurrent writer yields CONFLICT, never a lost
 update; without an expected version from the caller the service reloads and re-decides.
 """
@@ -92,11 +93,12 @@ class CommandService:
         return refused(envelope, conflict, request.stream)
 
     def _attempt(self, request: _Request, charge_budget: bool) -> CommandResult:
-        """Load -> ownership -> idempotency -> budget -> version -> stream rule -> policy gate
-        -> decide -> append; raises WrongExpectedVersion when another writer won."""
+        """Load -> tenant (another's aggregate looks absent) -> idempotency -> budget ->
+        version -> stream rule -> policy gate -> decide -> append; raises WrongExpectedVersion
+        when another writer won."""
         envelope, actor = request.envelope, request.actor
-        loaded = self._load(request.route, request.stream)
-        layers.check_owner(loaded, envelope.tenant_id)
+        stored = self._load(request.route, request.stream)
+        loaded = layers.as_seen_by(stored, envelope.tenant_id)
         record = layers.check_idempotency(loaded, actor, envelope, request.digest)
         if record is not None:
             return duplicate(envelope, record)
@@ -105,7 +107,7 @@ class CommandService:
             if exhausted is not None:
                 raise Refused(CommandOutcome.REJECTED, exhausted, f"{actor.key}: {exhausted}")
         layers.check_version(envelope.expected_aggregate_version, loaded.revision)
-        layers.check_stream_rule(request.route, loaded)
+        layers.check_stream_rule(request.route, loaded, taken=stored.exists)
         policy = self._policy(envelope.tenant_id)
         layers.policy_gate(request.route, actor, policy.rules)
         meta = self._meta(request, policy, self._related_case(request, loaded))
@@ -175,13 +177,14 @@ class CommandService:
         return self._aggregates.load(POLICY, POLICY.stream(tenant_id)).state
 
     def _related_case(self, request: _Request, loaded: Loaded[Any]) -> CaseFacts | None:
-        """Facts of the case a decision reads (staleness accepted, revision recorded)."""
+        """Facts of the case a decision reads (staleness accepted, revision recorded); another
+        tenant's case is no facts at all, as an unknown one."""
         related = request.route.related_case
         case_id = related(request.body, loaded.state) if related else None
         if case_id is None:
             return None
         case: Loaded[CaseState] = self._aggregates.load(CASE, CASE.stream(case_id))
-        if not case.exists or case.state.tenant_id is None:
+        if not case.exists or case.state.tenant_id != request.envelope.tenant_id:
             return None
         return CaseFacts(
             case_id=case_id,

@@ -21,11 +21,10 @@ def require_status(state: NoticeDraftState, allowed: Collection[NoticeStatus], a
 
 def require_active_case(case: CaseFacts | None, case_id: str, tenant_id: str) -> CaseFacts:
     """The related case exists for this tenant and still takes work (read at decision time;
-    its staleness is accepted and recorded)."""
-    if case is None or case.case_id != case_id:
+    its staleness is accepted and recorded). Another tenant's case is answered as an unknown
+    one: the answer never reveals that it exists."""
+    if case is None or case.case_id != case_id or case.tenant_id != tenant_id:
         raise Rejected(ReasonCode.NOT_FOUND, f"no case {case_id!r}")
-    if case.tenant_id != tenant_id:
-        raise Rejected(ReasonCode.TENANT_MISMATCH, f"case {case_id!r} is not this tenant's")
     if not case.active:
         raise Rejected(ReasonCode.CASE_NOT_ACTIVE, f"case {case_id!r} is {case.status}")
     return case

@@ -111,10 +111,14 @@ def test_tenant_a_payload_naming_another_tenant_is_rejected() -> None:
     layers.check_payload_tenant(envelope("open_case", {**OPEN, "tenant_id": "t1"}, ANALYST))
 
 
-def test_tenant_an_aggregate_of_another_tenant_is_rejected() -> None:
-    assert refusal(layers.check_owner, loaded("t2"), "t1").reason is ReasonCode.TENANT_MISMATCH
-    layers.check_owner(loaded("t1"), "t1")
-    layers.check_owner(loaded(None, -1), "t1")
+def test_tenant_an_aggregate_of_another_tenant_looks_like_one_that_does_not_exist() -> None:
+    foreign = layers.as_seen_by(loaded("t2", revision=4), "t1")
+    assert (foreign.exists, foreign.revision, foreign.keys) == (False, -1, {})
+    assert foreign.state == CaseState()
+    own = loaded("t1")
+    assert layers.as_seen_by(own, "t1") is own
+    new = loaded(None, -1)
+    assert layers.as_seen_by(new, "t1") is new
 
 
 def test_idempotency_a_known_key_with_the_same_digest_is_a_duplicate() -> None:
@@ -141,6 +145,8 @@ def test_stream_rule_creating_needs_a_new_stream_the_rest_an_existing_one() -> N
     assert refusal(layers.check_stream_rule, ROUTES["close_case"], loaded(None, -1)).reason is (
         ReasonCode.NOT_FOUND
     )
+    taken = refusal(layers.check_stream_rule, ROUTES["open_case"], loaded(None, -1), True)
+    assert taken.reason is ReasonCode.ALREADY_EXISTS
 
 
 def test_policy_gate_narrows_what_agents_may_do() -> None:

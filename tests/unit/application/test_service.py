@@ -125,12 +125,14 @@ def test_a_run_has_a_total_budget(store: InMemoryEventStore, clock: FixedClock) 
 
 
 def test_another_tenants_case_is_out_of_reach(service: CommandService) -> None:
+    """Answered exactly as an unknown case: nothing says the case exists (tests/integration/
+    write_side/test_tenant_isolation.py compares every answer field by field)."""
     accepted(issue(service, "open_case", OPEN, ANALYST))
     foreign = issue(service, "start_case_review", {"case_id": "c1"}, ANALYST, tenant="t2")
-    assert foreign.reason_code is ReasonCode.TENANT_MISMATCH
+    assert foreign.reason_code is ReasonCode.NOT_FOUND
     draft = {"draft_id": "n1", "case_id": "c1", "recipient": "r", "subject": "s", "body": "b"}
     assert issue(service, "create_notice_draft", draft, ANALYST, tenant="t2").reason_code is (
-        ReasonCode.TENANT_MISMATCH
+        ReasonCode.NOT_FOUND
     )
 
 

@@ -99,7 +99,7 @@ def test_a_notice_needs_its_case_to_exist_in_this_tenant_and_be_active() -> None
     given = NOTICE.given()
     given.when(command(CREATE, meta(AGENT))).then_rejected(ReasonCode.NOT_FOUND)
     given.when(command(CREATE, meta(AGENT, case=active_case(tenant_id="t2")))).then_rejected(
-        ReasonCode.TENANT_MISMATCH
+        ReasonCode.NOT_FOUND
     )
     given.when(command(CREATE, meta(AGENT, case=active_case(status="closed")))).then_rejected(
         ReasonCode.CASE_NOT_ACTIVE

@@ -1,0 +1,46 @@
+"""Service tests on both stores: `store` is the in-memory fake or the embedded store (in
+memory) through the real client, so a scenario written once proves the service on each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from caseledger.domain.application.ports import EventStore
+from caseledger.domain.application.service import CommandService
+from tests.support.clocks import FixedClock
+from tests.support.memory_store import InMemoryEventStore
+from tests.support.stores import embedded_store, kurrent_store
+
+StoreFactory = Callable[[], EventStore]
+
+
+@pytest.fixture(params=["memory", "kurrent"])
+def new_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
+    """Makes fresh, empty stores of one kind; closed after the test."""
+    with ExitStack() as stack:
+
+        def make() -> EventStore:
+            if request.param == "memory":
+                return InMemoryEventStore()
+            server = stack.enter_context(embedded_store())
+            return stack.enter_context(kurrent_store(server))
+
+        yield make
+
+
+@pytest.fixture
+def store(new_store: StoreFactory) -> EventStore:
+    return new_store()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def service(store: EventStore, clock: FixedClock) -> CommandService:
+    return CommandService(store, clock=clock)

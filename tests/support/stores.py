@@ -1,0 +1,58 @@
+"""The stores a service test can run on: the in-memory fake, or the embedded store reached
+through the real client (`KurrentEventStore` on kurrentdbclient). Both count their appends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
+from caseledger.adapters.eventstore.kurrent import KurrentEventStore, KurrentSubscription
+from caseledger.domain.application.ports import AppendResult, NewEvent, RecordedEvent
+
+
+class CountingKurrentStore:
+    """`KurrentEventStore` that counts calls to `append` (as the fake's `appends` does), so a
+    test can say "this wrote nothing" the same way on both stores."""
+
+    def __init__(self, inner: KurrentEventStore) -> None:
+        self.inner = inner
+        self.appends = 0
+
+    def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
+        self.appends += 1
+        return self.inner.append(stream, events, expected)
+
+    def read_stream(
+        self, stream: str, from_revision: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        return self.inner.read_stream(stream, from_revision, limit)
+
+    def subscribe_all(
+        self, from_position: int | None = None, categories: Sequence[str] = ()
+    ) -> KurrentSubscription:
+        return self.inner.subscribe_all(from_position, categories)
+
+    def head_position(self) -> int:
+        return self.inner.head_position()
+
+
+@contextmanager
+def embedded_store(data_dir: Path | None = None) -> Iterator[EmbeddedServer]:
+    """An embedded store in memory (or, for durability tests, on `data_dir`)."""
+    server = EmbeddedServer.start(data_dir, mem_db=data_dir is None)
+    try:
+        yield server
+    finally:
+        server.stop(grace=1.0)
+
+
+@contextmanager
+def kurrent_store(server: EmbeddedServer) -> Iterator[CountingKurrentStore]:
+    """The real adapter on its own client connection to `server`."""
+    inner = KurrentEventStore.connect(server.url)
+    try:
+        yield CountingKurrentStore(inner)
+    finally:
+        inner.close()
