@@ -96,23 +96,24 @@ def test_an_empty_stream_name_is_invalid_argument(
     _store_is_intact(embedded_server)
 
 
-def test_an_event_over_the_size_limit_is_refused(
-    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+@pytest.mark.parametrize(
+    ("megabytes", "status"),
+    [
+        pytest.param(17, grpc.StatusCode.INVALID_ARGUMENT, id="event over the 16 MiB limit"),
+        pytest.param(40, grpc.StatusCode.RESOURCE_EXHAUSTED, id="message over the transport limit"),
+    ],
+)
+def test_an_oversized_event_is_refused_with_kurrentdbs_status(
+    stub: streams_pb2_grpc.StreamsStub,
+    embedded_server: EmbeddedServer,
+    megabytes: int,
+    status: grpc.StatusCode,
 ) -> None:
     huge = _proposed()
-    huge.data = b"x" * (17 * 1024 * 1024)
-    status = _append_status(stub, [_options(), streams_pb2.AppendReq(proposed_message=huge)])
-    assert status == grpc.StatusCode.INVALID_ARGUMENT
-    _store_is_intact(embedded_server)
-
-
-def test_a_message_over_the_transport_limit_is_resource_exhausted(
-    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
-) -> None:
-    huge = _proposed()
-    huge.data = b"x" * (40 * 1024 * 1024)
-    status = _append_status(stub, [_options(), streams_pb2.AppendReq(proposed_message=huge)])
-    assert status == grpc.StatusCode.RESOURCE_EXHAUSTED
+    huge.data = b"x" * (megabytes * 1024 * 1024)
+    assert (
+        _append_status(stub, [_options(), streams_pb2.AppendReq(proposed_message=huge)]) == status
+    )
     _store_is_intact(embedded_server)
 
 
