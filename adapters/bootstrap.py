@@ -9,10 +9,11 @@
 `bootstrap(settings) -> App` builds, from `Settings` (every default overridable by keyword):
 - the event store: the embedded KurrentDB-compatible server on `data_dir/eventstore` unless
   `eventstore_url` names a KurrentDB; either way reached through `KurrentEventStore` (`.store`);
-- the read store: SQLite at `data_dir/readmodels.sqlite3` unless `readstore_url` is
-  `postgresql://...` (`.views`);
-- the projection runner over all current projections (`.runner`; not started until `start()`);
-  a view with no active version yet gets its current version activated;
+- the read store: SQLite in the data dir unless `readstore_url` is `postgresql://...`
+  (`.views`; the read side's `open_projection_store`);
+- the projection runner over all current projections (`.runner`; not started until `start()`):
+  a view nobody serves yet is served by its current version at once, and once the runner has
+  caught up its versions become the served ones (blue/green, `projections.rebuild`);
 - the command service (`.commands`) and the query service (`.queries`);
 - the token registry (`.tokens`): `tokens_file` if set, else `data_dir/tokens.toml` if it
   exists (what `caseledger serve` writes), else empty (every token refused).
@@ -24,11 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, Protocol, cast
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
-from caseledger.adapters.readstore.sqlite.store import SqliteProjectionStore
+from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.service import CommandService
@@ -37,9 +38,9 @@ from caseledger.domain.shared.ids import IdGenerator
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.ports import ProjectionStore, ViewReader
 from caseledger.projections.queries.service import QueryService
+from caseledger.projections.rebuild import activate_unserved, switch_when_built
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 
-READSTORE_FILE: Final = "readmodels.sqlite3"
 TOKENS_FILE: Final = "tokens.toml"
 
 
@@ -128,10 +129,15 @@ def bootstrap(
     try:
         store = KurrentEventStore.connect(url)
         views = read_store(settings)
-        runner = ProjectionRunner(store, views, all_projections(), runner_settings)
-        for projection in all_projections():
-            if views.active_version(projection.name) is None:
-                views.activate(projection.name, projection.version)
+        projections = all_projections()
+        runner = ProjectionRunner(
+            store,
+            views,
+            projections,
+            runner_settings,
+            on_caught_up=lambda: switch_when_built(views, projections),
+        )
+        activate_unserved(views, projections)
     except BaseException:
         if embedded is not None:
             embedded.stop(grace=1.0)
@@ -150,16 +156,12 @@ def bootstrap(
 
 
 def read_store(settings: Settings) -> ReadStore:
-    """SQLite in the data dir, or PostgreSQL when `readstore_url` says so."""
-    url = settings.readstore_url
-    if url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteProjectionStore(settings.data_dir / READSTORE_FILE)
-    if url.startswith(("postgresql://", "postgres://")):
-        from caseledger.adapters.readstore.postgres.store import PostgresProjectionStore
-
-        return PostgresProjectionStore(url)
-    raise BootstrapError(f"CASELEDGER_READSTORE_URL must be postgresql://...; got {url!r}")
+    """SQLite in the data dir, or PostgreSQL when `readstore_url` says so (the read side's
+    factory, so `caseledger projections` sees the same views)."""
+    try:
+        return cast(ReadStore, open_projection_store(settings))
+    except ValueError as error:
+        raise BootstrapError(str(error)) from error
 
 
 def token_registry(settings: Settings) -> TokenRegistry:

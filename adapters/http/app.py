@@ -1,0 +1,121 @@
+"""The HTTP API. Thin: authenticate, bind the envelope to the token's principal, call the
+service, map the outcome to a status (see `answers`). Every error is problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+from caseledger.adapters.bootstrap import App
+from caseledger.adapters.http.answers import command_answer, query_answer
+from caseledger.adapters.http.auth import Caller, Unauthenticated
+from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
+from caseledger.adapters.http.problems import problem, problem_responses
+from caseledger.domain.shared.envelopes import CommandResult, QueryResult
+from caseledger.domain.shared.reasons import ReasonCode
+
+log = logging.getLogger(__name__)
+
+_COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "requires_approval", "model": CommandResult},
+    **problem_responses(401, 403, 404, 409, 422),
+}
+_QUERY_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422, 503)
+
+
+def create_app(caseledger: App) -> FastAPI:
+    api = FastAPI(
+        title="caseledger",
+        version="1",
+        description=(
+            "Event-sourced regulatory case work: agents propose, handlers commit, events "
+            "record facts. Authenticate with `Authorization: Bearer <token>`; the tenant and "
+            "actor are the token's."
+        ),
+    )
+    api.state.caseledger = caseledger
+    _errors(api)
+
+    @api.post(
+        "/v1/commands",
+        response_model=CommandResult,
+        responses=_COMMAND_RESPONSES,
+        summary="Issue a command (CommandEnvelope -> CommandResult)",
+    )
+    def post_command(body: CommandRequest, caller: Caller) -> JSONResponse:
+        envelope = body.envelope(caller)
+        return command_answer(envelope, caseledger.commands.handle(envelope))
+
+    @api.post(
+        "/v1/queries",
+        response_model=QueryResult,
+        responses=_QUERY_RESPONSES,
+        summary="Ask a query (QueryEnvelope -> QueryResult)",
+    )
+    def post_query(body: QueryRequest, caller: Caller) -> JSONResponse:
+        return query_answer(caseledger.queries.handle(body.envelope(caller)))
+
+    @api.get("/healthz", summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", responses=problem_responses(503), summary="Readiness")
+    def readyz() -> JSONResponse:
+        ready, detail = caseledger.ready()
+        if not ready:
+            return problem(503, "unavailable", "not_ready", detail)
+        return JSONResponse({"status": "ready"})
+
+    return api
+
+
+def _errors(api: FastAPI) -> None:
+    @api.exception_handler(Unauthenticated)
+    def unauthenticated(request: Request, error: Unauthenticated) -> JSONResponse:
+        return problem(
+            401,
+            "rejected",
+            "unauthenticated",
+            error.detail,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @api.exception_handler(IdentityRefused)
+    def identity_refused(request: Request, error: IdentityRefused) -> JSONResponse:
+        return problem(403, "rejected", error.reason.value, error.detail)
+
+    @api.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return problem(
+            422, "validation_error", ReasonCode.INVALID_PAYLOAD.value, _describe(error.errors())
+        )
+
+    @api.exception_handler(ValidationError)
+    def invalid_envelope(request: Request, error: ValidationError) -> JSONResponse:
+        return problem(
+            422, "validation_error", ReasonCode.INVALID_PAYLOAD.value, _describe(error.errors())
+        )
+
+    @api.exception_handler(HTTPException)
+    def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        reason = {404: "no_such_route", 405: "method_not_allowed"}.get(error.status_code, "error")
+        return problem(error.status_code, "rejected", reason, str(error.detail))
+
+    @api.exception_handler(Exception)
+    def failure(request: Request, error: Exception) -> JSONResponse:
+        log.exception("request failed: %s %s", request.method, request.url.path)
+        return problem(500, "error", "internal_error", type(error).__name__)
+
+
+def _describe(errors: Any) -> str:
+    parts = []
+    for item in list(errors)[:10]:
+        location = ".".join(str(part) for part in item.get("loc", ()))
+        parts.append(f"{location}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"

@@ -1,0 +1,128 @@
+"""Request bodies and how they become envelopes. The body has the envelope's shape, but the
+tenant and the actor (type, id, roles, run) are the token's: a body may repeat them, and one
+that names anything else is refused (`IdentityRefused`), never trusted. Ids, correlation id,
+idempotency key and payload schema have defaults, so a minimal body is
+`{"command_type": ..., "payload": {...}}`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from caseledger.adapters.tokens import Principal
+from caseledger.domain.shared.actors import ActorType, Role
+from caseledger.domain.shared.envelopes import CommandEnvelope, QueryEnvelope, Token
+from caseledger.domain.shared.reasons import ReasonCode
+
+
+class IdentityRefused(Exception):
+    """The body names another tenant or actor than the token."""
+
+    def __init__(self, reason: ReasonCode, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class _Identity(BaseModel):
+    """Fields the token decides; a body may only repeat them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str | None = Field(default=None, description="Must be the token's, if given.")
+    requested_by_actor_type: ActorType | None = Field(
+        default=None, description="Must be the token's, if given."
+    )
+    requested_by_actor_id: str | None = Field(
+        default=None, description="Must be the token's, if given."
+    )
+    requested_by_roles: frozenset[Role] | None = Field(
+        default=None, description="Must be the token's, if given."
+    )
+    run_id: str | None = Field(default=None, description="Must be the token's, if given.")
+
+    def check_against(self, principal: Principal) -> None:
+        actor = principal.actor
+        if self.tenant_id is not None and self.tenant_id != principal.tenant_id:
+            raise IdentityRefused(
+                ReasonCode.TENANT_MISMATCH, "tenant_id is not the tenant of the bearer token"
+            )
+        claims = (
+            ("requested_by_actor_type", self.requested_by_actor_type, actor.type),
+            ("requested_by_actor_id", self.requested_by_actor_id, actor.id),
+            ("requested_by_roles", self.requested_by_roles, actor.roles),
+            ("run_id", self.run_id, actor.run_id),
+        )
+        for name, claimed, actual in claims:
+            if claimed is not None and claimed != actual:
+                raise IdentityRefused(ReasonCode.NOT_PERMITTED, f"{name} is not the bearer token's")
+
+
+class CommandRequest(_Identity):
+    """A `CommandEnvelope` as a client sends it (identity from the token)."""
+
+    command_id: Token | None = Field(default=None, description="Default: a fresh uuid.")
+    command_type: Token
+    command_version: Token = "1"
+    thread_id: Token | None = None
+    correlation_id: Token | None = Field(default=None, description="Default: the command id.")
+    causation_id: Token | None = None
+    idempotency_key: Token | None = Field(default=None, description="Default: the command id.")
+    expected_aggregate_version: int | None = Field(default=None, ge=-1)
+    policy_version: Token | None = None
+    payload_schema: Token | None = Field(default=None, description="Default: `<command_type>.v1`.")
+    payload: dict[str, Any]
+
+    def envelope(self, principal: Principal) -> CommandEnvelope:
+        self.check_against(principal)
+        command_id = self.command_id or uuid.uuid4().hex
+        actor = principal.actor
+        return CommandEnvelope(
+            command_id=command_id,
+            command_type=self.command_type,
+            command_version=self.command_version,
+            tenant_id=principal.tenant_id,
+            requested_by_actor_type=actor.type,
+            requested_by_actor_id=actor.id,
+            requested_by_roles=actor.roles,
+            run_id=actor.run_id,
+            thread_id=self.thread_id,
+            correlation_id=self.correlation_id or command_id,
+            causation_id=self.causation_id,
+            idempotency_key=self.idempotency_key or command_id,
+            expected_aggregate_version=self.expected_aggregate_version,
+            policy_version=self.policy_version,
+            payload_schema=self.payload_schema or f"{self.command_type}.v1",
+            payload=self.payload,
+        )
+
+
+class QueryRequest(_Identity):
+    """A `QueryEnvelope` as a client sends it (identity from the token)."""
+
+    query_id: Token | None = Field(default=None, description="Default: a fresh uuid.")
+    query_type: Token
+    query_version: Token = "1"
+    correlation_id: Token | None = Field(default=None, description="Default: the query id.")
+    payload_schema: Token | None = Field(default=None, description="Default: `<query_type>.v1`.")
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    def envelope(self, principal: Principal) -> QueryEnvelope:
+        self.check_against(principal)
+        query_id = self.query_id or uuid.uuid4().hex
+        actor = principal.actor
+        return QueryEnvelope(
+            query_id=query_id,
+            query_type=self.query_type,
+            query_version=self.query_version,
+            tenant_id=principal.tenant_id,
+            requested_by_actor_type=actor.type,
+            requested_by_actor_id=actor.id,
+            requested_by_roles=actor.roles,
+            run_id=actor.run_id,
+            correlation_id=self.correlation_id or query_id,
+            payload_schema=self.payload_schema or f"{self.query_type}.v1",
+            payload=self.payload,
+        )
