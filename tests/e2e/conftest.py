@@ -5,6 +5,7 @@ case ids."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         Settings(data_dir=data_dir, tokens_file=tokens), mem_db=True, eventstore_port=0
     ).start()
     server = HttpServer.start(create_app(app))
+    deadline = time.monotonic() + 30
+    while not app.ready()[0] and time.monotonic() < deadline:
+        time.sleep(0.02)
     try:
         yield Live(app, server.url)
     finally:
