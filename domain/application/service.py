@@ -69,14 +69,16 @@ class CommandService:
         return result
 
     def _handle(self, envelope: CommandEnvelope) -> CommandResult:
+        stream = None  # known once the payload is valid: the audit record names it
         try:
             route = layers.route_for(self._routes, envelope)
             body = layers.validate_payload(route, envelope)
+            stream = route.stream(body, envelope.tenant_id)
             actor = layers.identify(envelope)
             layers.authorize(route, actor)
             layers.check_payload_tenant(envelope)
         except Refused as refusal:
-            return refused(envelope, refusal, None)
+            return refused(envelope, refusal, stream)
         request = _Request(envelope, route, body, actor)
         for attempt in range(self._max_attempts):
             try:

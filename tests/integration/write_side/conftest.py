@@ -8,6 +8,7 @@ from contextlib import ExitStack
 
 import pytest
 
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.service import CommandService
 from tests.support.clocks import FixedClock
@@ -44,3 +45,10 @@ def clock() -> FixedClock:
 @pytest.fixture
 def service(store: EventStore, clock: FixedClock) -> CommandService:
     return CommandService(store, clock=clock)
+
+
+@pytest.fixture
+def server() -> Iterator[EmbeddedServer]:
+    """One embedded store in memory, for tests on the real store only."""
+    with embedded_store() as running:
+        yield running
