@@ -1,0 +1,344 @@
+"""Read-side benchmark: rebuild rate of all views into SQLite and PostgreSQL next to the raw
+`$all` read rate through the client (same run, same store), append-to-visible lag, and memory
+during a rebuild.
+
+    .venv/bin/python -m bench.bench_rebuild --events 1000000 [--postgres URL] [--data-dir DIR]
+
+Seeds catalogued case events (20 per case) into an embedded store run as its own process
+(`caseledger eventstore serve`; kept in --data-dir, so a second run reuses them), then measures
+in this process. Prints a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import orjson
+import psycopg
+
+from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.readstore.postgres import PostgresProjectionStore
+from caseledger.adapters.readstore.sql_store import SqlProjectionStore
+from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
+from caseledger.domain.application.ports import NO_STREAM, NewEvent
+from caseledger.projections.catalogue import all_projections
+from caseledger.projections.events import CATEGORIES
+from caseledger.projections.rebuild import activate_unserved
+from caseledger.projections.runner import ProjectionRunner, RunnerSettings
+
+EVENTS_PER_CASE = 20
+
+
+def case_events(case_id: str, tenant: str) -> list[NewEvent]:
+    """One case's history: opened, review, 8 evidence items submitted and reviewed, a risk
+    proposal and its approval."""
+    meta = orjson.dumps({"tenantId": tenant, "schemaVersion": 1, "occurredAt": "2025-01-01T00:00Z"})
+
+    def event(type_: str, **payload: object) -> NewEvent:
+        return NewEvent(
+            type=type_, data=orjson.dumps({"case_id": case_id, **payload}), metadata=meta
+        )
+
+    history = [
+        event(
+            "case.opened",
+            tenant_id=tenant,
+            allegation_summary="undeclared offshore transfers",
+            assigned_team="fraud",
+            opened_by="user:ann",
+        ),
+        event("case.review_started", started_by="user:ann"),
+    ]
+    for i in range(8):
+        history.append(
+            event(
+                "case.evidence_submitted",
+                evidence_id=f"e{i}",
+                title=f"Ledger {i}",
+                text=f"wire transfer {i} of {case_id} to a shell company in Nauru",
+                source_ref=None,
+                submitted_by="user:ann",
+            )
+        )
+    for i in range(8):
+        verdict = "case.evidence_approved" if i % 2 == 0 else "case.evidence_rejected"
+        history.append(event(verdict, evidence_id=f"e{i}", reviewed_by="user:rev", comment=None))
+    proposal = {
+        "proposal_id": "p1",
+        "approval_request_id": "apr-1",
+        "rationale": "ledger",
+        "evidence_refs": ["e0"],
+        "confidence": 0.9,
+        "proposed_by_type": "agent",
+        "proposed_by_id": "bot",
+        "agent_name": "bot",
+        "run_id": "r1",
+        "policy_version": "default",
+        "digest": "d",
+    }
+    history.append(
+        event(
+            "case.risk_update_proposed",
+            current_risk_level=None,
+            proposed_risk_level="high",
+            **proposal,
+        )
+    )
+    history.append(
+        event(
+            "case.risk_level_changed",
+            proposal_id="p1",
+            approval_request_id="apr-1",
+            decision_id="dec-1",
+            from_risk_level=None,
+            to_risk_level="high",
+            approved_by_actor_type="user",
+            approved_by_actor_id="rev",
+            policy_version="default",
+        )
+    )
+    return history
+
+
+def seed(url: str, events: int) -> float:
+    """Append `events` (rounded to whole cases) with 4 writers; events/s."""
+    cases = events // EVENTS_PER_CASE
+    started = time.monotonic()
+
+    def write(worker: int) -> None:
+        store = KurrentEventStore.connect(url)
+        for n in range(worker, cases, 4):
+            case_id = f"c{n}-{uuid.uuid4().hex[:6]}"
+            store.append(f"case-{case_id}", case_events(case_id, f"t{n % 10}"), NO_STREAM)
+        store.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(4)))
+    return cases * EVENTS_PER_CASE / (time.monotonic() - started)
+
+
+def raw_read_rate(url: str) -> tuple[int, float]:
+    """Events/s of a filtered `$all` catch-up subscription through the client, to the head."""
+    store = KurrentEventStore.connect(url)
+    head = store.head_position()
+    count, started = 0, time.monotonic()
+    subscription = store.subscribe_all(None, CATEGORIES)
+    for event in subscription:
+        count += 1
+        if event.commit_position >= head:
+            break
+    elapsed = time.monotonic() - started
+    subscription.stop()
+    store.close()
+    return count, count / elapsed
+
+
+class MemorySampler:
+    """Resident set size of this process, sampled every 0.25 s."""
+
+    def __init__(self) -> None:
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            self.samples.append(rss_mib())
+
+
+def rss_mib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def rebuild_rate(url: str, store: SqlProjectionStore) -> tuple[int, float, MemorySampler]:
+    feed = KurrentEventStore.connect(url)
+    projections = all_projections()
+    runner = ProjectionRunner(feed, store, projections, RunnerSettings(batch_size=2000))
+    activate_unserved(store, projections)
+    started = time.monotonic()
+    with MemorySampler() as memory:
+        assert runner.run_until_caught_up(timeout=3600)
+    elapsed = time.monotonic() - started
+    feed.close()
+    return runner.events_seen, runner.events_seen / elapsed, memory
+
+
+def lag_percentiles(
+    url: str, store: SqlProjectionStore, samples: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(p50, p99) in ms from an append's start until a live runner has committed it, and the
+    same from the append's acknowledgement (the read side's own share)."""
+    feed = KurrentEventStore.connect(url)
+    writer = KurrentEventStore.connect(url)
+    runner = ProjectionRunner(feed, store, all_projections(), RunnerSettings(batch_size=2000))
+    assert runner.run_until_caught_up(timeout=3600)
+    runner = ProjectionRunner(feed, store, all_projections(), RunnerSettings(batch_size=2000))
+    runner.start()
+    warm_up = writer.append(f"case-{uuid.uuid4().hex[:10]}", case_events("w", "t0")[:1], NO_STREAM)
+    assert runner.wait_until(warm_up.commit_position, timeout=30)
+    lags: list[float] = []
+    after_ack: list[float] = []
+    for _ in range(samples):
+        case_id = uuid.uuid4().hex[:10]
+        started = time.perf_counter()
+        result = writer.append(f"case-{case_id}", case_events(case_id, "t0")[:1], NO_STREAM)
+        acknowledged = time.perf_counter()
+        assert runner.wait_until(result.commit_position, timeout=10)
+        visible = time.perf_counter()
+        lags.append((visible - started) * 1000)
+        after_ack.append((visible - acknowledged) * 1000)
+        time.sleep(0.01)
+    runner.stop()
+    feed.close()
+    writer.close()
+    return _p50_p99(lags), _p50_p99(after_ack)
+
+
+def _p50_p99(values: list[float]) -> tuple[float, float]:
+    quantiles = statistics.quantiles(values, n=100)
+    return quantiles[49], quantiles[98]
+
+
+def postgres_store(admin_url: str) -> Iterator[PostgresProjectionStore]:
+    name = f"caseledger_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    store = PostgresProjectionStore(admin_url.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield store
+    finally:
+        store.close()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def report_lag(
+    report: Callable[[str, str], None],
+    backend: str,
+    lags: tuple[tuple[float, float], tuple[float, float]],
+) -> None:
+    (p50, p99), (ack50, ack99) = lags
+    report(f"append-to-visible lag, {backend}, all views", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    report(f"ack-to-visible (read side only), {backend}", f"p50 {ack50:.1f} ms, p99 {ack99:.1f} ms")
+
+
+class EventStoreProcess:
+    """`caseledger eventstore serve` in a child process, so the server does not share this
+    process's interpreter lock with the client and the projections."""
+
+    def __init__(self, data_dir: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"kurrentdb://127.0.0.1:{port}?tls=false"
+        command = [
+            sys.executable,
+            "-m",
+            "caseledger.adapters.cli.app",
+            "eventstore",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ]
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the event store did not start")
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--lag-samples", type=int, default=500)
+    args = parser.parse_args()
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="caseledger-bench-"))
+    (data_dir / "eventstore").mkdir(parents=True, exist_ok=True)
+    server = EventStoreProcess(data_dir / "eventstore")
+    rows: list[tuple[str, str]] = []
+
+    def report(measure: str, result: str) -> None:
+        rows.append((measure, result))
+        print(f"{measure}: {result}", flush=True)
+
+    try:
+        existing = KurrentEventStore.connect(server.url)
+        has_events = existing.head_position() > 0
+        existing.close()
+        if not has_events:
+            report(
+                "seed (4 writers, 20-event batch appends)",
+                f"{seed(server.url, args.events):,.0f} events/s",
+            )
+        count, raw = raw_read_rate(server.url)
+        report(
+            "raw `$all` read through the client (filtered catch-up subscription)",
+            f"{raw:,.0f} events/s over {count:,} events",
+        )
+        sqlite = SqliteProjectionStore(data_dir / f"readmodels-{uuid.uuid4().hex[:6]}.db")
+        seen, rate, memory = rebuild_rate(server.url, sqlite)
+        report(
+            "rebuild of all 6 views into SQLite",
+            f"{rate:,.0f} events/s ({rate / raw:.2f}x raw) over {seen:,} events",
+        )
+        report(
+            "memory during the SQLite rebuild (RSS)",
+            f"start {memory.samples[0]} MiB, peak {max(memory.samples)} MiB, "
+            f"end {memory.samples[-1]} MiB",
+        )
+        report_lag(report, "SQLite", lag_percentiles(server.url, sqlite, args.lag_samples))
+        for store in postgres_store(args.postgres):
+            seen, rate, memory = rebuild_rate(server.url, store)
+            report(
+                "rebuild of all 6 views into PostgreSQL",
+                f"{rate:,.0f} events/s ({rate / raw:.2f}x raw) over {seen:,} events",
+            )
+            report(
+                "memory during the PostgreSQL rebuild (RSS)",
+                f"start {memory.samples[0]} MiB, peak {max(memory.samples)} MiB, "
+                f"end {memory.samples[-1]} MiB",
+            )
+            report_lag(report, "PostgreSQL", lag_percentiles(server.url, store, args.lag_samples))
+    finally:
+        server.stop()
+    print("\n| measure | result |\n|---|---|")
+    for key, value in rows:
+        print(f"| {key} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
