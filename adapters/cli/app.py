@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from caseledger.adapters.cli import eventstore, projections, serve
+from caseledger.adapters.cli import (
+    command,
+    demo,
+    eventstore,
+    projections,
+    query,
+    replay,
+    serve,
+)
 
 app = typer.Typer(
     name="caseledger",
@@ -17,6 +25,10 @@ app = typer.Typer(
 app.add_typer(eventstore.app, name="eventstore")
 app.add_typer(projections.app, name="projections")
 app.command("serve")(serve.serve)
+app.command("command")(command.command)
+app.command("query")(query.query)
+app.add_typer(replay.app, name="replay")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -1,62 +1,133 @@
-"""`caseledger serve`: run caseledger with zero configuration.
+"""`caseledger serve`: the whole service with zero configuration.
 
-At this stage it starts the embedded event store (or uses CASELEDGER_EVENTSTORE_URL), proves
-the round trip through the official KurrentDB client, and serves until SIGTERM/SIGINT. The
-projection runner and the HTTP API join it as their issues land.
+It starts the event store (embedded on `data_dir/eventstore`, or CASELEDGER_EVENTSTORE_URL), the
+read store (SQLite in the data dir, or CASELEDGER_READSTORE_URL), the projection runner and the
+HTTP API; writes a demo tokens file into the data dir when no CASELEDGER_TOKENS_FILE is set and
+none is there yet; prints the URLs and the demo tokens; and stops cleanly on SIGTERM/SIGINT:
+the API first (in-flight requests finish), then the runner, then the store.
 """
 
 from __future__ import annotations
 
-import datetime
+import signal
+import threading
+from types import FrameType
 from typing import Annotated
 
-import orjson
 import typer
-from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
 from rich.console import Console
+from rich.table import Table
 
-from caseledger.adapters.cli.eventstore import run_until_signalled, start_or_exit
+from caseledger.adapters.bootstrap import App, BootstrapError, bootstrap, tokens_path
+from caseledger.adapters.eventstore.embedded.database import DataDirError
+from caseledger.adapters.eventstore.embedded.server import ServerStartError
+from caseledger.adapters.http.app import create_app
+from caseledger.adapters.http.server import HttpServer, HttpServerError
 from caseledger.adapters.settings import Settings
+from caseledger.adapters.tokens import TokensFileError, demo_token_names, demo_tokens_document
 
 console = Console(soft_wrap=True)
-HEALTH_STREAM = "caseledger-health"
-
-
-def check_round_trip(url: str) -> None:
-    """Append one `service.started` event and read it back through the client."""
-    client = KurrentDBClient(uri=url)
-    try:
-        data = orjson.dumps({"started_at": datetime.datetime.now(datetime.UTC).isoformat()})
-        position = client.append_to_stream(
-            HEALTH_STREAM,
-            current_version=StreamState.ANY,
-            events=NewEvent(type="service.started", data=data),
-        )
-        last = client.get_stream(HEALTH_STREAM, backwards=True, limit=1)[0]
-        console.print(
-            f"round trip ok: appended [bold]{last.type}[/bold] to {HEALTH_STREAM} at revision "
-            f"{last.stream_position}, $all position {position}"
-        )
-    finally:
-        client.close()
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def serve(
+    host: Annotated[
+        str, typer.Option(envvar="CASELEDGER_HTTP_HOST", help="Address the HTTP API binds.")
+    ] = "127.0.0.1",
     port: Annotated[
-        int | None, typer.Option(help="Embedded event store port (default from settings).")
+        int, typer.Option(envvar="CASELEDGER_HTTP_PORT", help="HTTP API port (0 = any free).")
+    ] = 8000,
+    eventstore_port: Annotated[
+        int | None,
+        typer.Option(help="Embedded event store port (default CASELEDGER_EVENTSTORE_PORT, 2113)."),
     ] = None,
 ) -> None:
-    """Start caseledger: the embedded event store unless CASELEDGER_EVENTSTORE_URL is set."""
+    """Run caseledger: event store, projection runner and HTTP API, until SIGTERM/SIGINT.
+
+    Zero configuration: everything lives in CASELEDGER_DATA_DIR (default ./data), and demo
+    tokens are written to data/tokens.toml. Point it at real servers with
+    CASELEDGER_EVENTSTORE_URL=kurrentdb://... and CASELEDGER_READSTORE_URL=postgresql://...
+    """
     settings = Settings()
-    if settings.eventstore_url:
-        console.print(f"using the event store at [bold]{settings.eventstore_url}[/bold]")
-        check_round_trip(settings.eventstore_url)
-        return
-    data_dir = settings.data_dir / "eventstore"
-    server = start_or_exit(
-        data_dir, settings.eventstore_host, port or settings.eventstore_port, mem_db=False
-    )
-    console.print(f"embedded event store ({data_dir}) at [bold]{server.url}[/bold]")
-    check_round_trip(server.url)
-    console.print("serving; Ctrl-C to stop")
-    run_until_signalled(server)
+    written = ensure_tokens_file(settings)
+    app = _bootstrap_or_exit(settings, eventstore_port)
+    stop = _stop_on_signals()
+    try:
+        app.start()
+        try:
+            http = HttpServer.start(create_app(app), host, port)
+        except HttpServerError as error:
+            errors.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(code=1) from error
+        _announce(app, http.url, written)
+        stop.wait()
+        console.print("stopping: the HTTP API finishes its requests, then the runner and store")
+        http.stop()
+    finally:
+        app.close()
+    console.print("stopped cleanly")
+
+
+def ensure_tokens_file(settings: Settings) -> bool:
+    """Write demo tokens into the data dir if no tokens file is configured or there; True if
+    written now."""
+    path = tokens_path(settings)
+    if settings.tokens_file is not None or path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text, _ = demo_tokens_document()
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return True
+
+
+def _bootstrap_or_exit(settings: Settings, eventstore_port: int | None) -> App:
+    try:
+        return bootstrap(settings, eventstore_port=eventstore_port)
+    except (ServerStartError, DataDirError, BootstrapError, TokensFileError) as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def _announce(app: App, url: str, written: bool) -> None:
+    where = "embedded, " + str(app.settings.data_dir / "eventstore") if app.embedded else "remote"
+    readstore = "PostgreSQL" if app.settings.readstore_url else f"SQLite in {app.settings.data_dir}"
+    console.print(f"[bold green]caseledger is serving[/bold green] at [bold]{url}[/bold]")
+    console.print(f"  API docs     {url}/docs   (OpenAPI: {url}/openapi.json)")
+    console.print(f"  health       {url}/healthz, {url}/readyz")
+    console.print(f"  event store  {app.eventstore_url} ({where})")
+    console.print(f"  read models  {readstore}")
+    path = tokens_path(app.settings)
+    demo = demo_token_names(path) if path.exists() else {}
+    if demo:
+        note = "written now" if written else "from an earlier run"
+        table = Table(title=f"demo tokens ({path}, {note}; tenant 'demo')", title_justify="left")
+        table.add_column("who")
+        table.add_column("bearer token")
+        for name, secret in demo.items():
+            table.add_row(name, secret)
+        console.print(table)
+        example = demo.get("analyst", "<token>")
+        console.print(
+            f"try:  curl -s -X POST {url}/v1/commands -H 'Authorization: Bearer {example}' "
+            '-H \'content-type: application/json\' -d \'{"command_type": "open_case", '
+            '"payload": {"case_id": "c1", "allegation_summary": "Unlicensed lending"}}\''
+        )
+        console.print(
+            f"  or:  caseledger command --type open_case --token {example} "
+            '--payload \'{"case_id": "c1", "allegation_summary": "Unlicensed lending"}\''
+        )
+    else:
+        console.print(f"  tokens       {path} ({len(app.tokens)} tokens)")
+    console.print("Ctrl-C (or SIGTERM) stops it cleanly.")

@@ -4,7 +4,7 @@ service, map the outcome to a status (see `answers`). Every error is problem+jso
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +17,12 @@ from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
 from caseledger.adapters.http.problems import problem, problem_responses
-from caseledger.domain.shared.envelopes import CommandResult, QueryResult
+from caseledger.domain.shared.envelopes import (
+    CommandEnvelope,
+    CommandResult,
+    QueryEnvelope,
+    QueryResult,
+)
 from caseledger.domain.shared.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
@@ -29,7 +34,21 @@ _COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
 _QUERY_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422, 503)
 
 
-def create_app(caseledger: App) -> FastAPI:
+class Commands(Protocol):
+    def handle(self, envelope: CommandEnvelope) -> CommandResult: ...
+
+
+class Queries(Protocol):
+    def handle(self, query: QueryEnvelope) -> QueryResult: ...
+
+
+def create_app(
+    caseledger: App, *, commands: Commands | None = None, queries: Queries | None = None
+) -> FastAPI:
+    """The API over `caseledger`'s services; `commands` / `queries` replace them (e.g. with
+    instrumented wrappers that have the same `handle`)."""
+    command_service: Commands = commands or caseledger.commands
+    query_service: Queries = queries or caseledger.queries
     api = FastAPI(
         title="caseledger",
         version="1",
@@ -50,7 +69,7 @@ def create_app(caseledger: App) -> FastAPI:
     )
     def post_command(body: CommandRequest, caller: Caller) -> JSONResponse:
         envelope = body.envelope(caller)
-        return command_answer(envelope, caseledger.commands.handle(envelope))
+        return command_answer(envelope, command_service.handle(envelope))
 
     @api.post(
         "/v1/queries",
@@ -59,7 +78,7 @@ def create_app(caseledger: App) -> FastAPI:
         summary="Ask a query (QueryEnvelope -> QueryResult)",
     )
     def post_query(body: QueryRequest, caller: Caller) -> JSONResponse:
-        return query_answer(caseledger.queries.handle(body.envelope(caller)))
+        return query_answer(query_service.handle(body.envelope(caller)))
 
     @api.get("/healthz", summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:

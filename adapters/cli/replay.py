@@ -1,0 +1,126 @@
+"""`caseledger replay case|noticedraft <id>`: an aggregate's state at a revision and its history
+with metadata, for audits. Replay only reads; it never writes an event.
+
+Where it reads: CASELEDGER_EVENTSTORE_URL if set; else the data dir's embedded store, opened
+for the replay -- or, when a running `caseledger serve` holds it, that server
+(CASELEDGER_EVENTSTORE_HOST/_PORT)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.pretty import Pretty
+
+from caseledger.adapters.eventstore.embedded.database import DataDirError
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, ServerStartError
+from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.settings import Settings
+from caseledger.domain.application.replay import Replay, replay, replay_document
+from caseledger.domain.shared.errors import EventDecodingError
+
+app = typer.Typer(
+    help="Replay a stream for audits: state at a revision, history with metadata. Never writes.",
+    no_args_is_help=True,
+)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+AsOf = Annotated[
+    int | None,
+    typer.Option("--as-of-revision", min=0, help="Fold events up to this revision (0-based)."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print state and history as JSON.")]
+
+
+@app.command("case")
+def case(
+    case_id: Annotated[str, typer.Argument(help="The case id (stream case-<id>).")],
+    as_of_revision: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """A case's state at a revision and its history (who, which run, correlation, causation)."""
+    _replay("case", case_id, as_of_revision, as_json)
+
+
+@app.command("noticedraft")
+def noticedraft(
+    draft_id: Annotated[str, typer.Argument(help="The draft id (stream noticedraft-<id>).")],
+    as_of_revision: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """A notice draft's state at a revision and its history."""
+    _replay("notice_draft", draft_id, as_of_revision, as_json)
+
+
+def _replay(aggregate: str, aggregate_id: str, as_of: int | None, as_json: bool) -> None:
+    with _reading_store(Settings()) as store:
+        try:
+            result = replay(store, aggregate, aggregate_id, as_of)
+        except EventDecodingError as error:
+            errors.print(f"[red]error:[/red] cannot replay safely: {error}")
+            raise typer.Exit(code=1) from error
+    if result.revision < 0:
+        errors.print(f"[red]error:[/red] {result.stream} does not exist")
+        raise typer.Exit(code=1)
+    if as_json:
+        document = replay_document(result)
+        sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    _show(result)
+
+
+def _show(result: Replay) -> None:
+    console.print(f"[bold]{result.stream}[/bold] up to revision {result.revision}")
+    for event in result.history:
+        run = f"  run {event.run_id}" if event.run_id else ""
+        console.print(
+            f"[bold]{event.stream_revision:>4}[/bold]  [cyan]{event.event_type}[/cyan]  "
+            f"{event.occurred_at.isoformat(timespec='seconds')}  "
+            f"{event.actor_type}:{event.actor_id}{run}"
+        )
+        console.print(
+            f"      [dim]command {event.command_type} {event.command_id}  correlation "
+            f"{event.correlation_id}  causation {event.causation_id}  policy "
+            f"{event.policy_version}[/dim]"
+        )
+    state = orjson.loads(orjson.dumps(replay_document(result)["state"]))
+    console.print("[bold]state[/bold]")
+    console.print(Pretty(state))
+
+
+@contextmanager
+def _reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
+    if settings.eventstore_url:
+        store = KurrentEventStore.connect(settings.eventstore_url)
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    data_dir = settings.data_dir / "eventstore"
+    if not data_dir.is_dir():
+        errors.print(
+            f"[red]error:[/red] no event store at {data_dir}; run `caseledger serve` first, or "
+            "set CASELEDGER_DATA_DIR / CASELEDGER_EVENTSTORE_URL"
+        )
+        raise typer.Exit(code=1)
+    server: EmbeddedServer | None
+    try:
+        server = EmbeddedServer.start(data_dir, "127.0.0.1", 0)
+        url = server.url
+    except (DataDirError, ServerStartError):  # a running `caseledger serve` holds it
+        server = None
+        url = f"kurrentdb://{settings.eventstore_host}:{settings.eventstore_port}?tls=false"
+    store = KurrentEventStore.connect(url)
+    try:
+        yield store
+    finally:
+        store.close()
+        if server is not None:
+            server.stop(grace=1.0)
