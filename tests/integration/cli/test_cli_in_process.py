@@ -1,0 +1,70 @@
+"""The CLI without a server: the §30 demo, replay on a data dir, and clear failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from tests.integration.cli.conftest import free_port, invoke
+
+
+def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    code, output = invoke(["demo", "--data-dir", str(data_dir)])
+    assert code == 0, output
+    for fact in ("requires_approval", "case.risk_level_changed", "notice_draft.send_requested"):
+        assert fact in output
+    assert "not_permitted" in output  # the agent could neither decide nor send
+
+    env = {"CASELEDGER_DATA_DIR": str(data_dir), "CASELEDGER_EVENTSTORE_URL": ""}
+    code, output = invoke(
+        ["replay", "noticedraft", "demo-notice-1", "--as-of-revision", "1", "--json"], env
+    )
+    assert code == 0, output
+    document = orjson.loads(output)
+    assert document["revision"] == 1
+    assert document["state"]["status"] == "approval_requested"
+    assert [e["event_type"] for e in document["history"]] == [
+        "notice_draft.drafted",
+        "notice_draft.approval_requested",
+    ]
+    code, again = invoke(["replay", "case", "demo-case-1", "--json"], env)
+    assert orjson.loads(again)["revision"] == 6  # replay wrote nothing
+
+
+def test_demo_refuses_a_data_dir_that_is_not_fresh(tmp_path: Path) -> None:
+    (tmp_path / "something").write_text("x")
+    code, output = invoke(["demo", "--data-dir", str(tmp_path)])
+    assert code == 2
+    assert "not empty" in output
+
+
+def test_replay_of_an_unknown_case_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "eventstore").mkdir()
+    env = {"CASELEDGER_DATA_DIR": str(tmp_path), "CASELEDGER_EVENTSTORE_URL": ""}
+    code, output = invoke(["replay", "case", "nope"], env)
+    assert code == 1
+    assert "does not exist" in output
+
+
+def test_replay_without_an_event_store_says_how_to_get_one(tmp_path: Path) -> None:
+    env = {"CASELEDGER_DATA_DIR": str(tmp_path / "none"), "CASELEDGER_EVENTSTORE_URL": ""}
+    code, output = invoke(["replay", "case", "c1"], env)
+    assert code == 1
+    assert "caseledger serve" in output
+
+
+def test_a_payload_that_is_not_json_exits_2() -> None:
+    code, output = invoke(["command", "--type", "open_case", "--payload", "{", "--token", "t"])
+    assert code == 2
+    assert "not JSON" in output
+
+
+def test_an_unreachable_api_exits_3() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    code, output = invoke(
+        ["query", "--url", url, "--type", "list_cases", "--token", "t", "--payload", "{}"]
+    )
+    assert code == 3
+    assert "caseledger serve" in output
