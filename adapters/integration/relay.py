@@ -1,0 +1,243 @@
+"""The outbox relay: a checkpointed subscription to `$all` that publishes the integration form of
+every committed event with a contract, in commit order, at least once.
+
+Per event: stage the message (its row) -> count the attempt -> publish with the event id as
+`Nats-Msg-Id` -> on the broker's ack, mark it published and move the checkpoint, in one
+transaction. A crash anywhere before that commit publishes the event again on restart; the
+broker's duplicate window and the consumers' inboxes absorb the repeat. An unreachable broker is
+retried with backoff and never skipped; a broker that refuses a message `max_attempts` times gets
+it parked (kept, visible, retryable) and the relay moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Final, Protocol
+
+from caseledger.adapters.integration.contracts import (
+    CONTRACTS,
+    integration_event,
+    subject_for,
+)
+from caseledger.adapters.integration.jetstream import (
+    DEFAULT_PREFIX,
+    BrokerRejected,
+    BrokerUnavailable,
+    PublishAck,
+)
+from caseledger.adapters.integration.outbox_store import (
+    MessageStatus,
+    OutboxMessage,
+    SqliteOutbox,
+    Staged,
+)
+from caseledger.domain.application.codec import read_recorded
+from caseledger.domain.application.ports import EventStore, RecordedEvent, Subscription
+from caseledger.domain.application.registry import event_registry
+from caseledger.domain.shared.events import EventRegistry
+
+log = logging.getLogger(__name__)
+
+RELAY_NAME: Final = "integration-events"
+SKIPPED_FLUSH: Final = 200
+
+
+class Broker(Protocol):
+    def publish(
+        self, subject: str, body: bytes, message_id: str, headers: dict[str, str] | None = None
+    ) -> PublishAck: ...
+
+
+class RelayStopped(Exception):
+    """The relay was asked to stop while a message was still unacknowledged."""
+
+
+Hook = Callable[[str, str], None]
+"""(step, message id): tests inject crashes at `staged`, `attempting`, `acknowledged`."""
+
+
+def _no_hook(step: str, message_id: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    prefix: str = DEFAULT_PREFIX
+    max_attempts: int = 5
+    """Refusals by the broker before a message is parked."""
+    backoff: float = 0.2
+    max_backoff: float = 10.0
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        events: EventStore,
+        outbox: SqliteOutbox,
+        broker: Broker,
+        settings: RelaySettings | None = None,
+        name: str = RELAY_NAME,
+        registry: EventRegistry | None = None,
+        hook: Hook = _no_hook,
+    ) -> None:
+        self._events, self._outbox, self._broker = events, outbox, broker
+        self._settings = settings or RelaySettings()
+        self.name = name
+        self._registry = registry or event_registry()
+        self._hook = hook
+        self._stopping = threading.Event()
+        self._subscription: Subscription | None = None
+        self._thread: threading.Thread | None = None
+        self._skipped: int | None = None
+        self._skipped_count = 0
+
+    # -- running -------------------------------------------------------------------------
+
+    def pump(self) -> int:
+        """Publish everything committed up to the store's head now, then return the number of
+        events looked at (tests, `caseledger outbox publish`)."""
+        self.retry_requested()
+        head = self._events.head_position()
+        checkpoint = self._outbox.checkpoint(self.name)
+        if head == 0 or (checkpoint is not None and checkpoint >= head):
+            return 0
+        seen = 0
+        subscription = self._events.subscribe_all(checkpoint)
+        try:
+            for recorded in subscription:
+                self._handle(recorded)
+                seen += 1
+                if recorded.commit_position >= head:
+                    break
+        finally:
+            subscription.stop()
+        self._flush_skipped()
+        return seen
+
+    def start(self) -> OutboxRelay:
+        """Run in a background thread until `stop()`."""
+        self._thread = threading.Thread(target=self._run, name=f"relay-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._subscription is not None:
+            self._subscription.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.retry_requested()
+                self._subscription = self._events.subscribe_all(self._outbox.checkpoint(self.name))
+                for recorded in self._subscription:
+                    self._handle(recorded)
+                    if self._stopping.is_set():
+                        break
+            except RelayStopped:
+                return
+            except Exception:
+                log.exception("outbox relay %s failed; resubscribing", self.name)
+                self._stopping.wait(self._settings.backoff)
+            finally:
+                if self._subscription is not None:
+                    self._subscription.stop()
+
+    # -- one event -----------------------------------------------------------------------
+
+    def _handle(self, recorded: RecordedEvent) -> None:
+        contract = CONTRACTS.get(recorded.type)
+        if contract is None:
+            self._skip(recorded.commit_position)
+            return
+        self._skipped = None  # the next checkpoint written covers them
+        staged = self._staged(recorded)
+        message = self._outbox.stage(self.name, staged)
+        self._hook("staged", message.message_id)
+        if message.status in (MessageStatus.PUBLISHED, MessageStatus.PARKED):
+            self._outbox.advance(self.name, recorded.commit_position)  # done before a crash
+            return
+        self._deliver(message, recorded.commit_position)
+
+    def _skip(self, position: int) -> None:
+        """Events without a contract move the checkpoint too, written every so often."""
+        self._skipped = position
+        self._skipped_count += 1
+        if self._skipped_count >= SKIPPED_FLUSH:
+            self._flush_skipped()
+
+    def _flush_skipped(self) -> None:
+        if self._skipped is not None:
+            self._outbox.advance(self.name, self._skipped)
+        self._skipped, self._skipped_count = None, 0
+
+    def _staged(self, recorded: RecordedEvent) -> Staged:
+        """The message for `recorded`; one that cannot be built is staged without a body (and
+        then parked with the reason)."""
+        contract = CONTRACTS[recorded.type]
+        body: bytes | None = None
+        try:
+            body = integration_event(read_recorded(recorded, self._registry)).body()
+        except Exception as error:
+            log.warning("cannot build %s from %s: %r", contract.name, recorded.id, error)
+        return Staged(
+            message_id=str(recorded.id),
+            position=recorded.commit_position,
+            stream=recorded.stream,
+            revision=recorded.revision,
+            internal_type=recorded.type,
+            contract=contract.name,
+            subject=subject_for(self._settings.prefix, contract.name),
+            body=body,
+        )
+
+    def _deliver(self, message: OutboxMessage, checkpoint: int | None) -> None:
+        """Publish until acknowledged or parked; `checkpoint` None for a retry behind it."""
+        if message.body is None or message.subject is None:
+            error = "the integration event could not be built from the stored event"
+            self._outbox.park(self.name, message.message_id, error, checkpoint)
+            return
+        delay = self._settings.backoff
+        while True:
+            attempt = self._outbox.record_attempt(message.message_id)
+            self._hook("attempting", message.message_id)
+            try:
+                ack = self._broker.publish(message.subject, message.body, message.message_id)
+            except BrokerRejected as error:
+                self._outbox.record_failure(message.message_id, f"rejected: {error}")
+                if attempt >= self._settings.max_attempts:
+                    self._outbox.park(self.name, message.message_id, str(error), checkpoint)
+                    return
+            except BrokerUnavailable as error:
+                self._outbox.record_failure(message.message_id, f"unavailable: {error}")
+            else:
+                self._hook("acknowledged", message.message_id)
+                self._outbox.mark_published(
+                    self.name, message.message_id, ack.stream, ack.seq, ack.duplicate, checkpoint
+                )
+                return
+            if self._stopping.wait(delay):
+                raise RelayStopped(message.message_id)
+            delay = min(delay * 2, self._settings.max_backoff)
+
+    def retry_requested(self) -> int:
+        """Publish the parked messages an operator asked to retry; returns how many."""
+        retried = self._outbox.messages(MessageStatus.RETRY_REQUESTED, limit=1000)
+        for message in retried:
+            if message.body is None:
+                message = self._rebuilt(message)
+            self._deliver(message, None)
+        return len(retried)
+
+    def _rebuilt(self, message: OutboxMessage) -> OutboxMessage:
+        """Build a message that failed to build again from its stored event (after a fix)."""
+        recorded = self._events.read_stream(message.stream, message.revision, 1)
+        if not recorded:
+            return message
+        staged = self._staged(recorded[0])
+        return replace(message, body=staged.body, subject=staged.subject)
