@@ -1,0 +1,1 @@
+"""The notification worker: delivers approved notices over SMTP and commits `NoticeSent`."""

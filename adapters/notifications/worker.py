@@ -1,0 +1,231 @@
+"""The notification worker: consumes `caseledger.notice.send_requested.v1`, delivers the approved
+notice over SMTP, then commits `NoticeSent` through the command service (actor system, causation
+= the request). Agents never send; this worker does, and only approved content (seed §25, §28).
+
+The send path, and what a crash after each step leads to on redelivery:
+
+1. `received`          nothing written: start over.
+2. `attempt_recorded`  the attempt is durable before SMTP starts: resend, same Message-ID.
+3. `delivered`         SMTP accepted it but the ledger does not know: resend, same Message-ID
+                       (the recipient sees one distinct message).
+4. `delivery_recorded` the ledger says delivered: do not resend; commit `NoticeSent`.
+5. `sent_committed`    `NoticeSent` is in the store: the notice is `sent`; finish the inbox.
+6. `processed`         the inbox holds the request: a redelivery is acknowledged and ignored.
+
+`NoticeSent` is committed once: its command id and idempotency key derive from the send
+request, and the notice's lifecycle refuses a second `sent`. The inbox covers redeliveries
+beyond the broker's duplicate window.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final, Protocol
+
+from caseledger.adapters.integration.contracts import (
+    IntegrationEvent,
+    NoticeSendRequestedV1,
+)
+from caseledger.adapters.integration.jetstream import Delivery as BrokerMessage
+from caseledger.adapters.integration.jetstream import PullConsumer
+from caseledger.adapters.notifications.ledger import DeliveryLedger, DeliveryStatus
+from caseledger.adapters.notifications.smtp import Mailer, Notice, notice_message_id
+from caseledger.domain.application.ports import EventStore
+from caseledger.domain.application.replay import replay
+from caseledger.domain.notice_draft.state import NoticeDraftState, NoticeStatus
+from caseledger.domain.shared.actors import ActorType
+from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
+from caseledger.domain.shared.outcomes import CommandOutcome
+
+log = logging.getLogger(__name__)
+
+WORKER_ID: Final = "notification-worker"
+STEPS: Final = (
+    "received",
+    "attempt_recorded",
+    "delivered",
+    "delivery_recorded",
+    "sent_committed",
+    "processed",
+)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    ALREADY_PROCESSED = "already_processed"
+    RETRY_LATER = "retry_later"
+    DROPPED = "dropped"
+
+
+class CommandHandler(Protocol):
+    def handle(self, envelope: CommandEnvelope) -> CommandResult: ...
+
+
+Hook = Callable[[str, str], None]
+"""(step, request message id): tests raise here to simulate a crash after a step."""
+
+
+def _no_hook(step: str, message_id: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    sender: str = "notices@caseledger.invalid"
+    message_id_domain: str = "caseledger"
+    retry_delay: float = 5.0
+    """Seconds before a request that failed (SMTP down, command refused) comes again."""
+
+
+class NotificationWorker:
+    def __init__(
+        self,
+        events: EventStore,
+        commands: CommandHandler,
+        consumer: PullConsumer,
+        mailer: Mailer,
+        ledger: DeliveryLedger,
+        settings: WorkerSettings | None = None,
+        hook: Hook = _no_hook,
+    ) -> None:
+        self._events, self._commands, self._consumer = events, commands, consumer
+        self._mailer, self._ledger = mailer, ledger
+        self._settings = settings or WorkerSettings()
+        self._hook = hook
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self, batch: int = 10, timeout: float = 1.0) -> list[Outcome]:
+        return [self.handle(message) for message in self._consumer.fetch(batch, timeout)]
+
+    def start(self) -> NotificationWorker:
+        self._thread = threading.Thread(target=self._run, name=WORKER_ID, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("notification worker pass failed")
+                self._stopping.wait(self._settings.retry_delay)
+
+    def handle(self, message: BrokerMessage) -> Outcome:
+        request_id = message.message_id
+        self._hook("received", request_id)
+        if self._ledger.inbox.seen(request_id):
+            message.ack()
+            return Outcome.ALREADY_PROCESSED
+        try:
+            event = IntegrationEvent.parse(message.data)
+            request = NoticeSendRequestedV1.model_validate(event.data)
+        except ValueError as error:
+            log.error("dropping malformed send request %s: %s", request_id, error)
+            message.term()
+            return Outcome.DROPPED
+        notice = replay(self._events, "notice_draft", request.draft_id).state
+        if notice.tenant_id != event.tenant_id or notice.status not in (
+            NoticeStatus.SEND_REQUESTED,
+            NoticeStatus.SENT,
+        ):
+            log.error("dropping send request %s: notice %s is not waiting", request_id, notice)
+            message.term()
+            return Outcome.DROPPED
+        message_id = notice_message_id(
+            event.tenant_id, request.draft_id, request.digest, self._settings.message_id_domain
+        )
+        if notice.status is NoticeStatus.SEND_REQUESTED:
+            if not self._deliver(event, request, notice, message_id):
+                message.nak(self._settings.retry_delay)
+                return Outcome.RETRY_LATER
+            if not self._commit_sent(event, request, message_id):
+                message.nak(self._settings.retry_delay)
+                return Outcome.RETRY_LATER
+        self._hook("sent_committed", request_id)
+        self._ledger.mark_recorded(request_id, message_id)
+        self._hook("processed", request_id)
+        message.ack()
+        return Outcome.SENT
+
+    def _deliver(
+        self,
+        event: IntegrationEvent,
+        request: NoticeSendRequestedV1,
+        notice: NoticeDraftState,
+        message_id: str,
+    ) -> bool:
+        """Send unless the ledger knows the server accepted it; the attempt is recorded first."""
+        known = self._ledger.get(message_id)
+        if known is not None and known.status is not DeliveryStatus.ATTEMPTING:
+            return True
+        if notice.digest != request.digest or notice.send_request_id != request.send_request_id:
+            log.error("send request %s does not match the notice's approved content", event.id)
+            return False
+        self._ledger.record_attempt(
+            message_id,
+            event.tenant_id,
+            request.draft_id,
+            request.send_request_id,
+            request.digest,
+            event.id,
+        )
+        self._hook("attempt_recorded", event.id)
+        try:
+            self._mailer.send(
+                Notice(
+                    message_id=message_id,
+                    sender=self._settings.sender,
+                    recipient=notice.recipient,
+                    subject=notice.subject,
+                    body=notice.body,
+                    draft_id=request.draft_id,
+                    digest=request.digest,
+                )
+            )
+        except Exception as error:
+            self._ledger.record_failure(message_id, repr(error))
+            log.warning("SMTP delivery of %s failed: %r", message_id, error)
+            return False
+        self._hook("delivered", event.id)
+        self._ledger.mark_delivered(message_id)
+        self._hook("delivery_recorded", event.id)
+        return True
+
+    def _commit_sent(
+        self, event: IntegrationEvent, request: NoticeSendRequestedV1, message_id: str
+    ) -> bool:
+        """`record_notice_sent` as the system, caused by the request; a retry is the same
+        command (same id and key), so it is answered `duplicate_accepted`."""
+        result = self._commands.handle(
+            CommandEnvelope(
+                command_id=f"notice-sent-{request.send_request_id}",
+                command_type="record_notice_sent",
+                tenant_id=event.tenant_id,
+                requested_by_actor_type=ActorType.SYSTEM,
+                requested_by_actor_id=WORKER_ID,
+                correlation_id=event.correlation_id or event.id,
+                causation_id=event.id,
+                idempotency_key=f"notice-sent:{request.send_request_id}",
+                payload_schema="record_notice_sent.v1",
+                payload={
+                    "draft_id": request.draft_id,
+                    "send_request_id": request.send_request_id,
+                    "message_id": message_id,
+                },
+            )
+        )
+        if result.status in (CommandOutcome.ACCEPTED, CommandOutcome.DUPLICATE_ACCEPTED):
+            return True
+        self._ledger.record_failure(message_id, f"record_notice_sent: {result.reason}")
+        log.warning("record_notice_sent for %s: %s", message_id, result.reason)
+        return False
