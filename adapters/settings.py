@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_OTEL_SWITCH = {"": "off", "0": "off", "false": "off", "1": "otlp", "on": "otlp", "true": "otlp"}
 
 
 class Settings(BaseSettings):
@@ -30,3 +33,17 @@ class Settings(BaseSettings):
     )
     eventstore_host: str = Field(default="127.0.0.1", description="Embedded store's address.")
     eventstore_port: int = Field(default=2113, description="Embedded store's port.")
+    otel: Literal["off", "console", "otlp"] = Field(
+        default="off",
+        description="OpenTelemetry traces, metrics and JSON logs: off, console (stderr) or otlp "
+        "(OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT); 1/on/true mean otlp.",
+    )
+
+    @field_validator("otel", mode="before")
+    @classmethod
+    def _otel_switch(cls, value: object) -> object:
+        """One switch: `CASELEDGER_OTEL=1` turns it on (OTLP), `0`/empty leaves it off."""
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return _OTEL_SWITCH.get(value, value)
+        return value

@@ -8,6 +8,7 @@ from caseledger.adapters.cli import (
     command,
     demo,
     eventstore,
+    mcp,
     projections,
     query,
     replay,
@@ -29,6 +30,7 @@ app.command("command")(command.command)
 app.command("query")(query.query)
 app.add_typer(replay.app, name="replay")
 app.command("demo")(demo.demo)
+app.command("mcp")(mcp.mcp)
 
 
 def main() -> None:

@@ -1,0 +1,216 @@
+"""`build_server(tools)` -> an MCPServer (official SDK) with exactly the seven §25 tools, and
+the transports: stdio, and streamable HTTP behind `BearerAuth` when no identity is fixed."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Final, ParamSpec, TypeVar
+
+import anyio
+import orjson
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from caseledger.adapters.mcp.identity import IdentityError, IdentitySource, identity_for_token
+from caseledger.adapters.mcp.tools import UNTRUSTED_NOTE, CaseTools
+from caseledger.adapters.tokens import TokenRegistry
+
+TOOL_NAMES: Final = (
+    "get_case_summary",
+    "search_evidence",
+    "create_notice_draft",
+    "propose_case_escalation",
+    "propose_risk_update",
+    "request_approval",
+    "send_approved_notice",
+)
+
+INSTRUCTIONS: Final = (
+    "caseledger: regulatory case work. You act as the agent this server is configured for "
+    "(tenant, agent name and run are fixed by the server, not by arguments). Read with "
+    "get_case_summary and search_evidence; you may draft notices and propose risk updates "
+    "and escalations, which a human decides; request_approval asks for a notice's review; "
+    "send_approved_notice succeeds only for an approved notice and an issuer allowed to send. "
+    "Pass a command result's commit position as min_position to read your own writes. "
+    + UNTRUSTED_NOTE
+)
+
+CaseId = Annotated[str, Field(description="The case's id, e.g. from a previous result.")]
+DraftId = Annotated[str, Field(description="The notice draft's id.")]
+MinPosition = Annotated[
+    int | None,
+    Field(description="Wait (bounded) until the view reflects this commit position.", ge=0),
+]
+Key = Annotated[
+    str | None,
+    Field(description="Send the same key when retrying: the command is then recorded once."),
+]
+Rationale = Annotated[str, Field(description="Why, in a few sentences.")]
+EvidenceRefs = Annotated[list[str], Field(description="Ids of approved evidence it rests on.")]
+Confidence = Annotated[float, Field(ge=0.0, le=1.0, description="Your confidence, 0 to 1.")]
+
+_READ: Final = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+_WRITE: Final = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+_SEND: Final = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _in_thread(call: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """The services block (store, read models): run them off the event loop. An identity
+    that cannot be bound is a tool error, never a call with a guessed identity."""
+
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
+        except IdentityError as error:
+            raise ToolError(str(error)) from None
+
+    return run
+
+
+def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
+    server: MCPServer = MCPServer(name, instructions=INSTRUCTIONS, log_level="WARNING")
+
+    @server.tool(annotations=_READ)
+    async def get_case_summary(case_id: CaseId, min_position: MinPosition = None) -> dict[str, Any]:
+        """A case as an agent needs it: status, risk, allegation, approved evidence, open
+        proposals, what you may do next, policy notes; with source refs and freshness."""
+        return await _in_thread(tools.get_case_summary)(case_id, min_position)
+
+    @server.tool(annotations=_READ)
+    async def search_evidence(
+        text: Annotated[str, Field(description="Words to look for in evidence.")],
+        limit: Annotated[int, Field(ge=1, le=20, description="At most this many hits.")] = 5,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        """Full-text search over the tenant's evidence: bounded hits with snippets and refs."""
+        return await _in_thread(tools.search_evidence)(text, limit, min_position)
+
+    @server.tool(annotations=_WRITE)
+    async def create_notice_draft(
+        case_id: CaseId,
+        recipient: Annotated[str, Field(description="Who the notice is addressed to.")],
+        subject: Annotated[str, Field(description="The notice's subject line.")],
+        body: Annotated[str, Field(description="The notice's text.")],
+        draft_id: Annotated[
+            str | None, Field(description="Optional id for the draft; derived if omitted.")
+        ] = None,
+        idempotency_key: Key = None,
+    ) -> dict[str, Any]:
+        """Draft a notice for an active case (a low-risk artifact: nothing is sent)."""
+        return await _in_thread(tools.create_notice_draft)(
+            case_id, recipient, subject, body, draft_id, idempotency_key
+        )
+
+    @server.tool(annotations=_WRITE)
+    async def propose_case_escalation(
+        case_id: CaseId,
+        rationale: Rationale,
+        evidence_refs: EvidenceRefs,
+        confidence: Confidence,
+        idempotency_key: Key = None,
+    ) -> dict[str, Any]:
+        """Propose escalating a case under review. A proposal, not a decision: a human with
+        the policy's approver role decides (outcome `requires_approval`)."""
+        return await _in_thread(tools.propose_case_escalation)(
+            case_id, rationale, evidence_refs, confidence, idempotency_key
+        )
+
+    @server.tool(annotations=_WRITE)
+    async def propose_risk_update(
+        case_id: CaseId,
+        proposed_risk_level: Annotated[
+            str, Field(description="One of: low, medium, high, critical.")
+        ],
+        rationale: Rationale,
+        evidence_refs: EvidenceRefs,
+        confidence: Confidence,
+        idempotency_key: Key = None,
+    ) -> dict[str, Any]:
+        """Propose a case's risk level. A proposal: a reviewer decides unless the tenant's
+        policy commits it at once."""
+        return await _in_thread(tools.propose_risk_update)(
+            case_id, proposed_risk_level, rationale, evidence_refs, confidence, idempotency_key
+        )
+
+    @server.tool(annotations=_WRITE)
+    async def request_approval(draft_id: DraftId, idempotency_key: Key = None) -> dict[str, Any]:
+        """Ask for a notice draft's review; the result carries the approval request id."""
+        return await _in_thread(tools.request_approval)(draft_id, idempotency_key)
+
+    @server.tool(annotations=_SEND)
+    async def send_approved_notice(
+        draft_id: DraftId, idempotency_key: Key = None
+    ) -> dict[str, Any]:
+        """Request sending a notice. The handler verifies that the exact content was approved
+        and that you may send; otherwise the outcome is `rejected` with the reason."""
+        return await _in_thread(tools.send_approved_notice)(draft_id, idempotency_key)
+
+    return server
+
+
+class BearerAuth:
+    """ASGI middleware for streamable HTTP: every request must carry `Authorization: Bearer`
+    with an agent token from the tokens file; it binds that identity for the request."""
+
+    def __init__(self, app: ASGIApp, tokens: TokenRegistry) -> None:
+        self._app = app
+        self._tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        scheme, _, secret = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not secret.strip():
+                raise IdentityError("a bearer token is required")
+            identity = identity_for_token(self._tokens, secret.strip())
+        except IdentityError as error:
+            await _unauthorized(send, str(error))
+            return
+        token = IdentitySource.bind(identity)
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            IdentitySource.unbind(token)
+
+
+async def _unauthorized(send: Send, message: str) -> None:
+    body = orjson.dumps({"error": "unauthorized", "message": message})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"www-authenticate", b'Bearer realm="caseledger-mcp"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def http_app(server: MCPServer, tokens: TokenRegistry | None, host: str, path: str) -> ASGIApp:
+    """The streamable HTTP app; behind `BearerAuth` unless the server has a fixed identity
+    (`tokens` None)."""
+    app: ASGIApp = server.streamable_http_app(streamable_http_path=path, host=host)
+    return app if tokens is None else BearerAuth(app, tokens)
+
+
+async def serve_http(app: ASGIApp, host: str, port: int) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    await uvicorn.Server(config).serve()
