@@ -16,8 +16,10 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from click.testing import Result
 
-from tests.integration.cli.conftest import free_port, run
+from caseledger.adapters.cli.app import app
+from tests.integration.cli.conftest import free_port, run, runner
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +69,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             process.wait(10)
 
 
-def _as(served: Served, who: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """`caseledger <args> --url <serve> --token <who's demo token>` as a real process."""
-    return run([*args, "--url", served.url, "--token", served.tokens[who]], served.env)
+def _as(served: Served, who: str, *args: str) -> Result:
+    """`caseledger <args> --url <serve> --token <who's demo token>`, in this process."""
+    return runner.invoke(app, [*args, "--url", served.url, "--token", served.tokens[who]])
 
 
 def test_serve_writes_demo_tokens_and_prints_them(served: Served) -> None:
@@ -86,44 +88,31 @@ def test_serve_answers_health_and_readiness(served: Served) -> None:
 
 
 def test_command_and_query_cli_talk_to_the_running_service(served: Served) -> None:
-    opened = run(
-        [
-            "command",
-            "--url",
-            served.url,
-            "--token",
-            served.tokens["analyst"],
-            "--type",
-            "open_case",
-            "--payload",
-            '{"case_id": "cli-1", "allegation_summary": "Unlicensed lending"}',
-            "--json",
-        ],
-        served.env,
+    payload = '{"case_id": "cli-1", "allegation_summary": "Unlicensed lending"}'
+    opened = _as(
+        served, "analyst", "command", "--type", "open_case", "--payload", payload, "--json"
     )
-    assert opened.returncode == 0, opened.stderr
+    assert opened.exit_code == 0, opened.output
     position = orjson.loads(opened.stdout)["commit_position"]
     payload = orjson.dumps({"case_id": "cli-1", "min_position": position}).decode()
     asked = _as(
         served, "agent", "query", "--type", "get_case_summary", "--payload", payload, "--json"
     )
-    assert asked.returncode == 0, asked.stderr
+    assert asked.exit_code == 0, asked.output
     assert orjson.loads(asked.stdout)["data"]["case_summary"]["status"] == "opened"
 
 
 def test_a_refused_command_exits_1_with_its_reason(served: Served) -> None:
     payload = '{"case_id": "cli-1", "resolution": "x"}'
     refused = _as(served, "agent", "command", "--type", "close_case", "--payload", payload)
-    assert refused.returncode == 1
+    assert refused.exit_code == 1
     assert "not_permitted" in refused.stderr
 
 
 def test_replay_reads_through_the_running_serve(served: Served) -> None:
     payload = '{"case_id": "cli-2", "allegation_summary": "x"}'
-    assert (
-        _as(served, "analyst", "command", "--type", "open_case", "--payload", payload).returncode
-        == 0
-    )
+    opened = _as(served, "analyst", "command", "--type", "open_case", "--payload", payload)
+    assert opened.exit_code == 0, opened.output
     replayed = run(["replay", "case", "cli-2", "--json"], served.env)
     assert replayed.returncode == 0, replayed.stderr
     document = orjson.loads(replayed.stdout)
