@@ -246,3 +246,22 @@ def test_another_tenants_case_is_not_found(
     assert answer["status"] == "not_found"
     assert "data" in answer
     assert "case_agent_context" not in answer["data"]
+
+
+def test_a_call_without_a_bound_identity_is_an_error_and_writes_nothing(
+    app: App, case: CommandResult
+) -> None:
+    unbound = build_server(CaseTools(app.commands, app.queries, IdentitySource().current))
+    head = app.store.head_position()
+
+    async def steps(client: Client) -> Any:
+        return await client.call_tool(
+            "create_notice_draft",
+            {"case_id": "c1", "recipient": "r", "subject": "s", "body": "b"},
+        )
+
+    result = session(unbound, steps)
+
+    assert result.is_error
+    assert "no agent identity" in result.content[0].text
+    assert app.store.head_position() == head
