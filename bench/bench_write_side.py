@@ -1,0 +1,340 @@
+"""Write-side benchmarks: commands through the application service on the embedded store, each
+next to its baseline measured in the same run.
+
+    .venv/bin/python -m bench.bench_write_side [--samples 500] [--sizes 10,100,1000,10000]
+
+The store runs as its own process (`caseledger eventstore serve`, durable data dir); the
+service and the bare client run in this one. A "command" is `create_analyst_brief` on an
+existing case: load the tenant's policy and the case (reads), decide, append at the loaded
+revision. The bare baseline appends an event of the same size at an exact expected version
+with the same client library. Long case histories are made by the service itself on the
+in-memory fake, then copied into the store with the same ids and metadata (500 per append).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from kurrentdbclient import KurrentDBClient, StreamState
+from kurrentdbclient import NewEvent as KurrentNewEvent
+
+from bench.bench_eventstore import bare_stream_rate, free_port, pct, port_open, process
+from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.domain.application.aggregates import CASE
+from caseledger.domain.application.codec import read_recorded
+from caseledger.domain.application.loading import Loaded, fold, load
+from caseledger.domain.application.ports import NO_STREAM, EventStore, NewEvent
+from caseledger.domain.application.registry import event_registry
+from caseledger.domain.application.service import CommandService
+from caseledger.domain.shared.actors import ActorType, Role
+from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
+from caseledger.domain.shared.outcomes import CommandOutcome
+from tests.support.memory_store import InMemoryEventStore
+
+_keys = itertools.count()
+Row = tuple[str, str, str, str]
+
+
+def command(command_type: str, payload: Mapping[str, object]) -> CommandEnvelope:
+    key = f"bench-{next(_keys)}"
+    return CommandEnvelope(
+        command_id=key,
+        command_type=command_type,
+        tenant_id="t1",
+        requested_by_actor_type=ActorType.USER,
+        requested_by_actor_id="alice",
+        requested_by_roles=frozenset({Role.ANALYST}),
+        correlation_id="bench",
+        idempotency_key=key,
+        payload_schema=f"{command_type}.v1",
+        payload=dict(payload),
+    )
+
+
+def brief(case_id: str) -> CommandEnvelope:
+    n = next(_keys)
+    return command(
+        "create_analyst_brief",
+        {"case_id": case_id, "brief_id": f"b{n}", "title": "Finding", "body": "x" * 200},
+    )
+
+
+def accepted(result: CommandResult) -> CommandResult:
+    if result.status is not CommandOutcome.ACCEPTED:
+        raise RuntimeError(f"{result.status}: {result.reason_code} {result.reason}")
+    return result
+
+
+def open_case(service: CommandService, case_id: str) -> None:
+    opening = {"case_id": case_id, "allegation_summary": "Unlicensed lending at 40% a month"}
+    accepted(service.handle(command("open_case", opening)))
+    accepted(service.handle(command("start_case_review", {"case_id": case_id})))
+
+
+def seed_case(store: EventStore, case_id: str, events: int) -> None:
+    """A case of `events` events (opened, under review, briefs) written by the service on the
+    in-memory fake, copied into `store` as they are."""
+    fake = InMemoryEventStore()
+    service = CommandService(fake)
+    open_case(service, case_id)
+    for _ in range(events - 2):
+        accepted(service.handle(brief(case_id)))
+    recorded = fake.read_stream(f"case-{case_id}")
+    for start in range(0, len(recorded), 500):
+        batch = [
+            NewEvent(r.type, r.data, r.metadata, r.content_type, r.id)
+            for r in recorded[start : start + 500]
+        ]
+        store.append(f"case-{case_id}", batch, start - 1)
+
+
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f}"
+
+
+# ---- command vs bare append -------------------------------------------------------------------
+
+
+def bare_appends(client: KurrentDBClient, n: int, sample: NewEvent) -> list[float]:
+    """Sequential single-event appends at an exact expected version (what a command does)."""
+    stream = f"bare-{next(_keys)}"
+    times = []
+    for revision in range(-1, n - 1):
+        event = KurrentNewEvent(type=sample.type, data=sample.data, metadata=sample.metadata)
+        start = time.perf_counter()
+        client.append_to_stream(stream, events=event, current_version=_expected(revision))
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _expected(revision: int) -> int | StreamState:
+    return revision if revision >= 0 else StreamState.NO_STREAM
+
+
+def commands(service: CommandService, case_id: str, n: int) -> list[float]:
+    return [timed(lambda: accepted(service.handle(brief(case_id)))) for _ in range(n)]
+
+
+def rate(threads: int, seconds: float, work: Callable[[int], Callable[[], object]]) -> float:
+    """Operations per second by `threads` threads, each repeating `work(i)` for `seconds`."""
+    done = [0] * threads
+    stop = threading.Event()
+
+    def loop(i: int) -> None:
+        step = work(i)
+        while not stop.is_set():
+            step()
+            done[i] += 1
+
+    with ThreadPoolExecutor(threads) as pool:
+        for i in range(threads):
+            pool.submit(loop, i)
+        time.sleep(0.5)
+        before = sum(done)
+        time.sleep(seconds)
+        total = sum(done) - before
+        stop.set()
+    return total / seconds
+
+
+def command_vs_append(url: str, samples: int) -> list[Row]:
+    store = KurrentEventStore.connect(url)
+    client = KurrentDBClient(uri=url)
+    service = CommandService(store)
+    open_case(service, "hot")
+    example = accepted(service.handle(brief("hot")))
+    recorded = store.read_stream("case-hot", example.stream_revision or 0)[0]
+    event = NewEvent(recorded.type, recorded.data, recorded.metadata)
+    bare_appends(client, 100, event)  # warm up
+    commands(service, "hot", 100)
+
+    bare = bare_appends(client, samples, event)
+    cmd = commands(service, "hot", samples)
+    b50, c50 = statistics.median(bare), statistics.median(cmd)
+    rows: list[Row] = [
+        (
+            "command latency p50 / p99 (`create_analyst_brief`, warm service)",
+            f"{ms(c50)} / {ms(pct(cmd, 0.99))} ms",
+            f"bare client append p50 / p99 {ms(b50)} / {ms(pct(bare, 0.99))} ms "
+            f"({len(event.data) + len(event.metadata)} B event)",
+            f"{c50 / b50:.2f}x (target <= 2x): {'met' if c50 <= 2 * b50 else 'NOT met'}",
+        ),
+        (
+            "sequential command throughput",
+            f"{1 / statistics.mean(cmd):,.0f} commands/s",
+            f"bare appends {1 / statistics.mean(bare):,.0f} /s",
+            f"{statistics.mean(cmd) / statistics.mean(bare):.2f}x the cost",
+        ),
+    ]
+    threads = 8
+    for i in range(threads):
+        open_case(service, f"par-{i}")
+    cmd_rate = rate(threads, 3.0, lambda i: lambda: accepted(service.handle(brief(f"par-{i}"))))
+
+    def bare_step(i: int) -> Callable[[], object]:
+        stream, revision = f"bare-par-{next(_keys)}", itertools.count(-1)
+
+        def step() -> object:
+            r = next(revision)
+            e = KurrentNewEvent(type=event.type, data=event.data, metadata=event.metadata)
+            return client.append_to_stream(stream, events=e, current_version=_expected(r))
+
+        return step
+
+    bare_rate = rate(threads, 3.0, bare_step)
+    rows.append(
+        (
+            f"command throughput, {threads} threads on {threads} cases (one service)",
+            f"{cmd_rate:,.0f} commands/s",
+            f"bare appends, {threads} threads: {bare_rate:,.0f} /s",
+            f"{bare_rate / cmd_rate:.2f}x the cost",
+        )
+    )
+    client.close()
+    store.close()
+    return rows
+
+
+# ---- rehydration and stream growth ------------------------------------------------------------
+
+
+def rehydration(url: str, bare_port: int, samples: int) -> list[Row]:
+    """Rehydrating a 1,000-event case cold (no cache): read, decode and fold; the decode and
+    fold alone; and the transport floor, a bare gRPC server stream of as many messages."""
+    store = KurrentEventStore.connect(url)
+    seed_case(store, "k1", 1000)
+    registry = event_registry()
+    stream = CASE.stream("k1")
+    records = store.read_stream(stream)
+    start = Loaded(CASE, stream, CASE.initial_state(), NO_STREAM, {})
+    for _ in range(3):
+        load(store, registry, CASE, stream)
+    total = [timed(lambda: load(store, registry, CASE, stream)) for _ in range(samples)]
+    folds = [
+        timed(lambda: fold(start, [read_recorded(r, registry) for r in records]))
+        for _ in range(samples)
+    ]
+    size = sum(len(r.data) + len(r.metadata) for r in records) // len(records)
+    bare = [len(records) / bare_stream_rate(bare_port, len(records), size) for _ in range(samples)]
+    p50, f50, b50 = statistics.median(total), statistics.median(folds), statistics.median(bare)
+    tails = [timed(lambda: store.read_stream(stream, len(records))) for _ in range(samples * 5)]
+    store.close()
+    return [
+        (
+            "rehydrate a 1,000-event case cold (read + decode + fold), p50 / p99",
+            f"{ms(p50)} / {ms(pct(total, 0.99))} ms",
+            f"bare gRPC server stream of 1,000 {size} B messages p50 {ms(b50)} ms",
+            f"target <= 20 ms: {'met' if p50 <= 0.020 else 'NOT met'}; "
+            f"{p50 / b50:.2f}x the transport floor",
+        ),
+        (
+            "rehydrate a 1,000-event case: decode + fold alone (in process), p50",
+            f"{ms(f50)} ms",
+            "-",
+            f"target <= 20 ms: {'met' if f50 <= 0.020 else 'NOT met'}",
+        ),
+        (
+            "stream tail read (a command reads two: policy and case), p50",
+            f"{ms(statistics.median(tails))} ms",
+            "-",
+            "-",
+        ),
+    ]
+
+
+def cold_command(store: EventStore, case_id: str) -> float:
+    """One command by a new service: nothing cached, the case is rehydrated from its start."""
+    service = CommandService(store)
+    return timed(lambda: accepted(service.handle(brief(case_id))))
+
+
+def growth(url: str, sizes: list[int], samples: int) -> list[Row]:
+    """Command latency on a case of 10 .. 10,000 events: cold = a new service (empty cache)
+    per command, warm = one service whose cache holds the case."""
+    store = KurrentEventStore.connect(url)
+    rows: list[Row] = []
+    cold_p50: dict[int, float] = {}
+    warm_p50: dict[int, float] = {}
+    for size in sizes:
+        case_id = f"g{size}"
+        seed_case(store, case_id, size)
+        cold = [cold_command(store, case_id) for _ in range(max(5, samples // 20))]
+        service = CommandService(store)
+        accepted(service.handle(brief(case_id)))
+        warm = commands(service, case_id, samples)
+        cold_p50[size], warm_p50[size] = statistics.median(cold), statistics.median(warm)
+    smallest, largest = sizes[0], sizes[-1]
+    flat = warm_p50[largest] / warm_p50[smallest]
+    rows.append(
+        (
+            "command latency p50 as the case grows, warm (cached aggregate)",
+            "; ".join(f"{s:,}: {ms(warm_p50[s])} ms" for s in sizes),
+            f"{smallest:,}-event case {ms(warm_p50[smallest])} ms",
+            f"{largest:,} / {smallest:,}: {flat:.2f}x (flat: <= 1.25x): "
+            f"{'met' if flat <= 1.25 else 'NOT met'}",
+        )
+    )
+    rows.append(
+        (
+            "command latency p50 as the case grows, cold (new service: full rehydration)",
+            "; ".join(f"{s:,}: {ms(cold_p50[s])} ms" for s in sizes),
+            f"{smallest:,}-event case {ms(cold_p50[smallest])} ms",
+            f"{largest:,} / {smallest:,}: {cold_p50[largest] / cold_p50[smallest]:.1f}x "
+            "(once per stream per service process)",
+        )
+    )
+    store.close()
+    return rows
+
+
+@contextmanager
+def embedded_store(tmp: Path) -> Iterator[str]:
+    port = free_port()
+    args = [sys.executable, "-m", "caseledger.adapters.cli.app", "eventstore", "serve"]
+    args += ["--port", str(port), "--data-dir", str(tmp / "store")]
+    with process(args, port_open(port)):
+        yield f"kurrentdb://127.0.0.1:{port}?tls=false"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--samples", type=int, default=500, help="sequential samples")
+    parser.add_argument("--sizes", default="10,100,1000,10000", help="case lengths (events)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    bare_port = free_port()
+    bare_server = [sys.executable, "-m", "bench.bare_grpc_server", str(bare_port)]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        embedded_store(Path(tmp)) as url,
+        process(bare_server, port_open(bare_port)),
+    ):
+        rows = command_vs_append(url, args.samples)
+        rows += rehydration(url, bare_port, max(20, args.samples // 10))
+        rows += growth(url, sizes, args.samples // 5)
+    print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
+    print("| benchmark | service on the embedded store | baseline (same run) | vs target |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
