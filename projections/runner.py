@@ -48,8 +48,9 @@ class RunnerSettings:
     """Events per transaction at most; fewer when the feed goes quiet (live mode)."""
     queue_size: int = 20_000
     """Events read ahead of the projections (bounds memory)."""
-    cache_size: int = 100_000
-    """Rows and stream revisions kept per projection (bounds memory)."""
+    cache_size: int = 20_000
+    """Rows and stream revisions kept per projection (bounds memory; streams arrive grouped,
+    so recent rows are the ones needed)."""
     idle_timeout: float = 0.5
     """Quiet time after which a runner that has drained its feed counts as caught up."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
