@@ -5,10 +5,12 @@ from __future__ import annotations
 import typer
 
 from caseledger.adapters.cli import (
+    audit,
     command,
     demo,
     eventstore,
     mcp,
+    outbox,
     projections,
     query,
     replay,
@@ -31,6 +33,8 @@ app.command("query")(query.query)
 app.add_typer(replay.app, name="replay")
 app.command("demo")(demo.demo)
 app.command("mcp")(mcp.mcp)
+app.add_typer(audit.app, name="audit")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from caseledger.adapters.bootstrap import App
+from caseledger.adapters.http import audit
 from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
@@ -60,6 +61,7 @@ def create_app(
     )
     api.state.caseledger = caseledger
     _errors(api)
+    api.include_router(audit.router)
 
     @api.post(
         "/v1/commands",

@@ -1,0 +1,165 @@
+"""Gathering an audit trail: the committed events of a case (its stream, its notice drafts, the
+agent runs that worked on it, refused commands on them) or of a correlation, plus the side
+effects the outbox relay and the notification worker recorded. Only reads.
+
+The events come from one pass over `$all` up to the head (the store has no correlation index
+here); fine for an audit, not for a hot path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import orjson
+
+from caseledger.adapters.integration.outbox_store import OUTBOX_FILE, SqliteOutbox
+from caseledger.adapters.notifications.ledger import NOTIFICATIONS_FILE, DeliveryLedger
+from caseledger.domain.application.ports import EventStore
+from caseledger.projections.audit.records import AuditEvent, SideEffect
+from caseledger.projections.audit.trail import Trail, build_trail
+
+CATEGORIES: Final = ("case-", "noticedraft-", "run-", "commandlog-")
+SCAN_TIMEOUT: Final = 60.0
+
+
+class AuditNotFound(Exception):
+    """No such case or correlation for this tenant (another tenant's looks the same)."""
+
+
+@dataclass
+class AuditService:
+    events: EventStore
+    outbox: SqliteOutbox | None = None
+    deliveries: DeliveryLedger | None = None
+
+    @classmethod
+    def for_data_dir(cls, events: EventStore, data_dir: Path) -> AuditService:
+        """With the side-effect records in `data_dir` where they exist."""
+        outbox, ledger = data_dir / OUTBOX_FILE, data_dir / NOTIFICATIONS_FILE
+        return cls(
+            events,
+            SqliteOutbox(outbox) if outbox.exists() else None,
+            DeliveryLedger(ledger) if ledger.exists() else None,
+        )
+
+    def close(self) -> None:
+        if self.outbox is not None:
+            self.outbox.close()
+        if self.deliveries is not None:
+            self.deliveries.close()
+
+    def case(self, case_id: str, tenant_id: str | None = None) -> Trail:
+        """A case's trail; `tenant_id` None (operators) takes the case's own tenant."""
+        everything = self._scan()
+        stream = f"case-{case_id}"
+        opened = [e for e in everything if e.stream == stream]
+        if not opened or (tenant_id is not None and opened[0].tenant_id != tenant_id):
+            raise AuditNotFound(f"no case {case_id!r}")
+        tenant = opened[0].tenant_id
+        mine = [e for e in everything if e.tenant_id == tenant]
+        drafts = {
+            e.stream
+            for e in mine
+            if e.event_type == "notice_draft.drafted" and e.payload.get("case_id") == case_id
+        }
+        streams = {stream, *drafts}
+        runs = {e.run_id for e in mine if e.stream in streams and e.run_id}
+        runs |= {
+            str(e.payload.get("run_id"))
+            for e in mine
+            if e.event_type == "run.started" and e.payload.get("case_id") == case_id
+        }
+        streams |= {f"run-{r}" for r in runs}
+        chosen = [
+            e
+            for e in mine
+            if e.stream in streams or (e.refused and e.payload.get("stream_id") in streams)
+        ]
+        return self._trail(f"case {case_id}", tenant, chosen)
+
+    def correlation(self, correlation_id: str, tenant_id: str | None = None) -> Trail:
+        everything = self._scan()
+        chosen = [
+            e
+            for e in everything
+            if e.correlation_id == correlation_id
+            and (tenant_id is None or e.tenant_id == tenant_id)
+        ]
+        if not chosen:
+            raise AuditNotFound(f"no correlation {correlation_id!r}")
+        tenants = {e.tenant_id for e in chosen}
+        runs = {f"run-{e.run_id}" for e in chosen if e.run_id}
+        chosen += [
+            e
+            for e in everything
+            if e.stream in runs and e.tenant_id in tenants and e.correlation_id != correlation_id
+        ]
+        return self._trail(f"correlation {correlation_id}", ",".join(sorted(tenants)), chosen)
+
+    def _trail(self, subject: str, tenant: str, events: list[AuditEvent]) -> Trail:
+        return build_trail(subject, tenant, events, self._side_effects(events))
+
+    def _side_effects(self, events: list[AuditEvent]) -> Iterable[SideEffect]:
+        effects: list[SideEffect] = []
+        if self.deliveries is not None:
+            drafts = sorted({e.stream.removeprefix("noticedraft-") for e in events})
+            effects += [
+                SideEffect(
+                    kind="smtp_delivery",
+                    effect_id=d.message_id,
+                    caused_by_event_id=d.request_event_id,
+                    status=d.status.value,
+                    attempts=d.attempts,
+                    at=d.delivered_at or d.last_attempt_at,
+                    detail={"draft_id": d.draft_id, "send_request_id": d.send_request_id},
+                )
+                for d in self.deliveries.for_drafts(drafts)
+            ]
+        if self.outbox is not None:
+            effects += [
+                SideEffect(
+                    kind="integration_publication",
+                    effect_id=m.message_id,
+                    caused_by_event_id=m.message_id,
+                    status=m.status.value,
+                    attempts=m.attempts,
+                    at=m.published_at or m.last_attempt_at,
+                    detail={"contract": m.contract, "broker_seq": m.broker_seq},
+                )
+                for m in self.outbox.publications_for([e.event_id for e in events])
+            ]
+        return effects
+
+    def _scan(self) -> list[AuditEvent]:
+        """Every event of the audited categories, up to the head as of now."""
+        head = self.events.head_position()
+        if head == 0:
+            return []
+        found: list[AuditEvent] = []
+        subscription = self.events.subscribe_all(None)
+        watchdog = threading.Timer(SCAN_TIMEOUT, subscription.stop)
+        watchdog.start()
+        try:
+            for recorded in subscription:
+                if recorded.stream.startswith(CATEGORIES):
+                    found.append(
+                        AuditEvent(
+                            event_id=str(recorded.id),
+                            event_type=recorded.type,
+                            stream=recorded.stream,
+                            revision=recorded.revision,
+                            position=recorded.commit_position,
+                            payload=orjson.loads(recorded.data) if recorded.data else {},
+                            metadata=orjson.loads(recorded.metadata) if recorded.metadata else {},
+                        )
+                    )
+                if recorded.commit_position >= head:
+                    break
+        finally:
+            watchdog.cancel()
+            subscription.stop()
+        return found

@@ -1,0 +1,107 @@
+"""`caseledger audit case <id>` and `caseledger audit correlation <id>`: the timeline and the
+causation tree from the user's request to the side effect, with the answers to seed §22's
+questions — as rich text (default), `--json`, or `--mermaid` (a diagram an auditor can open).
+Only reads. Operators on the machine see every tenant unless `--tenant` narrows it."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from caseledger.adapters.audit.service import AuditNotFound, AuditService
+from caseledger.adapters.cli.replay import _reading_store
+from caseledger.adapters.settings import Settings
+from caseledger.projections.audit.report import answers, document, mermaid, timeline
+from caseledger.projections.audit.trail import Node, Trail
+
+app = typer.Typer(
+    help="Audit trails: who asked, what the agent inferred and proposed, which policy, who "
+    "approved, what was committed and which side effect followed. Never writes.",
+    no_args_is_help=True,
+)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+Tenant = Annotated[str | None, typer.Option("--tenant", help="Only this tenant's events.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the trail as JSON.")]
+AsMermaid = Annotated[bool, typer.Option("--mermaid", help="Print a Mermaid flowchart.")]
+
+
+@app.command("case")
+def case(
+    case_id: Annotated[str, typer.Argument(help="The case id.")],
+    tenant: Tenant = None,
+    as_json: AsJson = False,
+    as_mermaid: AsMermaid = False,
+) -> None:
+    """A case's trail: its stream, its notice drafts, the agent runs on it, the side effects."""
+    _audit("case", case_id, tenant, as_json, as_mermaid)
+
+
+@app.command("correlation")
+def correlation(
+    correlation_id: Annotated[str, typer.Argument(help="The correlation id of a request.")],
+    tenant: Tenant = None,
+    as_json: AsJson = False,
+    as_mermaid: AsMermaid = False,
+) -> None:
+    """Everything one user request caused, across streams."""
+    _audit("correlation", correlation_id, tenant, as_json, as_mermaid)
+
+
+def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermaid: bool) -> None:
+    settings = Settings()
+    with _reading_store(settings) as store:
+        audit = AuditService.for_data_dir(store, settings.data_dir)
+        try:
+            trail = (audit.case if kind == "case" else audit.correlation)(subject, tenant)
+        except AuditNotFound as error:
+            errors.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(code=1) from error
+        finally:
+            audit.close()
+    if as_json:
+        sys.stdout.write(orjson.dumps(document(trail), option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif as_mermaid:
+        sys.stdout.write(mermaid(trail))
+    else:
+        show(trail, console)
+
+
+def show(trail: Trail, out: Console) -> None:
+    out.print(f"[bold]audit of {trail.subject}[/bold] (tenant {trail.tenant_id})")
+    for question, facts in answers(trail).items():
+        out.print(f"[bold cyan]{question.replace('_', ' ')}?[/bold cyan]")
+        if not facts:
+            out.print("  [dim]nothing recorded[/dim]")
+        for fact in facts:
+            shown = ", ".join(f"{k}={v}" for k, v in fact.items() if v not in (None, [], ""))
+            out.print(f"  - {shown}")
+    tree = Tree("[bold]causation[/bold]")
+    for root in trail.roots:
+        _branch(tree, trail, trail.nodes[root])
+    out.print(tree)
+    table = Table("pos", "at", "kind", "type", "stream@rev", "actor", "command", title="timeline")
+    for row in timeline(trail):
+        table.add_row(
+            str(row.get("position") or ""),
+            str(row.get("at") or ""),
+            row["kind"],
+            row["event_type"],
+            f"{row.get('stream', '')}@{row.get('revision', '')}" if row.get("stream") else "",
+            str(row.get("actor") or ""),
+            str(row.get("command_type") or row.get("status") or ""),
+        )
+    out.print(table)
+
+
+def _branch(parent: Tree, trail: Trail, node: Node) -> None:
+    branch = parent.add(f"[magenta]{node.kind}[/magenta] {node.label}")
+    for child in node.children:
+        _branch(branch, trail, trail.nodes[child])

@@ -1,0 +1,249 @@
+"""The trail as a document: timeline, causation tree, the answers to seed §22's questions, and a
+Mermaid flowchart an auditor can open."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from caseledger.projections.audit.records import AuditEvent
+from caseledger.projections.audit.trail import Node, Trail
+
+PROPOSALS: Final = ("case.risk_update_proposed", "case.escalation_proposed")
+DECISIONS: Final = (
+    "case.risk_level_changed",
+    "case.escalated",
+    "case.proposal_declined",
+    "notice_draft.approved",
+    "notice_draft.rejected",
+)
+QUESTIONS: Final = (
+    "what_did_the_user_ask",
+    "what_did_the_agent_infer",
+    "what_command_did_it_propose",
+    "which_policy_applied",
+    "who_approved",
+    "which_command_handler_committed",
+    "which_event_was_emitted",
+    "which_external_side_effect_occurred",
+)
+
+
+def answers(trail: Trail) -> dict[str, list[dict[str, Any]]]:
+    """Seed §22, one list of facts per question (empty: the trail holds no such fact)."""
+    events = [e for e in trail.events if not e.refused]
+    committed = [e for e in events if not e.event_type.startswith("run.")]
+    return {
+        "what_did_the_user_ask": [
+            {
+                "run_id": e.payload.get("run_id"),
+                "requested_by": e.payload.get("requested_by"),
+                "user_request": e.payload.get("user_request"),
+                "agent": e.payload.get("agent_name"),
+            }
+            for e in events
+            if e.event_type == "run.started"
+        ],
+        "what_did_the_agent_infer": [
+            {
+                "run_id": e.payload.get("run_id"),
+                "response_id": e.payload.get("response_id"),
+                "model": e.payload.get("model"),
+                "summary": e.payload.get("summary"),
+            }
+            for e in events
+            if e.event_type == "run.model_response_recorded"
+        ],
+        "what_command_did_it_propose": [_proposal(e) for e in events if _proposed_by_agent(e)],
+        "which_policy_applied": _policies(committed),
+        "who_approved": [_decision(e) for e in committed if e.event_type in DECISIONS],
+        "which_command_handler_committed": _commands(committed),
+        "which_event_was_emitted": [
+            {
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "stream": e.stream,
+                "revision": e.revision,
+                "position": e.position,
+            }
+            for e in committed
+        ],
+        "which_external_side_effect_occurred": [
+            {
+                "kind": s.kind,
+                "id": s.effect_id,
+                "caused_by_event_id": s.caused_by_event_id,
+                "status": s.status,
+                "attempts": s.attempts,
+                "at": s.at,
+                **s.detail,
+            }
+            for s in trail.side_effects
+        ]
+        + [
+            {
+                "kind": "notice_sent_committed",
+                "id": e.payload.get("message_id"),
+                "caused_by_event_id": e.event_id,
+                "status": "committed",
+                "draft_id": e.payload.get("draft_id"),
+            }
+            for e in committed
+            if e.event_type == "notice_draft.sent"
+        ],
+    }
+
+
+def _proposed_by_agent(event: AuditEvent) -> bool:
+    if event.event_type in PROPOSALS:
+        return True
+    return event.metadata.get("actorType") == "agent" and not event.event_type.startswith("run.")
+
+
+def _proposal(e: AuditEvent) -> dict[str, Any]:
+    keys = ("proposal_id", "proposed_risk_level", "proposed_status", "rationale")
+    return {
+        "command_id": e.command_id,
+        "command_type": e.command_type,
+        "event_type": e.event_type,
+        "agent": e.actor,
+        "run_id": e.run_id,
+        "outcome": e.outcome,
+        **{k: e.payload[k] for k in keys if k in e.payload},
+        **{k: e.payload[k] for k in ("evidence_refs", "confidence") if k in e.payload},
+    }
+
+
+def _policies(events: list[AuditEvent]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for e in events:
+        if e.command_id and e.command_id not in seen:
+            seen[e.command_id] = {
+                "command_id": e.command_id,
+                "command_type": e.command_type,
+                "policy_version": e.policy_version,
+                "outcome": e.outcome,
+                "approval_request_id": e.payload.get("approval_request_id"),
+            }
+    return list(seen.values())
+
+
+def _decision(e: AuditEvent) -> dict[str, Any]:
+    p = e.payload
+    return {
+        "event_type": e.event_type,
+        "decided_by": p.get("approved_by_actor_id")
+        or p.get("approved_by")
+        or p.get("declined_by_id")
+        or p.get("rejected_by"),
+        "actor": e.actor,
+        "approval_request_id": p.get("approval_request_id"),
+        "approval_id": p.get("approval_id") or p.get("decision_id"),
+        "digest": p.get("digest"),
+        "policy_version": p.get("policy_version") or e.policy_version,
+    }
+
+
+def _commands(events: list[AuditEvent]) -> list[dict[str, Any]]:
+    commands: dict[str, dict[str, Any]] = {}
+    for e in events:
+        entry = commands.setdefault(
+            e.command_id or e.event_id,
+            {
+                "command_id": e.command_id,
+                "command_type": e.command_type,
+                "handler": f"{e.metadata.get('aggregateType')}.{e.command_type}",
+                "actor": e.actor,
+                "outcome": e.outcome,
+                "caused_by": e.command_causation_id,
+                "events": [],
+            },
+        )
+        entry["events"].append(e.event_type)
+    return list(commands.values())
+
+
+def timeline(trail: Trail) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {
+            "position": e.position,
+            "at": e.occurred_at,
+            "kind": "refused" if e.refused else "event",
+            "event_type": e.event_type,
+            "event_id": e.event_id,
+            "stream": e.stream,
+            "revision": e.revision,
+            "actor": e.actor,
+            "command_id": e.command_id,
+            "command_type": e.command_type,
+            "correlation_id": e.correlation_id,
+            "policy_version": e.policy_version,
+            "payload": e.shown_payload(),
+        }
+        for e in trail.events
+    ]
+    rows += [
+        {
+            "position": None,
+            "at": s.at,
+            "kind": "side_effect",
+            "event_type": s.kind,
+            "event_id": s.effect_id,
+            "caused_by_event_id": s.caused_by_event_id,
+            "status": s.status,
+            "attempts": s.attempts,
+        }
+        for s in sorted(trail.side_effects, key=lambda s: s.at or "")
+    ]
+    return rows
+
+
+def tree(trail: Trail) -> list[dict[str, Any]]:
+    def doc(node: Node) -> dict[str, Any]:
+        return {
+            "id": node.id,
+            "kind": node.kind,
+            "label": node.label,
+            "detail": node.detail,
+            "children": [doc(trail.nodes[c]) for c in node.children],
+        }
+
+    return [doc(trail.nodes[r]) for r in trail.roots]
+
+
+def document(trail: Trail) -> dict[str, Any]:
+    """The whole trail as JSON-ready data (the CLI's `--json`, the HTTP API's body)."""
+    return {
+        "subject": trail.subject,
+        "tenant_id": trail.tenant_id,
+        "answers": answers(trail),
+        "causation_tree": tree(trail),
+        "timeline": timeline(trail),
+        "mermaid": mermaid(trail),
+    }
+
+
+_SHAPES: Final = {
+    "user_request": ('(["', '"])'),
+    "agent_run": ('[["', '"]]'),
+    "policy_decision": ('{{"', '"}}'),
+    "side_effect": ('[/"', '"/]'),
+    "command_log": ('>"', '"]'),
+}
+
+
+def mermaid(trail: Trail) -> str:
+    """A `flowchart TD`: one node per step, arrows from cause to effect."""
+    ids = {node_id: f"n{i}" for i, node_id in enumerate(trail.nodes)}
+    lines = ["flowchart TD"]
+    for node_id, node in trail.nodes.items():
+        left, right = _SHAPES.get(node.kind, ('["', '"]'))
+        label = _escape(f"{node.kind}: {node.label}")
+        lines.append(f"    {ids[node_id]}{left}{label}{right}")
+    for node_id, node in trail.nodes.items():
+        lines.extend(f"    {ids[node_id]} --> {ids[child]}" for child in node.children)
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    short = text if len(text) <= 120 else text[:117] + "..."
+    return short.replace('"', "#quot;").replace("\n", " ")

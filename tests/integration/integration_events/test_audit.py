@@ -1,0 +1,223 @@
+"""The audit reconstructs the practice drill (seed §30) end to end — user request, agent run,
+model inference, tool calls, proposals, policy decisions, approvals, commands, committed events,
+the SMTP delivery and the integration publications — and answers every question of §22, over
+Python, the CLI (rich, JSON, Mermaid) and HTTP with the query's tenant and role rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from caseledger.adapters.audit.service import AuditNotFound, AuditService
+from caseledger.adapters.bootstrap import App, bootstrap
+from caseledger.adapters.cli.app import app as cli
+from caseledger.adapters.http.app import create_app
+from caseledger.adapters.integration.contracts import SEND_REQUESTED, subject_for
+from caseledger.adapters.integration.outbox_store import SqliteOutbox
+from caseledger.adapters.integration.relay import OutboxRelay, RelaySettings
+from caseledger.adapters.notifications.ledger import DeliveryLedger
+from caseledger.adapters.notifications.smtp import SmtpMailer
+from caseledger.adapters.notifications.worker import NotificationWorker, Outcome
+from caseledger.adapters.settings import Settings
+from caseledger.adapters.tokens import TokenRegistry
+from caseledger.projections.audit.report import QUESTIONS, answers, document, mermaid
+from caseledger.projections.audit.trail import Trail
+from tests.integration.integration_events.conftest import Broker
+from tests.integration.integration_events.drill import Desk, Drill, practice_drill
+from tests.integration.integration_events.sink import SmtpSink
+from tests.support.actors import SUPERVISOR
+
+pytestmark = pytest.mark.nats
+
+TOKENS = {
+    "tokens": {
+        "tok-reviewer-t1": {
+            "tenant": "t1",
+            "actor_type": "user",
+            "actor_id": "rita",
+            "roles": ["reviewer"],
+        },
+        "tok-reviewer-t2": {
+            "tenant": "t2",
+            "actor_type": "user",
+            "actor_id": "ron",
+            "roles": ["reviewer"],
+        },
+        "tok-agent-t1": {
+            "tenant": "t1",
+            "actor_type": "agent",
+            "actor_id": "risk-bot",
+            "run_id": "run-x",
+        },
+    }
+}
+
+
+@pytest.fixture
+def caseledger(tmp_path: Path) -> Iterator[App]:
+    app = bootstrap(
+        Settings(data_dir=tmp_path),
+        mem_db=True,
+        eventstore_port=0,
+        tokens=TokenRegistry.from_document(TOKENS),
+    )
+    yield app
+    app.close()
+
+
+def _whole_drill(app: App, broker: Broker, sink: SmtpSink, data_dir: Path) -> Drill:
+    drill = practice_drill(app.commands, "audit")
+    outbox = SqliteOutbox.in_data_dir(data_dir)
+    relay = OutboxRelay(app.store, outbox, broker.js, RelaySettings(prefix=broker.prefix))
+    relay.pump()
+    ledger = DeliveryLedger.in_data_dir(data_dir)
+    consumer = broker.js.pull(
+        subject_for(broker.prefix, SEND_REQUESTED.name), "notify", broker.stream
+    )
+    worker = NotificationWorker(
+        app.store, app.commands, consumer, SmtpMailer(sink.host, sink.port), ledger
+    )
+    assert worker.run_once(batch=1, timeout=5.0) == [Outcome.SENT]
+    Desk(app.commands, drill.correlation_id).issue(
+        "close_case", {"case_id": drill.case_id, "resolution": "Notice sent"}, SUPERVISOR
+    )
+    relay.pump()
+    outbox.close()
+    ledger.close()
+    return drill
+
+
+def _path_to_root(trail: Trail, node_id: str) -> list[str]:
+    kinds = []
+    current: str | None = node_id
+    while current is not None:
+        kinds.append(trail.nodes[current].kind)
+        current = trail.nodes[current].parent
+    return list(reversed(kinds))
+
+
+def _node(trail: Trail, kind: str, label_part: str) -> str:
+    (found,) = [n.id for n in trail.nodes.values() if n.kind == kind and label_part in n.label]
+    return found
+
+
+def test_the_audit_reconstructs_the_practice_drill_and_answers_every_question(
+    caseledger: App, broker: Broker, sink: SmtpSink, tmp_path: Path
+) -> None:
+    drill = _whole_drill(caseledger, broker, sink, tmp_path)
+    audit = AuditService.for_data_dir(caseledger.store, tmp_path)
+    trail = audit.case(drill.case_id, "t1")
+
+    facts = answers(trail)
+    assert set(facts) == set(QUESTIONS)
+    assert all(facts[q] for q in QUESTIONS), [q for q in QUESTIONS if not facts[q]]
+    assert facts["what_did_the_user_ask"][0]["user_request"].startswith("Assess the lender")
+    assert facts["what_did_the_user_ask"][0]["requested_by"] == "user:alice"
+    assert "risk is high" in facts["what_did_the_agent_infer"][0]["summary"]
+    proposed = {(p["command_type"], p["agent"]) for p in facts["what_command_did_it_propose"]}
+    assert ("propose_risk_update", "agent:risk-bot") in proposed
+    assert ("create_notice_draft", "agent:risk-bot") in proposed
+    assert {p["policy_version"] for p in facts["which_policy_applied"]} == {"default"}
+    approvers = {(d["event_type"], d["decided_by"]) for d in facts["who_approved"]}
+    assert approvers == {
+        ("case.risk_level_changed", "rita"),
+        ("notice_draft.approved", "user:rita"),
+    }
+    handlers = {c["handler"] for c in facts["which_command_handler_committed"]}
+    assert {"case.decide_proposal", "notice_draft.record_notice_sent"} <= handlers
+    emitted = [e["event_type"] for e in facts["which_event_was_emitted"]]
+    assert emitted[-2:] == ["notice_draft.sent", "case.closed"]
+    effects = {(s["kind"], s["status"]) for s in facts["which_external_side_effect_occurred"]}
+    assert ("smtp_delivery", "recorded") in effects
+    assert ("integration_publication", "published") in effects
+    smtp = [s for s in facts["which_external_side_effect_occurred"] if s["kind"] == "smtp_delivery"]
+    assert smtp[0]["id"] == sink.message_ids()[0]
+
+    # the causation chains, from the user's request to the committed fact and the side effect
+    risk = _node(trail, "event", "case.risk_level_changed")
+    assert _path_to_root(trail, risk) == [
+        "user_request",
+        "agent_run",
+        "model_response",
+        "tool_call",
+        "command",
+        "event",
+        "policy_decision",
+        "command",
+        "event",
+    ]
+    delivery = _node(trail, "side_effect", "smtp_delivery")
+    assert _path_to_root(trail, delivery) == [
+        "user_request",
+        "agent_run",
+        "command",  # request_notice_approval, by the agent in its run
+        "event",
+        "policy_decision",
+        "command",  # approve_notice_draft, by the reviewer
+        "event",
+        "command",  # send_approved_notice, binding to that approval
+        "event",
+        "side_effect",
+    ]
+    sent = _node(trail, "event", "notice_draft.sent")
+    assert trail.nodes[trail.nodes[sent].parent or ""].detail["causation_id"] == (
+        drill.send_request_event_id
+    )
+
+    body = orjson.dumps(document(trail))
+    assert b"SECRET-LEDGER-TEXT" not in body  # evidence text is shown as its length only
+    diagram = mermaid(trail)
+    assert diagram.startswith("flowchart TD")
+    assert diagram.count(" --> ") == len(trail.nodes) - len(trail.roots)
+
+    by_correlation = audit.correlation(drill.correlation_id, "t1")
+    assert {e.event_type for e in by_correlation.events} >= {"run.started", "notice_draft.sent"}
+    with pytest.raises(AuditNotFound):
+        audit.case(drill.case_id, "t2")
+    with pytest.raises(AuditNotFound):
+        audit.correlation(drill.correlation_id, "t2")
+    audit.close()
+
+
+def test_the_audit_is_served_over_http_and_the_cli_with_tenant_and_role_rules(
+    caseledger: App, broker: Broker, sink: SmtpSink, tmp_path: Path
+) -> None:
+    drill = _whole_drill(caseledger, broker, sink, tmp_path)
+    http = TestClient(create_app(caseledger))
+
+    def get(path: str, token: str) -> tuple[int, dict[str, object]]:
+        answer = http.get(path, headers={"Authorization": f"Bearer {token}"})
+        return answer.status_code, answer.json()
+
+    status, body = get(f"/v1/audit/cases/{drill.case_id}", "tok-reviewer-t1")
+    assert status == 200
+    assert body["answers"]["who_approved"]  # type: ignore[index]
+    status, _ = get(f"/v1/audit/correlations/{drill.correlation_id}", "tok-reviewer-t1")
+    assert status == 200
+    assert get(f"/v1/audit/cases/{drill.case_id}", "tok-reviewer-t2")[0] == 404
+    assert get("/v1/audit/cases/nope", "tok-reviewer-t1")[0] == 404
+    assert get(f"/v1/audit/cases/{drill.case_id}", "tok-agent-t1")[0] == 403
+
+    env = {
+        "CASELEDGER_DATA_DIR": str(tmp_path),
+        "CASELEDGER_EVENTSTORE_URL": caseledger.eventstore_url,
+    }
+    runner = CliRunner()
+    as_json = runner.invoke(cli, ["audit", "case", drill.case_id, "--json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    assert orjson.loads(as_json.output)["answers"]["what_did_the_user_ask"]
+    as_text = runner.invoke(cli, ["audit", "correlation", drill.correlation_id], env=env)
+    assert as_text.exit_code == 0, as_text.output
+    assert "what did the user ask?" in as_text.output
+    as_mermaid = runner.invoke(cli, ["audit", "case", drill.case_id, "--mermaid"], env=env)
+    assert as_mermaid.output.startswith("flowchart TD")
+    missing = runner.invoke(cli, ["audit", "case", "nope"], env=env)
+    assert missing.exit_code == 1
+    outbox = runner.invoke(cli, ["outbox", "status", "--json"], env=env)
+    assert outbox.exit_code == 0, outbox.output
+    assert orjson.loads(outbox.output)["counts"]["published"] == 6
