@@ -10,7 +10,7 @@ import threading
 from types import FrameType
 
 from caseledger.adapters.bootstrap import bootstrap
-from caseledger.adapters.observability.setup import instrument, telemetry_from
+from caseledger.adapters.observability.setup import instrument_app
 from caseledger.adapters.settings import Settings
 
 log = logging.getLogger("caseledger.projections")
@@ -26,11 +26,13 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     with bootstrap(settings) as app:
-        instrument(app, telemetry_from(settings, "caseledger-projections"))
+        telemetry = instrument_app(app, "caseledger-projections").telemetry
         app.start()
         log.warning("projection runner started on %s", app.eventstore_url)
         stop.wait()
         log.warning("stopping: the batch in hand commits first")
+        if telemetry is not None:
+            telemetry.shutdown()
 
 
 if __name__ == "__main__":

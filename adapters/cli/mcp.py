@@ -73,10 +73,10 @@ def mcp(
     if fixed is None and len(tokens) == 0:
         _fail("no tokens configured (CASELEDGER_TOKENS_FILE): every request would be refused")
     app = bootstrap(settings, tokens=tokens)
+    instrumented = instrument_app(app, observe_projections=runner)
     try:
         if runner:
             app.start()
-        instrumented = instrument_app(app)
         source = IdentitySource(fixed)
         server = build_server(
             CaseTools(instrumented.commands, instrumented.queries, source.current)
@@ -88,6 +88,8 @@ def mcp(
             print(f"caseledger mcp: streamable HTTP on http://{host}:{port}{path}", file=sys.stderr)
             anyio.run(serve_http, asgi, host, port)
     finally:
+        if instrumented.telemetry is not None:
+            instrumented.telemetry.shutdown()
         app.close()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import atexit
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from opentelemetry import metrics, trace
@@ -48,10 +48,11 @@ SCOPE: Final = "caseledger"
 EXPORT_INTERVAL_MS: Final = 15_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class Telemetry:
     tracer_provider: TracerProvider
     meter_provider: MeterProvider
+    _stopped: bool = field(default=False, repr=False)
 
     @property
     def tracer(self) -> Tracer:
@@ -78,6 +79,11 @@ class Telemetry:
         return cls(tracer_provider, meter_provider)
 
     def shutdown(self) -> None:
+        """Flush and stop (once): call it before the stores close, so the last export can
+        still read projection lag."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
 
@@ -138,9 +144,13 @@ def instrument(
     )
 
 
-def instrument_app(wired: Wired, service_name: str = "caseledger") -> Instrumented:
-    """`instrument(wired, telemetry_from(wired.settings))`: what entry points call."""
-    return instrument(wired, telemetry_from(wired.settings, service_name))
+def instrument_app(
+    wired: Wired, service_name: str = "caseledger", *, observe_projections: bool = True
+) -> Instrumented:
+    """`instrument(wired, telemetry_from(wired.settings))`: what entry points call. Shut the
+    telemetry down before closing the App."""
+    telemetry = telemetry_from(wired.settings, service_name)
+    return instrument(wired, telemetry, observe_projections=observe_projections)
 
 
 def _exporters(mode: str) -> tuple[SpanExporter, MetricExporter]:
