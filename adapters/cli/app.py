@@ -10,6 +10,7 @@ from caseledger.adapters.cli import (
     demo,
     eventstore,
     mcp,
+    notifications,
     outbox,
     projections,
     query,
@@ -35,6 +36,7 @@ app.command("demo")(demo.demo)
 app.command("mcp")(mcp.mcp)
 app.add_typer(audit.app, name="audit")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(notifications.app, name="notifications")
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ and asking the relay to publish parked messages again."""
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -93,3 +94,30 @@ def _show(current: OutboxStatus) -> None:
         for m in rows:
             table.add_row(m.message_id, m.contract or "", m.status, str(m.attempts), m.last_error)
         console.print(table)
+
+
+@app.command("relay")
+def relay() -> None:
+    """Run the outbox relay until Ctrl-C: publish committed events as they come."""
+    settings = Settings()
+    outbox = SqliteOutbox.in_data_dir(settings.data_dir)
+    try:
+        broker = JetStream.connect(settings.nats_url)
+    except BrokerUnavailable as error:
+        outbox.close()
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
+    try:
+        broker.ensure_stream()
+        with _reading_store(settings) as store:
+            running = OutboxRelay(store, outbox, broker).start()
+            console.print(f"relaying to {settings.nats_url}; Ctrl-C stops")
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                running.stop()
+    finally:
+        broker.close()
+        outbox.close()

@@ -200,3 +200,19 @@ def test_an_unreachable_broker_fails_loudly() -> None:
     with pytest.raises(BrokerUnavailable):
         JetStream.connect("nats://127.0.0.1:1", timeout=0.5)
     assert NATS_URL
+
+
+def test_a_running_relay_publishes_events_committed_after_it_started(
+    service: CommandService, events: KurrentEventStore, broker: Broker, tmp_path: Path
+) -> None:
+    outbox = SqliteOutbox(tmp_path / "outbox.db")
+    relay = _relay(events, outbox, broker).start()
+    try:
+        practice_drill(service, "live")
+        deadline = time.monotonic() + 30
+        while outbox.counts()["published"] < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        relay.stop()
+    assert outbox.counts()["published"] == 4
+    assert len(_consume_all(broker, "live")) == 4
