@@ -15,7 +15,9 @@ from typing import Annotated, NoReturn
 import anyio
 import typer
 
-from caseledger.adapters.bootstrap import bootstrap, token_registry
+from caseledger.adapters.bootstrap import BootstrapError, bootstrap, token_registry
+from caseledger.adapters.eventstore.embedded.database import DataDirError
+from caseledger.adapters.eventstore.embedded.server import ServerStartError
 from caseledger.adapters.mcp.identity import (
     AgentIdentity,
     IdentityError,
@@ -72,7 +74,13 @@ def mcp(
         _fail("stdio needs an identity: --token, or --tenant and --agent-name")
     if fixed is None and len(tokens) == 0:
         _fail("no tokens configured (CASELEDGER_TOKENS_FILE): every request would be refused")
-    app = bootstrap(settings, tokens=tokens)
+    try:
+        app = bootstrap(settings, tokens=tokens)
+    except (ServerStartError, DataDirError, BootstrapError) as error:
+        _fail(
+            f"{error} (is `caseledger serve` using this data dir? then point "
+            "CASELEDGER_EVENTSTORE_URL at its store)"
+        )
     instrumented = instrument_app(app, observe_projections=runner)
     try:
         if runner:
