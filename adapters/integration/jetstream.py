@@ -174,7 +174,7 @@ class PullConsumer:
         async def fetch() -> list[Msg]:
             try:
                 return await self._sub.fetch(batch, timeout=timeout)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either when idle
                 return []
 
         return [Delivery(self._js, m) for m in self._js._call(fetch(), timeout)]
