@@ -3,7 +3,8 @@ payload's run); response and call ids are unique within the run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 
 from caseledger.domain.agent_run.commands import (
     AgentRunCommand,
@@ -16,6 +17,7 @@ from caseledger.domain.shared.commands import Command, CommandMeta
 from caseledger.domain.shared.errors import Rejected
 from caseledger.domain.shared.events import DomainEvent
 from caseledger.domain.shared.ids import digest_of
+from caseledger.domain.shared.persistent import PSet
 from caseledger.domain.shared.reasons import ReasonCode
 
 
@@ -24,8 +26,8 @@ class AgentRunState:
     run_id: str | None = None
     tenant_id: str | None = None
     case_id: str | None = None
-    responses: frozenset[str] = frozenset()
-    calls: frozenset[str] = frozenset()
+    responses: PSet[str] = field(default_factory=PSet)
+    calls: PSet[str] = field(default_factory=PSet)
 
 
 def initial_state() -> AgentRunState:
@@ -81,9 +83,9 @@ def evolve(state: AgentRunState, event: DomainEvent) -> AgentRunState:
                 state, run_id=event.run_id, tenant_id=event.tenant_id, case_id=event.case_id
             )
         case ModelResponseRecorded():
-            return replace(state, responses=state.responses | {event.response_id})
+            return replace(state, responses=state.responses.add(event.response_id))
         case ToolCallRecorded():
-            return replace(state, calls=state.calls | {event.call_id})
+            return replace(state, calls=state.calls.add(event.call_id))
     return state
 
 
@@ -92,6 +94,6 @@ def _require_own_run(run_id: str, meta: CommandMeta) -> None:
         raise Rejected(ReasonCode.NOT_PERMITTED, f"run {run_id!r} is reported under its own id")
 
 
-def _require_new(item_id: str, known: frozenset[str], what: str) -> None:
+def _require_new(item_id: str, known: Collection[str], what: str) -> None:
     if item_id in known:
         raise Rejected(ReasonCode.DUPLICATE_ID, f"{what} {item_id!r} already recorded")

@@ -4,6 +4,8 @@ Replay only reads; it never writes."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,15 +59,17 @@ def replay_document(result: Replay) -> dict[str, Any]:
         "aggregate": result.aggregate,
         "stream": result.stream,
         "revision": result.revision,
-        "state": _plain(dataclasses.asdict(result.state)),
+        "state": _plain(result.state),
         "history": [event.model_dump(mode="json") for event in result.history],
     }
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, frozenset | set):
+    if isinstance(value, AbstractSet):
         return sorted(_plain(v) for v in value)
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]

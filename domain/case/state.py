@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from caseledger.domain.shared.persistent import PMap, PSet
 
 
 class CaseStatus(StrEnum):
@@ -61,16 +62,19 @@ class Proposal:
 
 @dataclass(frozen=True)
 class CaseState:
+    """Immutable; its collections are persistent (`PMap`/`PSet`), so `evolve` shares them
+    instead of copying them on every event."""
+
     case_id: str | None = None
     tenant_id: str | None = None
     status: CaseStatus = CaseStatus.NEW
     allegation_summary: str = ""
     assigned_team: str | None = None
     risk_level: RiskLevel | None = None
-    evidence: Mapping[str, EvidenceStatus] = field(default_factory=dict)
-    briefs: frozenset[str] = frozenset()
-    proposals: Mapping[str, Proposal] = field(default_factory=dict)
-    approval_requests: Mapping[str, str] = field(default_factory=dict)
+    evidence: PMap[str, EvidenceStatus] = field(default_factory=PMap)
+    briefs: PSet[str] = field(default_factory=PSet)
+    proposals: PMap[str, Proposal] = field(default_factory=PMap)
+    approval_requests: PMap[str, str] = field(default_factory=PMap)
     """Every approval request ever opened -> its proposal id (renewed ones included)."""
 
     @property

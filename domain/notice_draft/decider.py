@@ -43,6 +43,7 @@ from caseledger.domain.notice_draft.state import (
 from caseledger.domain.shared.commands import Command, CommandMeta
 from caseledger.domain.shared.errors import Rejected
 from caseledger.domain.shared.events import DomainEvent
+from caseledger.domain.shared.persistent import PSet
 from caseledger.domain.shared.reasons import ReasonCode
 
 
@@ -165,7 +166,7 @@ def evolve(state: NoticeDraftState, event: DomainEvent) -> NoticeDraftState:
                 body=event.body,
                 content_version=event.content_version,
                 digest=event.digest,
-                authors=frozenset({f"{event.drafted_by_type}:{event.drafted_by_id}"}),
+                authors=PSet([f"{event.drafted_by_type}:{event.drafted_by_id}"]),
             )
         case NoticeDraftRevised():
             return _after_revision(state, event)
@@ -180,14 +181,14 @@ def evolve(state: NoticeDraftState, event: DomainEvent) -> NoticeDraftState:
                 status=NoticeStatus.APPROVED,
                 pending_approval=None,
                 approval=Approval(event.approval_id, event.digest),
-                decided_requests=state.decided_requests | {event.approval_request_id},
+                decided_requests=state.decided_requests.add(event.approval_request_id),
             )
         case NoticeDraftRejected():
             return replace(
                 state,
                 status=NoticeStatus.REJECTED,
                 pending_approval=None,
-                decided_requests=state.decided_requests | {event.approval_request_id},
+                decided_requests=state.decided_requests.add(event.approval_request_id),
             )
         case NoticeDraftWithdrawn():
             return replace(state, status=NoticeStatus.WITHDRAWN)
@@ -209,10 +210,10 @@ def _after_revision(state: NoticeDraftState, event: NoticeDraftRevised) -> Notic
         body=event.body,
         content_version=event.content_version,
         digest=event.digest,
-        authors=state.authors | {f"{event.revised_by_type}:{event.revised_by_id}"},
+        authors=state.authors.add(f"{event.revised_by_type}:{event.revised_by_id}"),
         pending_approval=None,
         approval=None,
-        decided_requests=state.decided_requests | ({voided} if voided else set()),
+        decided_requests=state.decided_requests.add(voided) if voided else state.decided_requests,
     )
 
 
@@ -228,5 +229,5 @@ def _after_renewal(
     return replace(
         state,
         pending_approval=pending,
-        decided_requests=state.decided_requests | {event.previous_approval_request_id},
+        decided_requests=state.decided_requests.add(event.previous_approval_request_id),
     )

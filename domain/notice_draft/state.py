@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from caseledger.domain.shared.ids import digest_of
+from caseledger.domain.shared.persistent import PSet
 
 
 class NoticeStatus(StrEnum):
@@ -49,12 +50,12 @@ class NoticeDraftState:
     body: str = ""
     content_version: int = 0
     digest: str = ""
-    authors: frozenset[str] = frozenset()
+    authors: PSet[str] = field(default_factory=PSet)
     """Actor keys of everyone who wrote a content version: they cannot approve it."""
     pending_approval: PendingApproval | None = None
     approval: Approval | None = None
     send_request_id: str | None = None
-    decided_requests: frozenset[str] = frozenset()
+    decided_requests: PSet[str] = field(default_factory=PSet)
     """Approval requests that were approved, rejected, renewed or voided."""
 
 

@@ -3,13 +3,14 @@ Versions are never reused, so a decision can always name the rules it was taken 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from caseledger.domain.policy.commands import PolicyCommand
 from caseledger.domain.policy.events import PolicyPublished
 from caseledger.domain.shared.commands import Command
 from caseledger.domain.shared.errors import Rejected
 from caseledger.domain.shared.events import DomainEvent
+from caseledger.domain.shared.persistent import PSet
 from caseledger.domain.shared.policy_rules import DEFAULT_POLICY_VERSION, DEFAULT_RULES, PolicyRules
 from caseledger.domain.shared.reasons import ReasonCode
 
@@ -18,7 +19,7 @@ from caseledger.domain.shared.reasons import ReasonCode
 class PolicyState:
     version: str = DEFAULT_POLICY_VERSION
     rules: PolicyRules = DEFAULT_RULES
-    published: frozenset[str] = frozenset({DEFAULT_POLICY_VERSION})
+    published: PSet[str] = field(default_factory=lambda: PSet([DEFAULT_POLICY_VERSION]))
 
 
 def initial_state() -> PolicyState:
@@ -48,5 +49,5 @@ def evolve(state: PolicyState, event: DomainEvent) -> PolicyState:
     return PolicyState(
         version=event.policy_version,
         rules=PolicyRules.model_validate(event.rules),
-        published=state.published | {event.policy_version},
+        published=state.published.add(event.policy_version),
     )
