@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol, cast
 
-from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, running_endpoint
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
@@ -182,6 +182,9 @@ def _event_store(
     data_dir = settings.data_dir / "eventstore"
     if not mem_db:
         data_dir.mkdir(parents=True, exist_ok=True)
+        running = running_endpoint(data_dir)
+        if running is not None:  # e.g. `caseledger serve` holds it: share that store
+            return None, running
     server = EmbeddedServer.start(
         None if mem_db else data_dir,
         settings.eventstore_host,

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     )
     eventstore_host: str = Field(default="127.0.0.1", description="Embedded store's address.")
     eventstore_port: int = Field(default=2113, description="Embedded store's port.")
+    http_host: str = Field(default="127.0.0.1", description="Where `serve`'s HTTP API binds.")
+    http_port: int = Field(default=8000, description="`serve`'s HTTP API port (0 = any free).")
     otel: Literal["off", "console", "otlp"] = Field(
         default="off",
         description="OpenTelemetry traces, metrics and JSON logs: off, console (stderr) or otlp "

@@ -18,7 +18,11 @@ from rich.console import Console
 from rich.pretty import Pretty
 
 from caseledger.adapters.eventstore.embedded.database import DataDirError
-from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, ServerStartError
+from caseledger.adapters.eventstore.embedded.server import (
+    EmbeddedServer,
+    ServerStartError,
+    running_endpoint,
+)
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.replay import Replay, replay, replay_document
@@ -110,13 +114,15 @@ def _reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
             "set CASELEDGER_DATA_DIR / CASELEDGER_EVENTSTORE_URL"
         )
         raise typer.Exit(code=1)
-    server: EmbeddedServer | None
-    try:
-        server = EmbeddedServer.start(data_dir, "127.0.0.1", 0)
+    server: EmbeddedServer | None = None
+    url = running_endpoint(data_dir)  # a running `caseledger serve` holds it: read through it
+    if url is None:
+        try:
+            server = EmbeddedServer.start(data_dir, "127.0.0.1", 0)
+        except (DataDirError, ServerStartError) as error:
+            errors.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(code=1) from error
         url = server.url
-    except (DataDirError, ServerStartError):  # a running `caseledger serve` holds it
-        server = None
-        url = f"kurrentdb://{settings.eventstore_host}:{settings.eventstore_port}?tls=false"
     store = KurrentEventStore.connect(url)
     try:
         yield store

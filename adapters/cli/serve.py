@@ -23,6 +23,7 @@ from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import ServerStartError
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer, HttpServerError
+from caseledger.adapters.observability.setup import instrument_app
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokensFileError, demo_token_names, demo_tokens_document
 
@@ -32,11 +33,13 @@ errors = Console(stderr=True, soft_wrap=True)
 
 def serve(
     host: Annotated[
-        str, typer.Option(envvar="CASELEDGER_HTTP_HOST", help="Address the HTTP API binds.")
-    ] = "127.0.0.1",
+        str | None,
+        typer.Option(help="Address the HTTP API binds (default CASELEDGER_HTTP_HOST, 127.0.0.1)."),
+    ] = None,
     port: Annotated[
-        int, typer.Option(envvar="CASELEDGER_HTTP_PORT", help="HTTP API port (0 = any free).")
-    ] = 8000,
+        int | None,
+        typer.Option(help="HTTP API port, 0 = any free (default CASELEDGER_HTTP_PORT, 8000)."),
+    ] = None,
     eventstore_port: Annotated[
         int | None,
         typer.Option(help="Embedded event store port (default CASELEDGER_EVENTSTORE_PORT, 2113)."),
@@ -51,11 +54,17 @@ def serve(
     settings = Settings()
     written = ensure_tokens_file(settings)
     app = _bootstrap_or_exit(settings, eventstore_port)
+    instrumented = instrument_app(app)  # unchanged services unless CASELEDGER_OTEL is on
     stop = _stop_on_signals()
     try:
         app.start()
+        api = create_app(app, commands=instrumented.commands, queries=instrumented.queries)
         try:
-            http = HttpServer.start(create_app(app), host, port)
+            http = HttpServer.start(
+                api,
+                settings.http_host if host is None else host,
+                settings.http_port if port is None else port,
+            )
         except HttpServerError as error:
             errors.print(f"[red]error:[/red] {error}")
             raise typer.Exit(code=1) from error
@@ -64,6 +73,8 @@ def serve(
         console.print("stopping: the HTTP API finishes its requests, then the runner and store")
         http.stop()
     finally:
+        if instrumented.telemetry is not None:
+            instrumented.telemetry.shutdown()
         app.close()
     console.print("stopped cleanly")
 

@@ -26,11 +26,14 @@ from caseledger.adapters.eventstore.embedded.security import (
     TlsSettings,
     check_listen,
 )
-from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
+from caseledger.adapters.eventstore.embedded.store import EmbeddedStore, is_held
 from caseledger.adapters.eventstore.embedded.streams_service import StreamsService
 
 log = logging.getLogger(__name__)
 
+ENDPOINT_FILE = "endpoint"
+"""Written into the data dir while a server runs on it: its connection string, so other
+processes (`caseledger replay`, `mcp`, ...) can reach the store that holds the data dir."""
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 WORKERS = 128
 """Threads serving calls; each open subscription holds one while it lives."""
@@ -103,6 +106,8 @@ class EmbeddedServer:
         log.info("embedded event store serving on %s:%s", host, bound)
         running = cls(store, server, host, bound)
         running.tls = tls is not None
+        if data_dir is not None and not mem_db:
+            (data_dir / ENDPOINT_FILE).write_text(running.url + "\n", encoding="utf-8")
         return running
 
     @property
@@ -120,6 +125,18 @@ class EmbeddedServer:
         if self._stopped:
             return
         self._stopped = True
+        path = self.store.database.path
+        if path is not None:
+            (path / ENDPOINT_FILE).unlink(missing_ok=True)
         self.store.signal.close()
         self._server.stop(grace).wait()
         self.store.close()
+
+
+def running_endpoint(data_dir: Path) -> str | None:
+    """The connection string of the server running on `data_dir` now, or None: a left-over
+    endpoint file from a crashed server does not count (its lock is free)."""
+    endpoint = data_dir / ENDPOINT_FILE
+    if not endpoint.exists() or not is_held(data_dir):
+        return None
+    return endpoint.read_text(encoding="utf-8").strip() or None

@@ -47,6 +47,20 @@ def _lock_data_dir(data_dir: Path) -> IO[str]:
     return handle
 
 
+def is_held(data_dir: Path) -> bool:
+    """Whether a running store holds `data_dir` (its lock file is locked)."""
+    try:
+        with open(data_dir / LOCK_FILE, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
+
+
 class EmbeddedStore:
     """Open with a data dir for a durable store, or `None` for an in-memory one."""
 
