@@ -8,7 +8,11 @@ import pytest
 from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
 
 from caseledger.adapters.eventstore.embedded.database import DataDirError
-from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
+from caseledger.adapters.eventstore.embedded.server import (
+    ENDPOINT_FILE,
+    EmbeddedServer,
+    running_endpoint,
+)
 
 
 def test_a_data_dir_held_by_another_running_store_fails_at_start(
@@ -46,3 +50,21 @@ def test_mem_db_serves_without_touching_the_disk(tmp_path: Path) -> None:
         client.close()
         server.stop(grace=1.0)
     assert server.store.database.path is None
+
+
+def test_a_running_store_advertises_its_endpoint_in_the_data_dir(tmp_path: Path) -> None:
+    server = EmbeddedServer.start(tmp_path)
+    try:
+        assert running_endpoint(tmp_path) == server.url
+    finally:
+        server.stop(grace=1.0)
+    assert running_endpoint(tmp_path) is None
+
+
+def test_an_endpoint_left_by_a_crashed_store_is_not_trusted(tmp_path: Path) -> None:
+    server = EmbeddedServer.start(tmp_path)
+    endpoint = (tmp_path / ENDPOINT_FILE).read_text()
+    server.stop(grace=1.0)
+    (tmp_path / ENDPOINT_FILE).write_text(endpoint)  # as kill -9 would leave it
+
+    assert running_endpoint(tmp_path) is None
