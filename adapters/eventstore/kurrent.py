@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
 from kurrentdbclient import ContentType, KurrentDBClient, StreamState
@@ -26,6 +27,7 @@ from caseledger.domain.application.ports import (
     NewEvent,
     RecordedEvent,
     StreamNotFound,
+    StreamRead,
     WrongExpectedVersion,
 )
 
@@ -38,16 +40,20 @@ _STATES: dict[int, StreamState] = {
 
 class KurrentEventStore:
     """Appends are atomic per call; one event goes through Streams.Append, several through
-    Streams.BatchAppend (the client's own split). `$all` reads skip system events (`$...`)."""
+    Streams.BatchAppend (the client's own split). `$all` reads skip system events (`$...`).
+    `read_streams` runs its reads concurrently on a small thread pool (the client is
+    thread-safe; each read is its own gRPC call), so n reads cost about one round trip."""
 
-    def __init__(self, client: KurrentDBClient) -> None:
+    def __init__(self, client: KurrentDBClient, read_threads: int = 8) -> None:
         self._client = client
+        self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="kurrent-read")
 
     @classmethod
     def connect(cls, url: str) -> KurrentEventStore:
         return cls(KurrentDBClient(uri=url))
 
     def close(self) -> None:
+        self._readers.shutdown(wait=False, cancel_futures=True)
         self._client.close()
 
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
@@ -79,6 +85,27 @@ class KurrentEventStore:
                 stream,
                 stream_position=from_revision,
                 limit=sys.maxsize if limit is None else limit,
+            )
+        except (NotFoundError, StreamIsDeletedError):
+            return []
+        return [_from_kurrent(e) for e in recorded]
+
+    def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
+        """The first read on this thread, the others on the pool, all at once."""
+        if len(requests) <= 1:
+            return [self._read(r) for r in requests]
+        others = [self._readers.submit(self._read, r) for r in requests[1:]]
+        first = self._read(requests[0])
+        return [first, *(other.result() for other in others)]
+
+    def _read(self, request: StreamRead) -> list[RecordedEvent]:
+        if not request.backwards:
+            return self.read_stream(request.stream, request.from_revision, request.limit)
+        try:
+            recorded = self._client.get_stream(
+                request.stream,
+                backwards=True,
+                limit=sys.maxsize if request.limit is None else request.limit,
             )
         except (NotFoundError, StreamIsDeletedError):
             return []

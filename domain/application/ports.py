@@ -56,6 +56,23 @@ class AppendResult:
     """The `$all` position of the append's commit; a read model that reached it shows it."""
 
 
+@dataclass(frozen=True)
+class StreamRead:
+    """One read of `EventStore.read_streams`: `stream` forwards from `from_revision` (at most
+    `limit` events), or with `backwards` its newest `limit` events, newest first (from the end;
+    `from_revision` is then ignored)."""
+
+    stream: str
+    from_revision: int = 0
+    limit: int | None = None
+    backwards: bool = False
+
+    @classmethod
+    def last(cls, stream: str) -> StreamRead:
+        """The stream's newest event only (e.g. the latest snapshot)."""
+        return cls(stream, limit=1, backwards=True)
+
+
 class WrongExpectedVersion(Exception):
     """The stream was not at the expected version: someone else wrote first."""
 
@@ -86,6 +103,12 @@ class EventStore(Protocol):
         self, stream: str, from_revision: int = 0, limit: int | None = None
     ) -> list[RecordedEvent]:
         """The stream's events from `from_revision` on; [] if the stream does not exist."""
+        ...
+
+    def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
+        """Each request's events (as `read_stream` would answer it), in request order. The
+        reads may run concurrently, so their answers need not be one consistent cut: a caller
+        that reads several aggregates accepts that each is as of its own read."""
         ...
 
     def subscribe_all(

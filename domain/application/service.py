@@ -6,26 +6,35 @@ load (a read) -> tenant (another tenant's aggregate looks absent) -> idempotency
 at the loaded revision.
 Each command appends to exactly one stream. A concurrent writer yields CONFLICT, never a lost
 update; without an expected version from the caller the service reloads and re-decides.
+
+The load reads the aggregate, the tenant's policy and the related case (if any) in one
+`read_streams` call, so a command costs about one read round trip and the append. With
+`snapshot_every` > 0 (default 100), once a stream is that many events past its last snapshot
+the service writes one after the command's append (best-effort: a failed snapshot write is
+logged and never fails the command; see `snapshots`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from caseledger.domain.application import layers
-from caseledger.domain.application.aggregates import CASE, POLICY
+from caseledger.domain.application.aggregates import CASE, POLICY, Aggregate
 from caseledger.domain.application.budget import AgentBudget, CommandBudget
-from caseledger.domain.application.codec import Provenance, envelope_for, new_event
+from caseledger.domain.application.cache import AggregateCache
+from caseledger.domain.application.codec import Provenance, envelope_for, new_event, read_recorded
 from caseledger.domain.application.commandlog import record_not_accepted
 from caseledger.domain.application.layers import Refused
-from caseledger.domain.application.loading import AggregateCache, Loaded
+from caseledger.domain.application.loading import IdempotencyRecord, Loaded
 from caseledger.domain.application.outcomes import outcome_of
-from caseledger.domain.application.ports import EventStore, WrongExpectedVersion
+from caseledger.domain.application.ports import ANY, EventStore, WrongExpectedVersion
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.results import committed, duplicate, refused
 from caseledger.domain.application.routes import ROUTES, Route
+from caseledger.domain.application.snapshots import SnapshotPolicy, encode, snapshot_stream
 from caseledger.domain.case.state import CaseState
 from caseledger.domain.policy.decider import PolicyState
 from caseledger.domain.shared.actors import Actor
@@ -39,6 +48,8 @@ from caseledger.domain.shared.ids import DerivedIds, IdGenerator, digest_of
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 
+log = logging.getLogger(__name__)
+
 
 class CommandService:
     def __init__(
@@ -51,6 +62,7 @@ class CommandService:
         routes: Mapping[str, Route] = ROUTES,
         registry: EventRegistry | None = None,
         max_attempts: int = 4,
+        snapshot_every: int = 100,
     ) -> None:
         self._store = store
         self._clock = clock or SystemClock()
@@ -59,7 +71,8 @@ class CommandService:
         self._routes = routes
         self._registry = registry or event_registry()
         self._max_attempts = max_attempts
-        self._aggregates = AggregateCache(store, self._registry)
+        self._snapshots = SnapshotPolicy(snapshot_every)
+        self._aggregates = AggregateCache(store, self._registry, snapshots=self._snapshots)
 
     def handle(self, envelope: CommandEnvelope) -> CommandResult:
         """Answer `envelope`; every answer but ACCEPTED/DUPLICATE_ACCEPTED is also recorded
@@ -99,25 +112,26 @@ class CommandService:
         version -> stream rule -> policy gate -> decide -> append; raises WrongExpectedVersion
         when another writer won."""
         envelope, actor = request.envelope, request.actor
-        stored = self._load(request.route, request.stream)
+        stored, policy, case = self._load(request)
         loaded = layers.as_seen_by(stored, envelope.tenant_id)
         record = layers.check_idempotency(loaded, actor, envelope, request.digest)
         if record is not None:
-            return duplicate(envelope, record)
+            return duplicate(envelope, self._with_events(record, request.stream))
         if charge_budget:
             exhausted = self._budget.admit(envelope.tenant_id, actor)
             if exhausted is not None:
                 raise Refused(CommandOutcome.REJECTED, exhausted, f"{actor.key}: {exhausted}")
         layers.check_version(envelope.expected_aggregate_version, loaded.revision)
         layers.check_stream_rule(request.route, loaded, taken=stored.exists)
-        policy = self._policy(envelope.tenant_id)
         layers.policy_gate(request.route, actor, policy.rules)
-        meta = self._meta(request, policy, self._related_case(request, loaded))
+        meta = self._meta(request, policy, self._case_facts(request, case))
         try:
             events = request.route.aggregate.decide(Command(request.body, meta), loaded.state)
         except Rejected as rejection:
             raise Refused(CommandOutcome.REJECTED, rejection.reason, rejection.detail) from None
-        return self._append(request, meta, events, loaded.revision)
+        result = self._append(request, meta, events, loaded.revision)
+        self._snapshot(stored)
+        return result
 
     def _meta(self, request: _Request, policy: PolicyState, case: CaseFacts | None) -> CommandMeta:
         envelope = request.envelope
@@ -168,33 +182,85 @@ class CommandService:
             approval_request_id,
         )
 
-    def _load(self, route: Route, stream: str) -> Loaded[Any]:
+    def _load(self, request: _Request) -> tuple[Loaded[Any], PolicyState, Loaded[CaseState] | None]:
+        """The aggregate, the tenant's policy in force now (the §5 default until one is
+        published) and the case the decision reads (if any), in one read round trip; each is
+        as of its own read (staleness accepted, the case's revision recorded). The related case
+        is named by the command or by the aggregate: a cached aggregate names it up front, else
+        it is read once the aggregate is. A stream this code cannot read refuses the command."""
+        tenant, stream = request.envelope.tenant_id, request.stream
+        policy_stream = POLICY.stream(tenant)
+        wanted: list[tuple[Aggregate[Any], str]] = [(request.route.aggregate, stream)]
+        if policy_stream != stream:
+            wanted.append((POLICY, policy_stream))
+        cached = self._aggregates.cached(request.route.aggregate, stream)
+        state = cached.state if cached else request.route.aggregate.initial_state()
+        guess = self._related_case_id(request, state)
+        if guess is not None:
+            wanted.append((CASE, CASE.stream(guess)))
         try:
-            return self._aggregates.load(route.aggregate, stream)
+            stored, *others = self._aggregates.load_many(wanted)
+            policy = others.pop(0) if policy_stream != stream else stored
+            seen = layers.as_seen_by(stored, tenant)
+            case_id = self._related_case_id(request, seen.state)
+            case = None
+            if case_id is not None:
+                case = (
+                    others[0]
+                    if case_id == guess
+                    else self._aggregates.load(CASE, CASE.stream(case_id))
+                )
         except EventDecodingError as error:
             raise Refused(CommandOutcome.REJECTED, error.reason, str(error)) from error
+        return stored, policy.state, case
 
-    def _policy(self, tenant_id: str) -> PolicyState:
-        """The tenant's policy in force now (the §5 default until one is published)."""
-        return self._aggregates.load(POLICY, POLICY.stream(tenant_id)).state
-
-    def _related_case(self, request: _Request, loaded: Loaded[Any]) -> CaseFacts | None:
-        """Facts of the case a decision reads (staleness accepted, revision recorded); another
-        tenant's case is no facts at all, as an unknown one."""
+    def _related_case_id(self, request: _Request, state: Any) -> str | None:
         related = request.route.related_case
-        case_id = related(request.body, loaded.state) if related else None
-        if case_id is None:
-            return None
-        case: Loaded[CaseState] = self._aggregates.load(CASE, CASE.stream(case_id))
-        if not case.exists or case.state.tenant_id != request.envelope.tenant_id:
+        return related(request.body, state) if related else None
+
+    def _case_facts(self, request: _Request, case: Loaded[CaseState] | None) -> CaseFacts | None:
+        """Facts of the case a decision reads; another tenant's case is no facts at all, as an
+        unknown one."""
+        if case is None or not case.exists or case.state.tenant_id != request.envelope.tenant_id:
             return None
         return CaseFacts(
-            case_id=case_id,
+            case_id=CASE.id_of(case.stream),
             tenant_id=case.state.tenant_id,
             status=case.state.status.value,
             active=case.state.active,
             revision=case.revision,
         )
+
+    def _with_events(self, record: IdempotencyRecord, stream: str) -> IdempotencyRecord:
+        """`record` with all its events: a record restored from a snapshot reads them back."""
+        count = record.last_revision - record.first_revision + 1
+        if record.events and (record.first_revision < 0 or len(record.events) == count):
+            return record
+        recorded = self._store.read_stream(stream, record.first_revision, count)
+        if len(recorded) != count:
+            raise Refused(
+                CommandOutcome.REJECTED,
+                ReasonCode.NOT_FOUND,
+                f"{stream} no longer holds the events of command {record.command_id}",
+            )
+        try:
+            events = tuple(read_recorded(r, self._registry) for r in recorded)
+        except EventDecodingError as error:
+            raise Refused(CommandOutcome.REJECTED, error.reason, str(error)) from error
+        return replace(record, events=events)
+
+    def _snapshot(self, stored: Loaded[Any]) -> None:
+        """Best-effort, after the command's append: a snapshot of the aggregate as loaded."""
+        if not self._snapshots.due(stored):
+            return
+        try:
+            self._store.append(snapshot_stream(stored.stream), [encode(stored)], ANY)
+        except Exception:
+            log.warning(
+                "snapshot of %s@%d not written", stored.stream, stored.revision, exc_info=True
+            )
+            return
+        self._aggregates.noted_snapshot(stored.stream, stored.revision)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from caseledger.domain.application.ports import (
     EventStore,
     NewEvent,
     RecordedEvent,
+    StreamRead,
     Subscription,
     WrongExpectedVersion,
 )
@@ -230,3 +231,69 @@ def test_subscribe_all_by_category_keeps_only_streams_named_category_dash(
     received = _take(event_store.subscribe_all(start, categories=["case", "noticedraft"]), 3)
 
     assert [(e.stream, e.revision) for e in received] == [(case, 0), (notice, 0), (case, 1)]
+
+
+def test_read_streams_answers_each_request_in_request_order(event_store: EventStore) -> None:
+    first, second, missing = _stream(), _stream("policy"), _stream()
+    event_store.append(first, _events(4), NO_STREAM)
+    event_store.append(second, _events(2), NO_STREAM)
+
+    answers = event_store.read_streams(
+        [StreamRead(second, 0), StreamRead(first, 2), StreamRead(missing, 0), StreamRead(first)]
+    )
+
+    assert [[(e.stream, e.revision) for e in answer] for answer in answers] == [
+        [(second, 0), (second, 1)],
+        [(first, 2), (first, 3)],
+        [],
+        [(first, r) for r in range(4)],
+    ]
+
+
+def test_read_streams_from_past_the_end_gives_no_events(event_store: EventStore) -> None:
+    stream = _stream()
+    event_store.append(stream, _events(2), NO_STREAM)
+
+    assert event_store.read_streams([StreamRead(stream, 2), StreamRead(stream, 1)]) == [
+        [],
+        event_store.read_stream(stream, 1),
+    ]
+
+
+def test_read_streams_with_a_limit_and_with_none(event_store: EventStore) -> None:
+    stream = _stream()
+    event_store.append(stream, _events(5), NO_STREAM)
+
+    (limited,) = event_store.read_streams([StreamRead(stream, 1, limit=2)])
+
+    assert [e.revision for e in limited] == [1, 2]
+    assert event_store.read_streams([]) == []
+
+
+def test_read_streams_backwards_gives_the_newest_events_first(event_store: EventStore) -> None:
+    stream, missing = _stream(), _stream()
+    event_store.append(stream, _events(3), NO_STREAM)
+
+    last, two, none = event_store.read_streams(
+        [
+            StreamRead.last(stream),
+            StreamRead(stream, limit=2, backwards=True),
+            StreamRead.last(missing),
+        ]
+    )
+
+    assert [e.revision for e in last] == [2]
+    assert [e.revision for e in two] == [2, 1]
+    assert none == []
+
+
+def test_a_category_does_not_match_streams_that_only_contain_it(event_store: EventStore) -> None:
+    """`snapshot-case-<id>` (write-side snapshots) is not in the `case` category."""
+    case = _stream()
+    start = event_store.append(_stream("other"), _events(1), NO_STREAM).commit_position
+    event_store.append(f"snapshot-{case}", _events(1, "caseledger.snapshot"), NO_STREAM)
+    event_store.append(case, _events(1), NO_STREAM)
+
+    (received,) = _take(event_store.subscribe_all(start, categories=["case"]), 1)
+
+    assert (received.stream, received.revision) == (case, 0)

@@ -19,6 +19,7 @@ from caseledger.domain.application.ports import (
     AppendResult,
     NewEvent,
     RecordedEvent,
+    StreamRead,
     WrongExpectedVersion,
 )
 
@@ -89,6 +90,20 @@ class InMemoryEventStore:
         with self._lock:
             records = self._streams.get(stream, [])[from_revision:]
         return records if limit is None else records[:limit]
+
+    def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
+        """One after the other (through `read_stream`, so subclasses that slow it down slow
+        these too)."""
+        answers = []
+        for request in requests:
+            if request.backwards:
+                newest_first = self.read_stream(request.stream)[::-1]
+                answers.append(newest_first[: request.limit])
+            else:
+                answers.append(
+                    self.read_stream(request.stream, request.from_revision, request.limit)
+                )
+        return answers
 
     def head_position(self) -> int:
         with self._lock:

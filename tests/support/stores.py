@@ -9,7 +9,7 @@ from pathlib import Path
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore, KurrentSubscription
-from caseledger.domain.application.ports import AppendResult, NewEvent, RecordedEvent
+from caseledger.domain.application.ports import AppendResult, NewEvent, RecordedEvent, StreamRead
 
 
 class CountingKurrentStore:
@@ -28,6 +28,9 @@ class CountingKurrentStore:
         self, stream: str, from_revision: int = 0, limit: int | None = None
     ) -> list[RecordedEvent]:
         return self.inner.read_stream(stream, from_revision, limit)
+
+    def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
+        return self.inner.read_streams(requests)
 
     def subscribe_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()

@@ -1,0 +1,166 @@
+"""Snapshots: an aggregate's state, revision and idempotency-key index, kept so that loading a
+long stream reads the latest snapshot and only the events after it.
+
+A snapshot is a cache, never a fact: it lives in its own stream, `snapshot-<stream>` (category
+`snapshot`, which no projection, relay or audit follows), is written best-effort after a
+command's append (never in it: a command still appends to exactly one stream), and may be lost
+or ignored at any time. Replays for audits fold the events themselves and never read one.
+
+A snapshot is used only if its schema matches this code's exactly: the state type's JSON schema
+and the code of the module holding the aggregate's `evolve` are hashed into the schema, so a
+change to either makes older snapshots ignored (read in full, then snapshotted afresh), never
+mis-read. One that does not decode, names another stream, or whose revision no longer holds the
+event it names is ignored the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import types
+import uuid
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+from pydantic import TypeAdapter
+
+from caseledger.domain.application.aggregates import Aggregate
+from caseledger.domain.application.loading import IdempotencyRecord, IdempotencyScope, Loaded
+from caseledger.domain.application.ports import NewEvent, RecordedEvent
+from caseledger.domain.shared.persistent import PMap
+
+SNAPSHOT_EVENT_TYPE: Final = "caseledger.snapshot"
+SNAPSHOT_FORMAT: Final = 1
+"""The layout of the snapshot document below; bump it when the layout changes."""
+_NAMESPACE: Final = uuid.UUID("5b0f3f8e-2c4a-4f6e-9a51-7d1c2f0e9b11")
+
+
+def snapshot_stream(stream: str) -> str:
+    return f"snapshot-{stream}"
+
+
+@dataclass(frozen=True)
+class SnapshotPolicy:
+    """Write a snapshot once a stream is `every` events past its last one (0: never)."""
+
+    every: int = 100
+
+    def due(self, loaded: Loaded[Any]) -> bool:
+        return (
+            self.every > 0
+            and loaded.exists
+            and loaded.revision - loaded.snapshot_revision >= self.every
+        )
+
+
+def encode(loaded: Loaded[Any]) -> NewEvent:
+    """`loaded` as a snapshot event; the same snapshot always gets the same id."""
+    schema = schema_of(loaded.aggregate)
+    document = {
+        "format": SNAPSHOT_FORMAT,
+        "schema": schema,
+        "stream": loaded.stream,
+        "revision": loaded.revision,
+        "eventId": str(loaded.last_event_id),
+        "state": _adapter(loaded.aggregate).dump_python(loaded.state, mode="json"),
+        "keys": [
+            [
+                actor,
+                key,
+                r.command_id,
+                r.command_digest,
+                r.outcome,
+                r.first_revision,
+                r.last_revision,
+            ]
+            for (actor, key), r in loaded.keys.items()
+        ],
+    }
+    metadata = {"snapshotOf": loaded.stream, "revision": loaded.revision, "schema": schema}
+    return NewEvent(
+        type=SNAPSHOT_EVENT_TYPE,
+        data=orjson.dumps(document),
+        metadata=orjson.dumps(metadata),
+        id=uuid.uuid5(_NAMESPACE, f"{loaded.stream}@{loaded.revision}/{schema}"),
+    )
+
+
+@dataclass(frozen=True)
+class Restored:
+    loaded: Loaded[Any]
+    event_id: uuid.UUID
+    """The id of the event at `loaded.revision`: the stream must still hold it there."""
+
+
+def restore(aggregate: Aggregate[Any], stream: str, newest: list[RecordedEvent]) -> Restored | None:
+    """The snapshot in `newest` (the snapshot stream's last event, if any) if this code can
+    use it for `stream`; None for none, another schema, or anything that does not decode."""
+    if not newest or newest[0].type != SNAPSHOT_EVENT_TYPE:
+        return None
+    try:
+        document = orjson.loads(newest[0].data)
+        if (document["format"], document["schema"], document["stream"]) != (
+            SNAPSHOT_FORMAT,
+            schema_of(aggregate),
+            stream,
+        ):
+            return None
+        revision = int(document["revision"])
+        state = _adapter(aggregate).validate_python(document["state"])
+        keys: PMap[IdempotencyScope, IdempotencyRecord] = PMap(
+            ((actor, key), IdempotencyRecord(cid, digest, outcome, (), int(first), int(last)))
+            for actor, key, cid, digest, outcome, first, last in document["keys"]
+        )
+        event_id = uuid.UUID(document["eventId"])
+    except Exception:  # a corrupt snapshot is no snapshot: the events are read instead
+        return None
+    if revision < 0:
+        return None
+    loaded = Loaded(aggregate, stream, state, revision, keys, revision, event_id)
+    return Restored(loaded, event_id)
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+_SCHEMAS: dict[str, str] = {}
+
+
+def _adapter(aggregate: Aggregate[Any]) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(aggregate.name)
+    if adapter is None:
+        adapter = _ADAPTERS[aggregate.name] = TypeAdapter(type(aggregate.initial_state()))
+    return adapter
+
+
+def schema_of(aggregate: Aggregate[Any]) -> str:
+    """`<aggregate>:<hash>` over the state's JSON schema and the code of `evolve`'s module."""
+    schema = _SCHEMAS.get(aggregate.name)
+    if schema is None:
+        parts = [orjson.dumps(_adapter(aggregate).json_schema(), option=orjson.OPT_SORT_KEYS)]
+        parts += [p.encode() for p in _module_code(aggregate.evolve.__module__)]
+        digest = hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+        schema = _SCHEMAS[aggregate.name] = f"{aggregate.name}:{digest}"
+    return schema
+
+
+def _module_code(module_name: str) -> list[str]:
+    """What the module's functions do (bytecode, names, constants), without line numbers or
+    anything that differs between processes, so every process agrees."""
+    module = sys.modules[module_name]
+    out: list[str] = []
+    for name, value in sorted(vars(module).items()):
+        if isinstance(value, types.FunctionType) and value.__module__ == module_name:
+            out.append(name)
+            _code(value.__code__, out)
+    return out
+
+
+def _code(code: types.CodeType, out: list[str]) -> None:
+    out += [code.co_code.hex(), repr(code.co_names), repr(code.co_varnames)]
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _code(const, out)
+        elif isinstance(const, frozenset):
+            out.append(repr(sorted(repr(c) for c in const)))
+        else:
+            out.append(repr(const))

@@ -1,0 +1,275 @@
+"""Snapshots: loading from one equals loading from the events; one this code cannot use (another
+schema, corrupt, no longer matching the stream) is ignored, never mis-read; writing one never
+fails a command; audits' replays never read one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import pytest
+
+from caseledger.domain.application.aggregates import CASE, NOTICE_DRAFT, Aggregate
+from caseledger.domain.application.cache import PROBE, AggregateCache
+from caseledger.domain.application.loading import IdempotencyRecord, Loaded, load
+from caseledger.domain.application.ports import (
+    ANY,
+    AppendResult,
+    NewEvent,
+    RecordedEvent,
+    StreamRead,
+)
+from caseledger.domain.application.registry import event_registry
+from caseledger.domain.application.replay import replay
+from caseledger.domain.application.service import CommandService
+from caseledger.domain.application.snapshots import (
+    SNAPSHOT_EVENT_TYPE,
+    SnapshotPolicy,
+    encode,
+    schema_of,
+    snapshot_stream,
+)
+from caseledger.domain.case.state import CaseStatus
+from caseledger.domain.shared.outcomes import CommandOutcome
+from tests.support.actors import ANALYST, REVIEWER
+from tests.support.commands import issue
+from tests.support.desk import accepted, case_under_review
+from tests.support.histories import random_history
+from tests.support.memory_store import InMemoryEventStore
+
+EVERY = 5
+
+
+def _without_events(keys: Any) -> dict[Any, IdempotencyRecord]:
+    return {
+        scope: IdempotencyRecord(
+            r.command_id, r.command_digest, r.outcome, (), r.first_revision, r.last_revision
+        )
+        for scope, r in keys.items()
+    }
+
+
+def _cold(store: InMemoryEventStore, aggregate: Aggregate[Any], stream: str) -> Loaded[Any]:
+    cache = AggregateCache(store, event_registry(), snapshots=SnapshotPolicy(EVERY))
+    return cache.load(aggregate, stream)
+
+
+def _assert_same(from_snapshot: Loaded[Any], from_events: Loaded[Any]) -> None:
+    assert from_snapshot.state == from_events.state
+    assert from_snapshot.revision == from_events.revision
+    assert _without_events(from_snapshot.keys) == _without_events(from_events.keys)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_loading_from_a_snapshot_equals_loading_from_the_events(seed: int) -> None:
+    store = InMemoryEventStore()
+    random_history(CommandService(store, snapshot_every=EVERY), seed, steps=60)
+
+    for aggregate, stream in ((CASE, "case-c1"), (NOTICE_DRAFT, "noticedraft-d1")):
+        from_events, _ = load(store, event_registry(), aggregate, stream)
+        from_snapshot = _cold(store, aggregate, stream)
+        _assert_same(from_snapshot, from_events)
+        if from_events.revision >= PROBE + EVERY:
+            assert from_snapshot.snapshot_revision >= PROBE, "loaded from a snapshot"
+
+
+def test_a_cold_load_uses_the_snapshot_and_reads_only_the_events_after_it() -> None:
+    store = ReadLog()
+    service = CommandService(store, snapshot_every=EVERY)
+    case_under_review(service, approved_evidence=tuple(f"e{n}" for n in range(12)))
+    (snapshot,) = store.read_stream(snapshot_stream("case-c1"))[-1:]
+    snapshot_revision = orjson.loads(snapshot.data)["revision"]
+    store.reads.clear()
+
+    loaded = _cold(store, CASE, "case-c1")
+
+    assert loaded.snapshot_revision == snapshot_revision
+    assert ("case-c1", snapshot_revision) in store.reads, "from the snapshot's revision on"
+    assert loaded.state == load(store, event_registry(), CASE, "case-c1")[0].state
+
+
+def test_a_snapshot_of_another_schema_is_ignored() -> None:
+    store, stream = _case_with_wrong_snapshot(lambda doc: {**doc, "schema": "case:0000"})
+    assert _cold(store, CASE, stream).state.status is CaseStatus.UNDER_REVIEW
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda doc: b"{not json",
+        lambda doc: {**doc, "state": {"status": "no-such-status"}},
+        lambda doc: {**doc, "keys": [["only", "three", "fields"]]},
+        lambda doc: {k: v for k, v in doc.items() if k != "revision"},
+        lambda doc: {**doc, "stream": "case-other"},
+        lambda doc: {**doc, "eventId": "00000000-0000-0000-0000-000000000000"},
+    ],
+    ids=["not json", "bad state", "bad keys", "no revision", "other stream", "other event"],
+)
+def test_a_corrupt_or_mismatched_snapshot_falls_back_to_the_events(corrupt: Any) -> None:
+    store, stream = _case_with_wrong_snapshot(corrupt)
+    loaded = _cold(store, CASE, stream)
+    assert loaded.state.status is CaseStatus.UNDER_REVIEW
+    assert loaded.snapshot_revision == -1
+
+
+def _case_with_wrong_snapshot(change: Any) -> tuple[InMemoryEventStore, str]:
+    """A case under review with 20 events and, as its latest snapshot, one saying "closed"
+    changed by `change` (a snapshot that must not be used)."""
+    store = InMemoryEventStore()
+    service = CommandService(store, snapshot_every=0)
+    case_under_review(service, approved_evidence=tuple(f"e{n}" for n in range(9)))
+    stored, _ = load(store, event_registry(), CASE, "case-c1")
+    lying = Loaded(
+        CASE,
+        stored.stream,
+        stored.state.__class__(**{**vars(stored.state), "status": CaseStatus.CLOSED}),
+        stored.revision,
+        stored.keys,
+        last_event_id=stored.last_event_id,
+    )
+    document = orjson.loads(encode(lying).data)
+    changed = change(document)
+    data = changed if isinstance(changed, bytes) else orjson.dumps(changed)
+    store.append(snapshot_stream("case-c1"), [NewEvent(SNAPSHOT_EVENT_TYPE, data)], ANY)
+    return store, "case-c1"
+
+
+def test_the_snapshot_schema_is_bound_to_the_state_and_the_decider_code() -> None:
+    assert schema_of(CASE).startswith("case:")
+    assert schema_of(CASE) != schema_of(NOTICE_DRAFT)
+    assert schema_of(CASE) == schema_of(CASE)
+
+
+def test_a_duplicate_after_a_cold_start_from_a_snapshot_returns_the_original_events() -> None:
+    store = InMemoryEventStore()
+    first = CommandService(store, snapshot_every=EVERY)
+    case_under_review(first, approved_evidence=tuple(f"e{n}" for n in range(8)))
+    brief = {"case_id": "c1", "brief_id": "b1", "title": "t", "body": "b"}
+    original = accepted(issue(first, "create_analyst_brief", brief, ANALYST, key="brief-1"))
+    for n in range(2, 2 + EVERY):  # so that a snapshot covers the brief
+        payload = {**brief, "brief_id": f"b{n}"}
+        accepted(issue(first, "create_analyst_brief", payload, ANALYST))
+    latest = orjson.loads(store.read_stream(snapshot_stream("case-c1"))[-1].data)["revision"]
+    assert latest >= max(PROBE, original.stream_revision or 0), "a snapshot covers the brief"
+
+    again = issue(CommandService(store), "create_analyst_brief", brief, ANALYST, key="brief-1")
+
+    assert again.status is CommandOutcome.DUPLICATE_ACCEPTED
+    assert [(e.event_id, e.payload) for e in again.events] == [
+        (e.event_id, e.payload) for e in original.events
+    ]
+    assert (again.stream_revision, again.commit_position) == (
+        original.stream_revision,
+        original.commit_position,
+    )
+
+
+class ReadLog(InMemoryEventStore):
+    """Remembers every (stream, from revision) read, and counts the calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[tuple[str, int]] = []
+        self.calls = 0
+
+    def read_stream(
+        self, stream: str, from_revision: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        self.reads.append((stream, from_revision))
+        return super().read_stream(stream, from_revision, limit)
+
+    def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
+        self.calls += 1
+        return super().read_streams(requests)
+
+
+class FailingSnapshots(InMemoryEventStore):
+    def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
+        if stream.startswith("snapshot-"):
+            raise ConnectionError("the store went away")
+        return super().append(stream, events, expected)
+
+
+def test_a_failed_snapshot_write_never_fails_the_command() -> None:
+    store = FailingSnapshots()
+    service = CommandService(store, snapshot_every=2)
+    results = [
+        accepted(issue(service, "open_case", {"case_id": "c1", "allegation_summary": "x"}, ANALYST))
+    ]
+    for n in range(4):
+        payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
+        results.append(issue(service, "submit_evidence", payload, ANALYST))
+    assert {r.status for r in results} == {CommandOutcome.ACCEPTED}
+    assert store.read_stream(snapshot_stream("case-c1")) == []
+
+
+def test_a_snapshot_is_written_after_the_command_in_its_own_stream() -> None:
+    store = InMemoryEventStore()
+    service = CommandService(store, snapshot_every=EVERY)
+    case_under_review(service, approved_evidence=("e1", "e2", "e3"))
+    (snapshot,) = store.read_stream(snapshot_stream("case-c1"))
+    document = orjson.loads(snapshot.data)
+    assert (snapshot.type, document["stream"], document["schema"]) == (
+        SNAPSHOT_EVENT_TYPE,
+        "case-c1",
+        schema_of(CASE),
+    )
+    assert document["revision"] >= EVERY - 1
+    assert all(r.type != SNAPSHOT_EVENT_TYPE for r in store.read_stream("case-c1"))
+
+
+def test_replays_for_audits_never_read_a_snapshot() -> None:
+    store = ReadLog()
+    case_under_review(CommandService(store, snapshot_every=2), approved_evidence=("e1", "e2"))
+    assert store.read_stream(snapshot_stream("case-c1"))
+    store.reads.clear()
+
+    replayed = replay(store, "case", "c1")
+
+    assert {stream for stream, _ in store.reads} == {"case-c1"}
+    assert replayed.revision == 5
+
+
+def test_a_warm_command_reads_its_aggregate_and_policy_in_one_call() -> None:
+    store = ReadLog()
+    service = CommandService(store)
+    case_under_review(service)
+    store.calls = 0
+    store.reads.clear()
+
+    accepted(
+        issue(
+            service,
+            "create_analyst_brief",
+            {"case_id": "c1", "brief_id": "b", "title": "t", "body": "b"},
+            ANALYST,
+        )
+    )
+
+    assert store.calls == 1
+    assert sorted(stream for stream, _ in store.reads) == ["case-c1", "policy-t1"]
+
+
+def test_a_notice_command_reads_its_draft_policy_and_case_in_one_call() -> None:
+    store = ReadLog()
+    service = CommandService(store)
+    case_under_review(service)
+    draft = {"draft_id": "d1", "case_id": "c1", "recipient": "x@y.org", "subject": "s", "body": "b"}
+    accepted(issue(service, "create_notice_draft", draft, ANALYST))
+    request = accepted(issue(service, "request_notice_approval", {"draft_id": "d1"}, ANALYST))
+    requested = request.events[0].payload
+    approval = {
+        "draft_id": "d1",
+        "approval_request_id": requested["approval_request_id"],
+        "digest": requested["digest"],
+    }
+    store.calls = 0
+    store.reads.clear()
+
+    accepted(issue(service, "approve_notice_draft", approval, REVIEWER))
+
+    assert store.calls == 1
+    assert sorted(stream for stream, _ in store.reads) == ["case-c1", "noticedraft-d1", "policy-t1"]
+    approved = orjson.loads(store.read_stream("noticedraft-d1")[-1].metadata)
+    assert approved["factsRead"] == {"case-c1": 3}
