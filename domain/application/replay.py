@@ -1,5 +1,6 @@
 """Replay for audits: an aggregate's state at a revision and its history with metadata.
-Replay only reads; it never writes."""
+Replay only reads; it never writes. It folds the stream's events themselves and never reads a
+snapshot (`snapshot-<stream>` is the command service's cache; auditors must not depend on it)."""
 
 from __future__ import annotations
 
