@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from caseledger.projections.events import CATEGORIES
 from caseledger.projections.ports import EventFeed, ProjectionStore
 from caseledger.projections.projection import Projection
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
@@ -59,7 +60,7 @@ def rebuild(
         )
     runner = ProjectionRunner(feed, store, [projection], settings or RunnerSettings())
     start = runner.status().positions[projection.id]
-    target = feed.head_position()
+    target = feed.head_position(CATEGORIES)
     runner.start()
     try:
         while not runner.status().caught_up:

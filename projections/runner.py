@@ -180,7 +180,7 @@ class ProjectionRunner:
         start = self._start_position()
         subscription = self._feed.subscribe_all(start, self._categories)
         self._subscription = subscription
-        target = self._feed.head_position()
+        target = self._feed.head_position(self._categories)
         reader = threading.Thread(
             target=self._read, args=(subscription,), name="projection-reader", daemon=True
         )

@@ -3,6 +3,7 @@ KurrentDB cluster; only the connection string differs."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -127,9 +128,15 @@ class KurrentEventStore:
             inner = self._client.subscribe_to_all(commit_position=position)
         return KurrentSubscription(inner)
 
-    def head_position(self) -> int:
-        """The newest non-system event's commit position (what subscriptions can reach)."""
-        return self._client.get_commit_position()
+    def head_position(self, categories: Sequence[str] = ()) -> int:
+        """The newest non-system event's commit position (what subscriptions can reach); with
+        `categories`, the newest in streams named `<category>-...`."""
+        if not categories:
+            return self._client.get_commit_position()
+        alternatives = "|".join(re.escape(c) for c in categories)
+        return self._client.get_commit_position(
+            filter_include=[f"(?:{alternatives})-.*"], filter_by_stream_name=True
+        )
 
     def _last_revision(self, stream: str, events: Sequence[NewEvent], expected: int) -> int:
         # The client returns only the commit position. After an exact revision the new one

@@ -118,8 +118,10 @@ class EventStore(Protocol):
         `categories` (e.g. "case", "noticedraft") keep only streams named `<category>-...`."""
         ...
 
-    def head_position(self) -> int:
-        """The commit position of the newest event in `$all` (0 when empty)."""
+    def head_position(self, categories: Sequence[str] = ()) -> int:
+        """The commit position of the newest event in `$all` (0 when empty); with
+        `categories`, of the newest event in streams named `<category>-...` — what a reader
+        following those categories can reach."""
         ...
 
 

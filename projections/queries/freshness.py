@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from caseledger.projections.ports import ViewReader
 
 
 class HeadPosition(Protocol):
-    """The newest `$all` position (the event store port has it)."""
+    """The newest `$all` position, optionally of some categories only (the event store port
+    has it)."""
 
-    def head_position(self) -> int: ...
+    def head_position(self, categories: Sequence[str] = ()) -> int: ...
 
 
 class ViewWaiter(Protocol):

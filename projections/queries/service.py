@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from caseledger.domain.shared.actors import Actor, ActorType, Role
 from caseledger.domain.shared.envelopes import QueryEnvelope, QueryResult
+from caseledger.projections.events import CATEGORIES
 from caseledger.projections.ports import ViewReader
 from caseledger.projections.queries import answers
 from caseledger.projections.queries.freshness import HeadPosition, PollingWaiter, ViewWaiter
@@ -125,7 +126,7 @@ class QueryService:
         reached = True
         if payload.min_position is not None:
             reached = self._waiter.wait_until(
-                route.view, payload.min_position, payload.max_wait_ms / 1000
+                route.view, self._target(payload.min_position), payload.max_wait_ms / 1000
             )
         as_of = self._reader.as_of(route.view)  # read before the rows: they are at least this fresh
         data, refs = route.answer(self._reader, question)
@@ -170,11 +171,21 @@ class QueryService:
             reached=reached,
         )
 
+    def _target(self, min_position: int) -> int:
+        """What a view must reach to include everything up to `min_position`: no further than
+        the newest event it follows. (A position the caller already holds was committed before
+        this head was read, so any followed event before it is at or below that head.) So a
+        position from a stream the views do not follow — e.g. a `commandlog-` record — is
+        reached once the followed events are."""
+        head = self._head_position()
+        return min_position if head is None else min(min_position, head)
+
     def _head_position(self) -> int | None:
+        """The newest position in the categories the views follow (None: unknown)."""
         if self._head is None:
             return None
         try:
-            return self._head.head_position()
+            return self._head.head_position(CATEGORIES)
         except Exception:  # the event store is unreachable: freshness says "unknown"
             return None
 

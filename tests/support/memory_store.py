@@ -105,9 +105,11 @@ class InMemoryEventStore:
                 )
         return answers
 
-    def head_position(self) -> int:
+    def head_position(self, categories: Sequence[str] = ()) -> int:
+        prefixes = tuple(f"{c}-" for c in categories)
         with self._lock:
-            return self._all[-1].commit_position if self._all else 0
+            kept = [e for e in self._all if not prefixes or e.stream.startswith(prefixes)]
+            return kept[-1].commit_position if kept else 0
 
     def subscribe_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()

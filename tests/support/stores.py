@@ -37,8 +37,8 @@ class CountingKurrentStore:
     ) -> KurrentSubscription:
         return self.inner.subscribe_all(from_position, categories)
 
-    def head_position(self) -> int:
-        return self.inner.head_position()
+    def head_position(self, categories: Sequence[str] = ()) -> int:
+        return self.inner.head_position(categories)
 
 
 @contextmanager

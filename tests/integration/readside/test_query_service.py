@@ -178,7 +178,7 @@ def test_read_your_writes_waits_for_a_reached_position(service: QueryService, lo
 def test_past_the_wait_bound_the_answer_is_explicitly_stale(
     service: QueryService, log: FakeLog
 ) -> None:
-    unreached = log.head_position() + 1000
+    unreached = log.append(review_started("c2"))  # committed; the stopped runner never sees it
     payload = {"case_id": "c1", "min_position": unreached, "max_wait_ms": 30}
 
     result = service.handle(ask("get_case_summary", payload))

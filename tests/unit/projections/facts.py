@@ -315,8 +315,10 @@ class FakeLog:
     ) -> FakeSubscription:
         return FakeSubscription(self, from_position, tuple(categories))
 
-    def head_position(self) -> int:
-        return self.events[-1].commit_position if self.events else 0
+    def head_position(self, categories: Sequence[str] = ()) -> int:
+        prefixes = tuple(f"{c}-" for c in categories)
+        kept = [e for e in self.events if not prefixes or e.stream.startswith(prefixes)]
+        return kept[-1].commit_position if kept else 0
 
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None
