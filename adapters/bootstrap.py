@@ -2,6 +2,7 @@
 
     app = bootstrap(Settings())        # or bootstrap(settings, mem_db=True, ...) in tests
     app.start()                        # the projection runner, in a background thread
+    app.start_outbound()               # the outbox relay and notification worker, as configured
     result = app.commands.handle(envelope)          # CommandEnvelope -> CommandResult
     answer = app.queries.handle(query)              # QueryEnvelope -> QueryResult
     app.close()                        # runner, client, read store, embedded store
@@ -16,7 +17,9 @@
   caught up its versions become the served ones (blue/green, `projections.rebuild`);
 - the command service (`.commands`) and the query service (`.queries`);
 - the token registry (`.tokens`): `tokens_file` if set, else `data_dir/tokens.toml` if it
-  exists (what `caseledger serve` writes), else empty (every token refused).
+  exists (what `caseledger serve` writes), else empty (every token refused);
+- on `start_outbound()`, the outbox relay and the notification worker (`.outbound`, see
+  `caseledger.adapters.outbound`), stopped by `close()` before the runner and the stores.
 
 The App is a context manager; `close()` is idempotent.
 """
@@ -29,6 +32,8 @@ from typing import Final, Protocol, cast
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, running_endpoint
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.notifications.worker import CommandHandler
+from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
@@ -67,26 +72,47 @@ class App:
     tokens: TokenRegistry
     eventstore_url: str
     embedded: EmbeddedServer | None = None
+    outbound: Outbound | None = None
     _started: bool = field(default=False, repr=False)
+    _runs_runner: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
 
-    def start(self) -> App:
-        """Start the projection runner (once)."""
+    def start(self, runner: bool = True) -> App:
+        """Start serving (once): with the projection runner in a background thread, or, with
+        `runner=False`, reading the views another process's runner keeps."""
         if not self._started:
-            self._started = True
-            self.runner.start()
+            self._started, self._runs_runner = True, runner
+            if runner:
+                self.runner.start()
         return self
+
+    def start_outbound(self, commands: CommandHandler | None = None) -> Outbound:
+        """Start the outbox relay and the notification worker as the settings say (once);
+        the worker commits `NoticeSent` through `commands` (default: `.commands`). Raises
+        OutboundError when CASELEDGER_OUTBOX=on and NATS does not answer."""
+        if self.outbound is None:
+            self.outbound = start_outbound(self.store, commands or self.commands, self.settings)
+        return self.outbound
 
     def wait_for_views(self, position: int, timeout: float = 10.0) -> bool:
         """True once every view reflects the `$all` position (read-your-writes)."""
         return self.runner.wait_until(position, timeout)
 
     def ready(self) -> tuple[bool, str]:
-        """Ready to serve: the event store answers and the runner has caught up once."""
+        """Ready to serve: the event store answers and the runner has caught up once (without
+        a runner here: the read store answers; queries say how fresh each view is)."""
+        if not self._started:
+            return False, "not started"
         try:
             self.store.head_position()
         except Exception as error:
             return False, f"event store unreachable: {type(error).__name__}"
+        if not self._runs_runner:
+            try:
+                self.views.states()
+            except Exception as error:
+                return False, f"read store unreachable: {type(error).__name__}"
+            return True, "ready"
         status = self.runner.status()
         if not status.caught_up:
             return False, f"projections catching up (runner {status.state})"
@@ -96,7 +122,9 @@ class App:
         if self._closed:
             return
         self._closed = True
-        if self._started:
+        if self.outbound is not None:
+            self.outbound.stop()
+        if self._runs_runner:
             self.runner.stop()
         self.store.close()
         self.views.close()

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_OUTBOX_SWITCH = {"": "auto", "0": "off", "false": "off", "1": "on", "true": "on"}
 _OTEL_SWITCH = {"": "off", "0": "off", "false": "off", "1": "otlp", "on": "otlp", "true": "otlp"}
 
 
@@ -28,6 +29,27 @@ class Settings(BaseSettings):
         description="postgresql://... for the read models; unset = SQLite in data_dir.",
     )
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS with JetStream.")
+    nats_stream: str = Field(
+        default="CASELEDGER",
+        description="The JetStream stream of the integration events (one per deployment).",
+    )
+    nats_prefix: str = Field(
+        default="caseledger",
+        description="Subject prefix of the integration events (`<prefix>.notice.sent.v1`).",
+    )
+    outbox: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="`serve` runs the outbox relay: auto (when NATS answers, else a notice), "
+        "on (NATS must answer) or off (a separate `caseledger outbox relay` does).",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for notices; set = `serve` runs the notification worker.",
+    )
+    smtp_port: int = Field(default=25, description="The SMTP server's port.")
+    smtp_sender: str = Field(
+        default="notices@caseledger.invalid", description="The From address of notices."
+    )
     tokens_file: Path | None = Field(
         default=None, description="TOML file mapping bearer tokens to actors."
     )
@@ -40,6 +62,20 @@ class Settings(BaseSettings):
         description="OpenTelemetry traces, metrics and JSON logs: off, console (stderr) or otlp "
         "(OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT); 1/on/true mean otlp.",
     )
+
+    @field_validator("outbox", mode="before")
+    @classmethod
+    def _outbox_switch(cls, value: object) -> object:
+        """`1`/`true` mean on, `0`/`false` off, empty auto."""
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return _OUTBOX_SWITCH.get(value, value)
+        return value
+
+    @field_validator("smtp_host", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("otel", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from caseledger.adapters.cli import (
     notifications,
     outbox,
     projections,
+    projections_run,
     query,
     replay,
     serve,
@@ -27,6 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(eventstore.app, name="eventstore")
+projections.app.command("run")(projections_run.run)
 app.add_typer(projections.app, name="projections")
 app.command("serve")(serve.serve)
 app.command("command")(command.command)

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from caseledger.adapters.audit.service import AuditNotFound, AuditService
-from caseledger.adapters.cli.replay import _reading_store
+from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.settings import Settings
 from caseledger.projections.audit.report import answers, document, mermaid, timeline
 from caseledger.projections.audit.trail import Node, Trail
@@ -57,7 +57,7 @@ def correlation(
 
 def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermaid: bool) -> None:
     settings = Settings()
-    with _reading_store(settings) as store:
+    with reading_store(settings) as store:
         audit = AuditService.for_data_dir(store, settings.data_dir)
         try:
             trail = (audit.case if kind == "case" else audit.correlation)(subject, tenant)

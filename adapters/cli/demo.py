@@ -6,11 +6,18 @@ reviewer approves it; the agent writes a brief, drafts the notice and asks for i
 reviewer approves that exact digest; the agent cannot send it, a supervisor requests the send.
 Every step goes through the same command and query services as the HTTP API, as the demo
 tokens' actors. Exit code 1 if any step is not answered as the drill expects.
+
+Then the send happens, when NATS answers at CASELEDGER_NATS_URL: the outbox relay publishes the
+request to a JetStream stream of the demo's own (deleted afterwards), the notification worker
+delivers the notice to an SMTP sink on loopback and commits `notice_draft.sent`. Without NATS the
+demo says the sending was requested but not delivered, and why (exit code 0: the drill held).
 """
 
 from __future__ import annotations
 
 import tempfile
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +29,8 @@ from rich.table import Table
 
 from caseledger.adapters.bootstrap import App, bootstrap, tokens_path
 from caseledger.adapters.cli.serve import ensure_tokens_file
+from caseledger.adapters.notifications.sink import SmtpSink
+from caseledger.adapters.outbound import Outbound
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import (
     Principal,
@@ -29,15 +38,17 @@ from caseledger.adapters.tokens import (
     demo_token_names,
     query_envelope,
 )
-from caseledger.domain.application.replay import replay
-from caseledger.domain.shared.envelopes import CommandResult, QueryResult
+from caseledger.domain.application.replay import Replay, replay
+from caseledger.domain.shared.envelopes import CommandResult, EventEnvelope, QueryResult
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 CASE = "demo-case-1"
 DRAFT = "demo-notice-1"
-_COLOURS = {"accepted": "green", "requires_approval": "yellow", "ok": "green"}
+SENDING_TIMEOUT = 30.0
+"""Seconds the demo waits for `notice_draft.sent` once the send is requested."""
+_COLOURS = {"accepted": "green", "requires_approval": "yellow", "ok": "green", "sent": "green"}
 
 
 @dataclass
@@ -55,16 +66,19 @@ class Drill:
         if result.commit_position:
             self.last_position = max(self.last_position, result.commit_position)
         events = ", ".join(e.event_type for e in result.events) or (result.reason_code or "")
-        self._line(who, command_type, result.status.value, expect, events)
+        self.step_line(who, command_type, result.status.value, expect, events)
         return result
 
     def query(self, who: str, query_type: str, payload: dict[str, Any]) -> QueryResult:
         payload = {"min_position": self.last_position, "max_wait_ms": 5000, **payload}
         result = self.app.queries.handle(query_envelope(self.cast[who], query_type, payload))
-        self._line(who, query_type, result.status, "ok", f"{len(result.source_refs)} source refs")
+        self.step_line(
+            who, query_type, result.status, "ok", f"{len(result.source_refs)} source refs"
+        )
         return result
 
-    def _line(self, who: str, what: str, outcome: str, expect: str, detail: str) -> None:
+    def step_line(self, who: str, what: str, outcome: str, expect: str, detail: str) -> None:
+        """One numbered step; an outcome other than `expect` is a failure."""
         self.steps += 1
         colour = _COLOURS.get(outcome, "red" if outcome != expect else "cyan")
         mark = "" if outcome == expect else f"  [red bold]expected {expect}[/red bold]"
@@ -82,31 +96,54 @@ def demo(
         typer.Option(help="A fresh (missing or empty) data dir; default: a new temporary one."),
     ] = None,
 ) -> None:
-    """Run the seed's practice drill (§30) end to end and print what happened."""
+    """Run the seed's practice drill (§30) end to end, the notice's delivery included when NATS
+    answers, and print what happened."""
     if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
         errors.print(f"[red]error:[/red] {data_dir} is not empty; the demo needs a fresh data dir")
         raise typer.Exit(code=2)
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="caseledger-demo-"))
+    sink = SmtpSink.start()
+    tag = uuid.uuid4().hex[:12]
     settings = Settings(
-        data_dir=data_dir, tokens_file=None, eventstore_url=None, readstore_url=None
+        data_dir=data_dir,
+        tokens_file=None,
+        eventstore_url=None,
+        readstore_url=None,
+        outbox="auto",
+        nats_stream=f"CASELEDGER_DEMO_{tag}",  # the demo's own, so no other worker takes it
+        nats_prefix=f"caseledgerdemo{tag}",
+        smtp_host=sink.host,
+        smtp_port=sink.port,
     )
     ensure_tokens_file(settings)
-    with bootstrap(settings, eventstore_port=0) as app:
-        app.start()
-        names = demo_token_names(tokens_path(settings))
-        cast = {name: p for name, s in names.items() if (p := app.tokens.resolve(s)) is not None}
-        drill = Drill(app, cast)
-        console.print(f"[bold]caseledger demo[/bold]: the §30 drill in {data_dir}\n")
-        run_drill(drill)
-        _summary(drill)
+    try:
+        with bootstrap(settings, eventstore_port=0) as app:
+            app.start()
+            outbound = app.start_outbound()
+            names = demo_token_names(tokens_path(settings))
+            cast = {n: p for n, s in names.items() if (p := app.tokens.resolve(s)) is not None}
+            drill = Drill(app, cast)
+            console.print(f"[bold]caseledger demo[/bold]: the §30 drill in {data_dir}\n")
+            run_drill(drill)
+            sent = _sending(drill, outbound, sink) if not drill.failures else None
+            _summary(drill, sent, outbound)
+            outbound.stop(discard_stream=True)
+    finally:
+        sink.stop()
     if drill.failures:
         for failure in drill.failures:
             errors.print(f"[red]failed:[/red] {failure}")
         raise typer.Exit(code=1)
     console.print(
         f"\nreplay it:  CASELEDGER_DATA_DIR={data_dir} caseledger replay case {CASE}\n"
-        f"            CASELEDGER_DATA_DIR={data_dir} caseledger replay noticedraft {DRAFT}"
+        f"            CASELEDGER_DATA_DIR={data_dir} caseledger replay noticedraft {DRAFT}\n"
+        f"audit it:   CASELEDGER_DATA_DIR={data_dir} caseledger audit case {CASE}"
     )
+    if sent is not None:
+        console.print(
+            f"            CASELEDGER_DATA_DIR={data_dir} caseledger audit correlation "
+            f"{sent.correlation_id}   (the send request -> notice_draft.sent)"
+        )
 
 
 def run_drill(drill: Drill) -> None:
@@ -172,9 +209,52 @@ def run_drill(drill: Drill) -> None:
     drill.query("reviewer", "get_case_summary", {"case_id": CASE})
 
 
-def _summary(drill: Drill) -> None:
+def _sending(drill: Drill, outbound: Outbound, sink: SmtpSink) -> EventEnvelope | None:
+    """Wait (bounded) for the worker's `notice_draft.sent`; its event, or None when the
+    sending cannot happen here (said why) or did not within SENDING_TIMEOUT (a failure)."""
+    if outbound.worker is None:
+        console.print(
+            "\n[yellow]The sending was requested but not delivered:[/yellow] "
+            f"{outbound.worker_absent}. With NATS (JetStream) at CASELEDGER_NATS_URL, the demo's "
+            "relay and notification worker deliver it to an SMTP sink on loopback."
+        )
+        return None
+    deadline = time.monotonic() + SENDING_TIMEOUT
+    while time.monotonic() < deadline:
+        notice = replay(drill.app.store, "notice_draft", DRAFT)
+        if notice.history and notice.history[-1].event_type == "notice_draft.sent":
+            sent = notice.history[-1]
+            message_id = str(sent.payload.get("message_id", ""))
+            delivered = sink.message_ids().count(message_id)
+            outcome = "sent" if delivered == 1 else f"delivered {delivered}x"
+            drill.step_line(
+                "system", "deliver notice (SMTP)", outcome, "sent", f"Message-ID {message_id}"
+            )
+            return sent
+        time.sleep(0.1)
+    last_errors = [d.last_error for d in outbound.deliveries([DRAFT]) if d.last_error]
+    why = f": {last_errors[-1]}" if last_errors else ""
+    drill.step_line(
+        "system", "deliver notice (SMTP)", "not sent", "sent", f"{SENDING_TIMEOUT:.0f} s{why}"
+    )
+    return None
+
+
+def _summary(drill: Drill, sent: EventEnvelope | None, outbound: Outbound) -> None:
     case = replay(drill.app.store, "case", CASE)
     notice = replay(drill.app.store, "notice_draft", DRAFT)
+    _table(case, notice)
+    if sent is not None:
+        console.print(
+            "The agent proposed; humans decided; the notification worker delivered the approved "
+            f"notice once over SMTP (to the demo's sink) as Message-ID "
+            f"{sent.payload.get('message_id')} and recorded it as sent."
+        )
+    else:
+        console.print("The agent proposed; humans decided; the send is requested, not delivered.")
+
+
+def _table(case: Replay, notice: Replay) -> None:
     table = Table(title="\nwhat the event store now holds", title_justify="left")
     table.add_column("stream")
     table.add_column("events")
@@ -186,7 +266,3 @@ def _summary(drill: Drill) -> None:
     )
     table.add_row(notice.stream, str(len(notice.history)), f"status {notice.state.status}")
     console.print(table)
-    console.print(
-        "The agent proposed; humans decided; the send is requested, not yet delivered "
-        "(delivery is the notification worker's)."
-    )

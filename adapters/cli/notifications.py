@@ -3,23 +3,16 @@ from JetStream, delivered over SMTP, recorded as sent through the command servic
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from caseledger.adapters.cli.replay import _reading_store
-from caseledger.adapters.integration.contracts import SEND_REQUESTED, subject_for
-from caseledger.adapters.integration.jetstream import (
-    DEFAULT_PREFIX,
-    DEFAULT_STREAM,
-    BrokerUnavailable,
-    JetStream,
-)
+from caseledger.adapters.cli.signals import stop_on_signals
+from caseledger.adapters.cli.stores import reading_store
+from caseledger.adapters.integration.jetstream import BrokerUnavailable
 from caseledger.adapters.notifications.ledger import DeliveryLedger
-from caseledger.adapters.notifications.smtp import SmtpMailer
-from caseledger.adapters.notifications.worker import NotificationWorker, WorkerSettings
+from caseledger.adapters.outbound import connect_broker, notification_worker
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.service import CommandService
 
@@ -30,40 +23,46 @@ errors = Console(stderr=True, soft_wrap=True)
 
 @app.command("run")
 def run(
-    smtp_host: Annotated[str, typer.Option(help="SMTP server.")] = "127.0.0.1",
-    smtp_port: Annotated[int, typer.Option(help="SMTP port.")] = 25,
-    sender: Annotated[str, typer.Option(help="From address.")] = "notices@caseledger.invalid",
+    smtp_host: Annotated[
+        str | None, typer.Option(help="SMTP server (default CASELEDGER_SMTP_HOST).")
+    ] = None,
+    smtp_port: Annotated[
+        int | None, typer.Option(help="SMTP port (default CASELEDGER_SMTP_PORT, 25).")
+    ] = None,
+    sender: Annotated[
+        str | None,
+        typer.Option(
+            help="From address (default CASELEDGER_SMTP_SENDER, notices@caseledger.invalid)."
+        ),
+    ] = None,
 ) -> None:
-    """Run until Ctrl-C."""
-    settings = Settings()
-    ledger = DeliveryLedger.in_data_dir(settings.data_dir)
+    """Deliver approved notices until SIGTERM/Ctrl-C. One worker per data dir (its ledger and
+    inbox live there)."""
+    overrides = {"smtp_host": smtp_host, "smtp_port": smtp_port, "smtp_sender": sender}
+    settings = Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    if settings.smtp_host is None:
+        errors.print("[red]error:[/red] no SMTP server: set CASELEDGER_SMTP_HOST or --smtp-host")
+        raise typer.Exit(code=2)
     try:
-        broker = JetStream.connect(settings.nats_url)
+        broker = connect_broker(settings)
     except BrokerUnavailable as error:
-        ledger.close()
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
+    ledger = DeliveryLedger.in_data_dir(settings.data_dir)
+    stop = stop_on_signals()
     try:
-        broker.ensure_stream()
-        consumer = broker.pull(
-            subject_for(DEFAULT_PREFIX, SEND_REQUESTED.name), "notification-worker", DEFAULT_STREAM
-        )
-        with _reading_store(settings) as store:
-            worker = NotificationWorker(
-                store,
-                CommandService(store),
-                consumer,
-                SmtpMailer(smtp_host, smtp_port),
-                ledger,
-                WorkerSettings(sender=sender),
-            ).start()
-            console.print(f"delivering over {smtp_host}:{smtp_port}; Ctrl-C stops")
+        with reading_store(settings) as store:
+            worker = notification_worker(store, CommandService(store), ledger, broker, settings)
+            worker.start()
+            console.print(
+                f"delivering over {settings.smtp_host}:{settings.smtp_port} "
+                f"from {settings.smtp_sender}; Ctrl-C stops"
+            )
             try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                pass
+                stop.wait()
             finally:
                 worker.stop()
     finally:
         broker.close()
         ledger.close()
+    console.print("stopped cleanly")

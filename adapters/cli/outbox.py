@@ -5,18 +5,18 @@ and asking the relay to publish parked messages again."""
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from caseledger.adapters.cli.replay import _reading_store
+from caseledger.adapters.cli.signals import stop_on_signals
+from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.integration.admin import OutboxStatus, outbox_status, retry
-from caseledger.adapters.integration.jetstream import BrokerUnavailable, JetStream
+from caseledger.adapters.integration.jetstream import BrokerUnavailable
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
-from caseledger.adapters.integration.relay import OutboxRelay
+from caseledger.adapters.outbound import connect_broker, outbox_relay
 from caseledger.adapters.settings import Settings
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON."
     settings = Settings()
     outbox = SqliteOutbox.in_data_dir(settings.data_dir)
     try:
-        with _reading_store(settings) as store:
+        with reading_store(settings) as store:
             current = outbox_status(outbox, store.head_position())
     finally:
         outbox.close()
@@ -65,17 +65,15 @@ def retry_parked(
 def publish() -> None:
     """One relay pass: publish everything committed up to now (and queued retries)."""
     settings = Settings()
-    outbox = SqliteOutbox.in_data_dir(settings.data_dir)
     try:
-        broker = JetStream.connect(settings.nats_url)
+        broker = connect_broker(settings)
     except BrokerUnavailable as error:
-        outbox.close()
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
+    outbox = SqliteOutbox.in_data_dir(settings.data_dir)
     try:
-        broker.ensure_stream()
-        with _reading_store(settings) as store:
-            seen = OutboxRelay(store, outbox, broker).pump()
+        with reading_store(settings) as store:
+            seen = outbox_relay(store, outbox, broker, settings).pump()
         console.print(f"looked at {seen} event(s)")
         _show(outbox_status(outbox))
     finally:
@@ -98,26 +96,27 @@ def _show(current: OutboxStatus) -> None:
 
 @app.command("relay")
 def relay() -> None:
-    """Run the outbox relay until Ctrl-C: publish committed events as they come."""
+    """Run the outbox relay until SIGTERM/Ctrl-C: publish committed events as they come, to
+    CASELEDGER_NATS_URL (stream CASELEDGER_NATS_STREAM). One relay per data dir."""
     settings = Settings()
-    outbox = SqliteOutbox.in_data_dir(settings.data_dir)
     try:
-        broker = JetStream.connect(settings.nats_url)
+        broker = connect_broker(settings)
     except BrokerUnavailable as error:
-        outbox.close()
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
+    outbox = SqliteOutbox.in_data_dir(settings.data_dir)
+    stop = stop_on_signals()
     try:
-        broker.ensure_stream()
-        with _reading_store(settings) as store:
-            running = OutboxRelay(store, outbox, broker).start()
-            console.print(f"relaying to {settings.nats_url}; Ctrl-C stops")
+        with reading_store(settings) as store:
+            running = outbox_relay(store, outbox, broker, settings).start()
+            console.print(
+                f"relaying to {settings.nats_url} (stream {settings.nats_stream}); Ctrl-C stops"
+            )
             try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                pass
+                stop.wait()
             finally:
                 running.stop()
     finally:
         broker.close()
         outbox.close()
+    console.print("stopped cleanly")

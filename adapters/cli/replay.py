@@ -8,8 +8,6 @@ for the replay -- or, when a running `caseledger serve` holds it, that server
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import orjson
@@ -17,13 +15,7 @@ import typer
 from rich.console import Console
 from rich.pretty import Pretty
 
-from caseledger.adapters.eventstore.embedded.database import DataDirError
-from caseledger.adapters.eventstore.embedded.server import (
-    EmbeddedServer,
-    ServerStartError,
-    running_endpoint,
-)
-from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.replay import Replay, replay, replay_document
 from caseledger.domain.shared.errors import EventDecodingError
@@ -63,7 +55,7 @@ def noticedraft(
 
 
 def _replay(aggregate: str, aggregate_id: str, as_of: int | None, as_json: bool) -> None:
-    with _reading_store(Settings()) as store:
+    with reading_store(Settings()) as store:
         try:
             result = replay(store, aggregate, aggregate_id, as_of)
         except EventDecodingError as error:
@@ -96,37 +88,3 @@ def _show(result: Replay) -> None:
     state = orjson.loads(orjson.dumps(replay_document(result)["state"]))
     console.print("[bold]state[/bold]")
     console.print(Pretty(state))
-
-
-@contextmanager
-def _reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
-    if settings.eventstore_url:
-        store = KurrentEventStore.connect(settings.eventstore_url)
-        try:
-            yield store
-        finally:
-            store.close()
-        return
-    data_dir = settings.data_dir / "eventstore"
-    if not data_dir.is_dir():
-        errors.print(
-            f"[red]error:[/red] no event store at {data_dir}; run `caseledger serve` first, or "
-            "set CASELEDGER_DATA_DIR / CASELEDGER_EVENTSTORE_URL"
-        )
-        raise typer.Exit(code=1)
-    server: EmbeddedServer | None = None
-    url = running_endpoint(data_dir)  # a running `caseledger serve` holds it: read through it
-    if url is None:
-        try:
-            server = EmbeddedServer.start(data_dir, "127.0.0.1", 0)
-        except (DataDirError, ServerStartError) as error:
-            errors.print(f"[red]error:[/red] {error}")
-            raise typer.Exit(code=1) from error
-        url = server.url
-    store = KurrentEventStore.connect(url)
-    try:
-        yield store
-    finally:
-        store.close()
-        if server is not None:
-            server.stop(grace=1.0)

@@ -1,17 +1,16 @@
 """`caseledger serve`: the whole service with zero configuration.
 
 It starts the event store (embedded on `data_dir/eventstore`, or CASELEDGER_EVENTSTORE_URL), the
-read store (SQLite in the data dir, or CASELEDGER_READSTORE_URL), the projection runner and the
-HTTP API; writes a demo tokens file into the data dir when no CASELEDGER_TOKENS_FILE is set and
-none is there yet; prints the URLs and the demo tokens; and stops cleanly on SIGTERM/SIGINT:
-the API first (in-flight requests finish), then the runner, then the store.
+read store (SQLite in the data dir, or CASELEDGER_READSTORE_URL), the projection runner (unless
+`--no-runner`), the outbox relay and the notification worker (as CASELEDGER_OUTBOX and
+CASELEDGER_SMTP_HOST say, see `caseledger.adapters.outbound`) and the HTTP API; writes a demo
+tokens file into the data dir when no CASELEDGER_TOKENS_FILE is set and none is there yet;
+prints what runs where and the demo tokens; and stops cleanly on SIGTERM/SIGINT: the API first
+(in-flight requests finish), then the worker and the relay, then the runner, then the store.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -19,11 +18,13 @@ from rich.console import Console
 from rich.table import Table
 
 from caseledger.adapters.bootstrap import App, BootstrapError, bootstrap, tokens_path
+from caseledger.adapters.cli.signals import stop_on_signals
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import ServerStartError
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer, HttpServerError
 from caseledger.adapters.observability.setup import instrument_app
+from caseledger.adapters.outbound import Outbound, OutboundError
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokensFileError, demo_token_names, demo_tokens_document
 
@@ -44,20 +45,36 @@ def serve(
         int | None,
         typer.Option(help="Embedded event store port (default CASELEDGER_EVENTSTORE_PORT, 2113)."),
     ] = None,
+    runner: Annotated[
+        bool,
+        typer.Option(
+            help="Run the projection runner in this process (--no-runner: a separate "
+            "`caseledger projections run` keeps the views, shared by several API processes)."
+        ),
+    ] = True,
 ) -> None:
-    """Run caseledger: event store, projection runner and HTTP API, until SIGTERM/SIGINT.
+    """Run caseledger: event store, projection runner, outbox relay, notification worker and
+    HTTP API, until SIGTERM/SIGINT.
 
     Zero configuration: everything lives in CASELEDGER_DATA_DIR (default ./data), and demo
     tokens are written to data/tokens.toml. Point it at real servers with
     CASELEDGER_EVENTSTORE_URL=kurrentdb://... and CASELEDGER_READSTORE_URL=postgresql://...
+    The relay runs when NATS answers at CASELEDGER_NATS_URL (CASELEDGER_OUTBOX=auto|on|off),
+    the notification worker when CASELEDGER_SMTP_HOST is set.
     """
     settings = Settings()
     written = ensure_tokens_file(settings)
     app = _bootstrap_or_exit(settings, eventstore_port)
-    instrumented = instrument_app(app)  # unchanged services unless CASELEDGER_OTEL is on
-    stop = _stop_on_signals()
+    # unchanged services unless CASELEDGER_OTEL is on
+    instrumented = instrument_app(app, observe_projections=runner)
+    stop = stop_on_signals()
     try:
-        app.start()
+        app.start(runner=runner)
+        try:
+            outbound = app.start_outbound(instrumented.commands)
+        except OutboundError as error:
+            errors.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(code=1) from error
         api = create_app(app, commands=instrumented.commands, queries=instrumented.queries)
         try:
             http = HttpServer.start(
@@ -68,9 +85,12 @@ def serve(
         except HttpServerError as error:
             errors.print(f"[red]error:[/red] {error}")
             raise typer.Exit(code=1) from error
-        _announce(app, http.url, written)
+        _announce(app, http.url, written, outbound, runner)
         stop.wait()
-        console.print("stopping: the HTTP API finishes its requests, then the runner and store")
+        console.print(
+            "stopping: the HTTP API finishes its requests, then the worker, the relay, "
+            "the runner and the store"
+        )
         http.stop()
     finally:
         if instrumented.telemetry is not None:
@@ -100,25 +120,16 @@ def _bootstrap_or_exit(settings: Settings, eventstore_port: int | None) -> App:
         raise typer.Exit(code=1) from error
 
 
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    return stop
-
-
-def _announce(app: App, url: str, written: bool) -> None:
+def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: bool) -> None:
     where = "embedded, " + str(app.settings.data_dir / "eventstore") if app.embedded else "remote"
     readstore = "PostgreSQL" if app.settings.readstore_url else f"SQLite in {app.settings.data_dir}"
     console.print(f"[bold green]caseledger is serving[/bold green] at [bold]{url}[/bold]")
     console.print(f"  API docs     {url}/docs   (OpenAPI: {url}/openapi.json)")
     console.print(f"  health       {url}/healthz, {url}/readyz")
     console.print(f"  event store  {app.eventstore_url} ({where})")
-    console.print(f"  read models  {readstore}")
+    projecting = "" if runner else " (kept by a separate runner: --no-runner)"
+    console.print(f"  read models  {readstore}{projecting}")
+    _announce_outbound(outbound)
     path = tokens_path(app.settings)
     demo = demo_token_names(path) if path.exists() else {}
     if demo:
@@ -142,3 +153,19 @@ def _announce(app: App, url: str, written: bool) -> None:
     else:
         console.print(f"  tokens       {path} ({len(app.tokens)} tokens)")
     console.print("Ctrl-C (or SIGTERM) stops it cleanly.")
+
+
+def _announce_outbound(outbound: Outbound) -> None:
+    settings = outbound.settings
+    if outbound.relay is not None:
+        where = f"{settings.nats_url}, stream {settings.nats_stream}"
+        console.print(f"  outbox relay integration events to {where}")
+    else:
+        console.print(f"  outbox relay [yellow]not running: {outbound.relay_absent}[/yellow]")
+    if outbound.worker is not None:
+        console.print(
+            f"  notices      sent over SMTP {settings.smtp_host}:{settings.smtp_port} "
+            f"from {settings.smtp_sender}"
+        )
+    else:
+        console.print(f"  notices      [yellow]not sent here: {outbound.worker_absent}[/yellow]")

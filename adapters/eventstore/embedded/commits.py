@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 
 class CommitSignal:
@@ -31,13 +32,19 @@ class CommitSignal:
     def closed(self) -> bool:
         return self._closed
 
-    def wait_beyond(self, position: int, timeout: float) -> bool:
-        """Block until the head is past `position` (True), the store closes or time runs out.
-        The timeout only lets a waiter notice a cancelled call; new events wake it at once."""
+    def wake(self) -> None:
+        """Wake every waiter to look again (e.g. a call was cancelled)."""
         with self._changed:
-            return (
-                self._changed.wait_for(
-                    lambda: self._head > position or self._closed, timeout=timeout
-                )
-                and not self._closed
+            self._changed.notify_all()
+
+    def wait_beyond(
+        self, position: int, timeout: float, gone: Callable[[], bool] = lambda: False
+    ) -> bool:
+        """Block until the head is past `position` (True), the store closes, the waiter is
+        `gone` or time runs out. New events and `wake` end the wait at once; the timeout is a
+        backstop."""
+        with self._changed:
+            moved = self._changed.wait_for(
+                lambda: self._head > position or self._closed or gone(), timeout=timeout
             )
+            return moved and not self._closed

@@ -27,7 +27,10 @@ from caseledger.adapters.eventstore.embedded.security import (
     check_listen,
 )
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore, is_held
-from caseledger.adapters.eventstore.embedded.streams_service import StreamsService
+from caseledger.adapters.eventstore.embedded.streams_service import (
+    MAX_SUBSCRIPTIONS,
+    StreamsService,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,9 @@ ENDPOINT_FILE = "endpoint"
 """Written into the data dir while a server runs on it: its connection string, so other
 processes (`caseledger replay`, `mcp`, ...) can reach the store that holds the data dir."""
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
-WORKERS = 128
-"""Threads serving calls; each open subscription holds one while it lives."""
+WORKERS = MAX_SUBSCRIPTIONS + 64
+"""Threads serving calls: each open subscription holds one while it lives, and past the
+subscription limit some are always left for appends and reads."""
 
 
 class ServerStartError(Exception):
@@ -63,6 +67,7 @@ class EmbeddedServer:
         *,
         mem_db: bool = False,
         tls: TlsSettings | None = None,
+        max_subscriptions: int = MAX_SUBSCRIPTIONS,
     ) -> EmbeddedServer:
         """Start serving on host:port (0 = any free port) in background threads. `mem_db`
         keeps the events in memory only. Off loopback, `tls` is required (see security)."""
@@ -96,7 +101,9 @@ class EmbeddedServer:
         if bound == 0:
             raise ServerStartError(f"cannot listen on {host}:{port} (is the port taken?)")
         store = EmbeddedStore(None if mem_db else data_dir, advertise=f"{host}:{bound}")
-        streams_pb2_grpc.add_StreamsServicer_to_server(StreamsService(store), server)  # type: ignore[no-untyped-call]
+        streams_pb2_grpc.add_StreamsServicer_to_server(
+            StreamsService(store, max_subscriptions), server
+        )  # type: ignore[no-untyped-call]
         persistent_pb2_grpc.add_PersistentSubscriptionsServicer_to_server(  # type: ignore[no-untyped-call]
             PersistentSubscriptionsService(), server
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
@@ -9,7 +10,7 @@ import grpc
 from kurrentdbclient.protos.v1 import streams_pb2, streams_pb2_grpc
 
 from caseledger.adapters.eventstore.embedded import messages as msg
-from caseledger.adapters.eventstore.embedded.filters import InvalidFilter, parse_filter
+from caseledger.adapters.eventstore.embedded.filters import EventFilter, InvalidFilter, parse_filter
 from caseledger.adapters.eventstore.embedded.reads import InvalidPosition, read_all, read_stream
 from caseledger.adapters.eventstore.embedded.records import (
     Appended,
@@ -46,9 +47,15 @@ def _abort_bad_request(context: Context, error: Exception) -> NoReturn:
     context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
 
 
+MAX_SUBSCRIPTIONS = 256
+"""Live subscriptions at once. Each holds a server thread, so past this a new one is refused
+as KurrentDB refuses it ("Maximum subscriptions reached"), rather than starving appends."""
+
+
 class StreamsService(streams_pb2_grpc.StreamsServicer):
-    def __init__(self, store: EmbeddedStore) -> None:
+    def __init__(self, store: EmbeddedStore, max_subscriptions: int = MAX_SUBSCRIPTIONS) -> None:
         self._store = store
+        self._subscription_slots = threading.BoundedSemaphore(max_subscriptions)
 
     # ---- Append: one client stream = one atomic append --------------------------------------
 
@@ -196,11 +203,15 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
         forwards = options.read_direction == streams_pb2.ReadReq.Options.Forwards
         try:
             if options.WhichOneof("count_option") == "subscription":
-                alive = context.is_active
-                if stream is None:
-                    yield from subscribe_all(self._store, options.all, event_filter, alive)
-                else:
-                    yield from subscribe_stream(self._store, stream, options.stream, alive)
+                if not self._subscription_slots.acquire(blocking=False):
+                    context.abort(
+                        grpc.StatusCode.FAILED_PRECONDITION, "Maximum subscriptions reached"
+                    )
+                context.add_callback(self._store.signal.wake)  # a cancel ends the wait at once
+                try:
+                    yield from self._subscribe(stream, options, event_filter, context)
+                finally:
+                    self._subscription_slots.release()
             elif stream is None:
                 yield from read_all(self._store, options.all, forwards, options.count, event_filter)
             else:
@@ -213,3 +224,15 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             context.abort(grpc.StatusCode.UNKNOWN, str(error))
         except StoreShuttingDown as error:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+
+    def _subscribe(
+        self,
+        stream: str | None,
+        options: streams_pb2.ReadReq.Options,
+        event_filter: EventFilter | None,
+        context: Context,
+    ) -> Iterator[streams_pb2.ReadResp]:
+        if stream is None:
+            yield from subscribe_all(self._store, options.all, event_filter, context.is_active)
+        else:
+            yield from subscribe_stream(self._store, stream, options.stream, context.is_active)

@@ -58,7 +58,7 @@ def subscribe_all(
         if not caught_up:
             caught_up = True
             yield msg.caught_up_all(cursor)
-        store.signal.wait_beyond(cursor, WAKE_EVERY)
+        store.signal.wait_beyond(cursor, WAKE_EVERY, gone=lambda: not alive())
 
 
 def subscribe_stream(
@@ -89,4 +89,4 @@ def subscribe_stream(
         if not caught_up:
             caught_up = True
             yield msg.caught_up_stream(max(next_revision - 1, 0))
-        store.signal.wait_beyond(seen_head, WAKE_EVERY)
+        store.signal.wait_beyond(seen_head, WAKE_EVERY, gone=lambda: not alive())

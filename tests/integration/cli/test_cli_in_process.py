@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.integration.cli.conftest import free_port, invoke
+from tests.support.nats import require_nats
 
 
 def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
-    code, output = invoke(["demo", "--data-dir", str(data_dir)])
+    no_nats = {"CASELEDGER_NATS_URL": f"nats://127.0.0.1:{free_port()}"}
+    code, output = invoke(["demo", "--data-dir", str(data_dir)], no_nats)
     assert code == 0, output
     for fact in ("requires_approval", "case.risk_level_changed", "notice_draft.send_requested"):
         assert fact in output
     assert "not_permitted" in output  # the agent could neither decide nor send
+    assert "requested but not delivered: NATS does not answer" in output
 
     env = {"CASELEDGER_DATA_DIR": str(data_dir), "CASELEDGER_EVENTSTORE_URL": ""}
     code, output = invoke(
@@ -31,6 +36,25 @@ def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:
     ]
     code, again = invoke(["replay", "case", "demo-case-1", "--json"], env)
     assert orjson.loads(again)["revision"] == 6  # replay wrote nothing
+
+
+@pytest.mark.nats
+def test_demo_ends_with_the_notice_sent_once_when_nats_answers(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    code, output = invoke(
+        ["demo", "--data-dir", str(data_dir)], {"CASELEDGER_NATS_URL": require_nats()}
+    )
+    assert code == 0, output
+    delivered = re.search(r"deliver notice \(SMTP\)\s+sent\s+Message-ID (<\S+>)", output)
+    assert delivered, output
+    assert "caseledger audit correlation" in output
+
+    env = {"CASELEDGER_DATA_DIR": str(data_dir), "CASELEDGER_EVENTSTORE_URL": ""}
+    code, replayed = invoke(["replay", "noticedraft", "demo-notice-1", "--json"], env)
+    document = orjson.loads(replayed)
+    assert document["state"]["status"] == "sent"
+    assert [e["event_type"] for e in document["history"]].count("notice_draft.sent") == 1
+    assert document["history"][-1]["payload"]["message_id"] == delivered.group(1)
 
 
 def test_demo_refuses_a_data_dir_that_is_not_fresh(tmp_path: Path) -> None:

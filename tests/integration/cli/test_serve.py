@@ -3,14 +3,11 @@ one-off CLI commands talk to it, and SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,54 +16,21 @@ import pytest
 from click.testing import Result
 
 from caseledger.adapters.cli.app import app
-from tests.integration.cli.conftest import free_port, run, runner
+from tests.integration.cli.conftest import Served, run, runner, serve_env, start_serve
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    url: str
-    tokens: dict[str, str]
-    env: dict[str, str]
-    log: Path
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("serve")
-    env = {
-        **os.environ,
-        "CASELEDGER_DATA_DIR": str(home / "data"),
-        "CASELEDGER_EVENTSTORE_PORT": str(free_port()),
-        "COLUMNS": "200",
-    }
-    for name in ("CASELEDGER_TOKENS_FILE", "CASELEDGER_EVENTSTORE_URL", "CASELEDGER_READSTORE_URL"):
-        env.pop(name, None)
-    log = home / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "caseledger.adapters.cli.app", "serve", "--port", "0"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    deadline = time.monotonic() + 60
-    while "Ctrl-C" not in log.read_text() and process.poll() is None:
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    text = log.read_text()
-    found = re.search(r"serving at (http://\S+)", text)
-    assert found, text
-    tokens = dict(re.findall(r"(\w+)\s+│\s+(demo-\w+-\S+)", text))
+    started = start_serve(home, serve_env(home, outbox="off"))
     try:
-        yield Served(process, found.group(1), tokens, env, log)
+        yield started
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+        if started.process.poll() is None:
+            started.process.kill()
+            started.process.wait(10)
 
 
 def _as(served: Served, who: str, *args: str) -> Result:
@@ -77,6 +41,14 @@ def _as(served: Served, who: str, *args: str) -> Result:
 def test_serve_writes_demo_tokens_and_prints_them(served: Served) -> None:
     assert set(served.tokens) == {"analyst", "reviewer", "supervisor", "agent", "system"}
     assert (Path(served.env["CASELEDGER_DATA_DIR"]) / "tokens.toml").exists()
+
+
+def test_serve_with_outbox_off_starts_no_relay_and_says_so(served: Served) -> None:
+    text = served.log.read_text()
+
+    assert "outbox relay not running: CASELEDGER_OUTBOX=off" in text
+    assert "notices      not sent here: CASELEDGER_SMTP_HOST is not set" in text
+    assert not (Path(served.env["CASELEDGER_DATA_DIR"]) / "outbox.sqlite3").exists()
 
 
 def test_serve_answers_health_and_readiness(served: Served) -> None:
@@ -123,3 +95,55 @@ def test_sigterm_stops_serve_cleanly(served: Served) -> None:
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(30) == 0
     assert "stopped cleanly" in served.log.read_text()
+
+
+def test_serve_without_a_runner_answers_from_the_views_a_separate_runner_keeps(
+    tmp_path: Path,
+) -> None:
+    api = start_serve(tmp_path, serve_env(tmp_path, outbox="off"), "--no-runner")
+    runner_log = tmp_path / "runner.log"
+    try:
+        assert "kept by a separate runner: --no-runner" in api.log.read_text()
+        with runner_log.open("w") as out:
+            separate = subprocess.Popen(
+                [sys.executable, "-m", "caseledger.adapters.cli.app", "projections", "run"],
+                env=api.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        try:
+            deadline = time.monotonic() + 60
+            while "Ctrl-C" not in runner_log.read_text():
+                assert separate.poll() is None, runner_log.read_text()
+                assert time.monotonic() < deadline, runner_log.read_text()
+                time.sleep(0.1)
+            payload = '{"case_id": "apart-1", "allegation_summary": "x"}'
+            opened = _as(
+                api, "analyst", "command", "--type", "open_case", "--payload", payload, "--json"
+            )
+            assert opened.exit_code == 0, opened.output
+            position = orjson.loads(opened.stdout)["commit_position"]
+            question = {"case_id": "apart-1", "min_position": position, "max_wait_ms": 5000}
+            asked = _as(
+                api,
+                "reviewer",
+                "query",
+                "--type",
+                "get_case_summary",
+                "--payload",
+                orjson.dumps(question).decode(),
+                "--json",
+            )
+            assert asked.exit_code == 0, asked.output + runner_log.read_text()
+            answer = orjson.loads(asked.stdout)
+            assert (answer["status"], answer["data"]["case_summary"]["status"]) == (
+                "ok",
+                "opened",
+            )
+        finally:
+            separate.terminate()
+            assert separate.wait(30) == 0, runner_log.read_text()
+        assert "stopped cleanly" in runner_log.read_text()
+    finally:
+        assert api.stop() == 0

@@ -19,7 +19,7 @@ from caseledger.adapters.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 NODES = ("kurrentdb1", "kurrentdb2", "kurrentdb3")
-CASELEDGER = ("api", "projections", "mcp")
+CASELEDGER = ("api", "projections", "relay", "notifications", "mcp")
 _DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")
 
 
@@ -44,7 +44,7 @@ def env(service: dict[str, Any]) -> dict[str, str]:
     return {k: expand(str(v)) for k, v in (service.get("environment") or {}).items()}
 
 
-def test_the_stack_has_the_cluster_the_stores_and_the_three_processes(
+def test_the_stack_has_the_cluster_the_stores_and_the_five_processes(
     services: dict[str, Any],
 ) -> None:
     assert set(services) == {*NODES, "postgres", "nats", *CASELEDGER}
@@ -137,15 +137,19 @@ def _cli_command(words: list[str]) -> Any:
     return command
 
 
-@pytest.mark.parametrize("name", ["api", "mcp"])
+@pytest.mark.parametrize("name", CASELEDGER)
 def test_the_processes_run_existing_cli_commands_with_existing_options(
     services: dict[str, Any], name: str
 ) -> None:
-    words = list(services[name]["command"])
-    command = _cli_command(words)
+    given_command = list(services[name]["command"])
+    words = list(given_command)
+    command = _cli_command(words)  # consumes the command's path: `outbox relay`, `serve`
+    path = given_command[: len(given_command) - len(words)]
     options = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
 
-    assert command.name == services[name]["command"][0]
+    assert path, f"{given_command} names no caseledger command"
+    assert command.name == path[-1]
+    assert not hasattr(command, "commands"), f"{path} is a group, not a command"
     given = [w for w in words if w.startswith("--")]
     assert set(given) <= options, set(given) - options
 
@@ -174,13 +178,30 @@ def test_the_mcp_server_leaves_projection_to_the_runner_and_authenticates_by_tok
     assert settings["CASELEDGER_TOKENS_FILE"] in mounted
 
 
-def test_the_runner_process_script_is_in_the_image(services: dict[str, Any]) -> None:
-    entrypoint = services["projections"]["entrypoint"]
-    dockerfile = (DEPLOY / "Dockerfile").read_text()
+def test_one_runner_one_relay_and_one_worker_run_beside_a_stateless_api(
+    services: dict[str, Any],
+) -> None:
+    api = env(services["api"])
 
-    script = Path(entrypoint[-1]).name
-    assert (DEPLOY / script).is_file()
-    assert f"COPY deploy/{script} {entrypoint[-1]}" in dockerfile
+    assert services["projections"]["command"] == ["projections", "run"]
+    assert "entrypoint" not in services["projections"], "the image's `caseledger` runs it"
+    assert "--no-runner" in services["api"]["command"]
+    assert services["relay"]["command"] == ["outbox", "relay"]
+    assert Settings.model_validate({"outbox": api["CASELEDGER_OUTBOX"]}).outbox == "off"
+    assert services["notifications"]["command"] == ["notifications", "run"]
+    assert "CASELEDGER_SMTP_HOST" not in api, "the API process sends no notices itself"
+    assert Settings.model_validate(
+        {"smtp_host": env(services["notifications"])["CASELEDGER_SMTP_HOST"]}
+    ).smtp_host
+
+
+@pytest.mark.parametrize("name", ["relay", "notifications"])
+def test_the_relay_and_the_worker_keep_their_ledgers_on_a_volume(
+    services: dict[str, Any], name: str
+) -> None:
+    data_dir = env(services[name])["CASELEDGER_DATA_DIR"]
+
+    assert any(v.endswith(f":{data_dir}") for v in services[name]["volumes"])
 
 
 def test_the_image_installs_the_three_layers_and_runs_caseledger() -> None:

@@ -1,0 +1,44 @@
+"""`caseledger projections run`: the projection runner as its own process — keeps the read
+models up to date from the event store until SIGTERM/SIGINT, exporting lag and progress when
+CASELEDGER_OTEL is on. Run exactly one per read store; API and MCP processes then run with
+`--no-runner`."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from caseledger.adapters.bootstrap import BootstrapError, bootstrap
+from caseledger.adapters.cli.signals import stop_on_signals
+from caseledger.adapters.eventstore.embedded.database import DataDirError
+from caseledger.adapters.eventstore.embedded.server import ServerStartError
+from caseledger.adapters.observability.setup import instrument_app
+from caseledger.adapters.settings import Settings
+
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def run() -> None:
+    """Keep the read models up to date until SIGTERM/Ctrl-C (one runner per read store)."""
+    settings = Settings()
+    try:
+        app = bootstrap(settings)
+    except (ServerStartError, DataDirError, BootstrapError) as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
+    telemetry = instrument_app(app, "caseledger-projections").telemetry
+    stop = stop_on_signals()
+    try:
+        app.start()
+        views = "PostgreSQL" if settings.readstore_url else f"SQLite in {settings.data_dir}"
+        console.print(
+            f"projection runner: {app.eventstore_url} -> {views}; Ctrl-C (or SIGTERM) stops"
+        )
+        stop.wait()
+        console.print("stopping: the batch in hand commits first")
+    finally:
+        if telemetry is not None:
+            telemetry.shutdown()
+        app.close()
+    console.print("stopped cleanly")
