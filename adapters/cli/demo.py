@@ -124,10 +124,12 @@ def demo(
             cast = {n: p for n, s in names.items() if (p := app.tokens.resolve(s)) is not None}
             drill = Drill(app, cast)
             console.print(f"[bold]caseledger demo[/bold]: the §30 drill in {data_dir}\n")
-            run_drill(drill)
-            sent = _sending(drill, outbound, sink) if not drill.failures else None
-            _summary(drill, sent, outbound)
-            outbound.stop(discard_stream=True)
+            try:
+                run_drill(drill)
+                sent = _sending(drill, outbound, sink) if not drill.failures else None
+                _summary(drill, sent)
+            finally:
+                outbound.stop(discard_stream=True)
     finally:
         sink.stop()
     if drill.failures:
@@ -240,7 +242,7 @@ def _sending(drill: Drill, outbound: Outbound, sink: SmtpSink) -> EventEnvelope 
     return None
 
 
-def _summary(drill: Drill, sent: EventEnvelope | None, outbound: Outbound) -> None:
+def _summary(drill: Drill, sent: EventEnvelope | None) -> None:
     case = replay(drill.app.store, "case", CASE)
     notice = replay(drill.app.store, "notice_draft", DRAFT)
     _table(case, notice)
