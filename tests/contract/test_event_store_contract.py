@@ -169,6 +169,15 @@ def test_head_position_is_the_last_appended_commit_position(event_store: EventSt
     assert event_store.head_position() == result.commit_position
 
 
+def test_head_position_of_categories_ignores_other_streams(event_store: EventStore) -> None:
+    followed = event_store.append(_stream("case"), _events(1), NO_STREAM).commit_position
+    other = event_store.append(_stream("commandlog"), _events(1), NO_STREAM).commit_position
+
+    assert event_store.head_position() == other
+    assert event_store.head_position(("case", "noticedraft")) == followed
+    assert event_store.head_position(("nosuchcategory",)) == 0
+
+
 def test_subscribe_all_delivers_past_then_live_events(event_store: EventStore) -> None:
     stream = _stream()
     past = event_store.append(stream, _events(2), NO_STREAM)
