@@ -1,11 +1,10 @@
 """Projection lag and progress as observable metrics, read when the metrics are collected.
 
-Lag is `head - checkpoint` in `$all` positions (byte-like, not events), per projection; a
-projection with no checkpoint yet lags by the whole head. Caveat (as for the query service's
-freshness): the head counts streams the runner does not read (e.g. `commandlog-*`), and the
-checkpoint moves only on projected events, so after such an event lag stays above 0 until the
-next projected one. Reading the runner's status and the
-store's head is all it does: it never slows the runner.
+Lag is `head - checkpoint` in `$all` positions (byte-like, not events), per projection, where
+the head is the newest event of the categories the runner follows (so `commandlog-*` and other
+streams it does not read never count as lag); a projection with no checkpoint yet lags by the
+whole head. Reading the runner's status and the store's head is all it does: it never slows
+the runner.
 """
 
 from __future__ import annotations

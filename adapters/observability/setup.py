@@ -43,6 +43,7 @@ from caseledger.adapters.observability.services import (
     TracedQueries,
 )
 from caseledger.adapters.settings import Settings
+from caseledger.projections.events import CATEGORIES
 
 SCOPE: Final = "caseledger"
 EXPORT_INTERVAL_MS: Final = 15_000
@@ -136,7 +137,7 @@ def instrument(
         return Instrumented(wired.commands, wired.queries, None)
     tracer, meter = telemetry.tracer, telemetry.meter
     if observe_projections:
-        observe_runner(wired.runner, wired.store.head_position, meter)
+        observe_runner(wired.runner, lambda: wired.store.head_position(CATEGORIES), meter)
     return Instrumented(
         TracedCommands(wired.commands, tracer, meter),
         TracedQueries(wired.queries, tracer, meter),
