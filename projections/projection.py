@@ -49,6 +49,12 @@ class Projection(ABC):
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         """The changes `event` makes to the view; [] if it does not concern it."""
 
+    def reads(self, event: ProjectedEvent) -> Sequence[str]:
+        """The keys `apply(event, ...)` looks up, so the runner loads a whole batch's rows in
+        one query. A key left out is still found (one query for that key alone); a key that
+        cannot be named (a malformed event) is left out and `apply` refuses the event."""
+        return ()
+
 
 def existing(rows: RowLookup, key: str, event: ProjectedEvent) -> Row:
     """The row `event` updates; its absence means an earlier event was not applied."""

@@ -46,11 +46,12 @@ _END: Final = object()
 class RunnerSettings:
     batch_size: int = 1000
     """Events per transaction at most; fewer when the feed goes quiet (live mode)."""
-    queue_size: int = 20_000
-    """Events read ahead of the projections (bounds memory)."""
-    cache_size: int = 20_000
-    """Rows and stream revisions kept per projection (bounds memory; streams arrive grouped,
-    so recent rows are the ones needed)."""
+    queue_size: int = 4_000
+    """Events read ahead of the projections (bounds memory; a batch or two is enough)."""
+    cache_size: int = 1_000
+    """Rows and stream revisions kept per projection between batches (bounds memory). Small on
+    purpose: a batch loads what it reads in one query per view, so the cache only saves that
+    query in live mode, where the same few streams keep changing."""
     idle_timeout: float = 0.5
     """Quiet time after which a runner that has drained its feed counts as caught up."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -63,6 +64,8 @@ class RunnerStatus:
     stats: dict[str, TrackStats]
     last_error: str | None
     caught_up: bool
+    held: dict[str, int] = field(default_factory=dict)
+    """Rows and stream revisions each projection keeps in memory (bounded, see `cache_size`)."""
 
 
 class _SubscriptionFailed:
@@ -172,6 +175,7 @@ class ProjectionRunner:
             stats={t.id: t.stats for t in self._tracks},
             last_error=self._last_error,
             caught_up=self._caught_up.is_set(),
+            held={t.id: t.held for t in self._tracks},
         )
 
     # -- the loop -------------------------------------------------------------------------
@@ -324,6 +328,7 @@ class ProjectionRunner:
     def _build(self, items: Sequence[Decoded], forced_reason: str | None) -> list[ProjectionBatch]:
         self._pending = []
         for track in self._tracks:
+            track.prefetch(items)
             batch = track.new_batch()
             for item in items:
                 track.add(batch, item, forced_reason)

@@ -1,6 +1,11 @@
 """One projection's progress inside a runner: its committed checkpoint, cached rows and stream
 revisions, and the batch being built on top of them.
 
+Before a batch is built, the rows and stream revisions it will read are loaded from the store
+in one query each (`prefetch`); they are kept only while the batch is built and committed.
+Between batches only a small least-recently-used cache stays, so the runner's memory does not
+grow with the log: every stream's revision lives in the store, not in the runner.
+
 Per event, in order: an event at or behind the checkpoint is a duplicate delivery (skipped);
 a stream revision at or below the last one applied is a duplicate (skipped); a revision past
 the next expected one is an out-of-order gap (parked, seed §20); an event that cannot be
@@ -11,11 +16,11 @@ the checkpoint never passes an event silently.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from caseledger.projections.cache import BoundedCache
-from caseledger.projections.events import ProjectedEvent
+from caseledger.projections.events import ProjectedEvent, UndecodableEvent
 from caseledger.projections.ports import ParkedEvent, ProjectionBatch, ProjectionStore
 from caseledger.projections.projection import Projection
 from caseledger.projections.retry import RetryPolicy
@@ -31,6 +36,8 @@ class TrackStats:
     duplicates: int = 0
     gaps: int = 0
     parked: int = 0
+    lookups: int = 0
+    """Store queries for rows or revisions a batch needed (a batch asks once for each)."""
 
 
 class RevisionGap(Exception):
@@ -68,6 +75,8 @@ class ProjectionTrack:
         fresh = self.position is None
         self.rows: BoundedCache[str, Row | None] = BoundedCache(cache_size, complete=fresh)
         self.revisions: BoundedCache[str, int] = BoundedCache(cache_size, complete=fresh)
+        self._loaded_rows: dict[str, Row | None] = {}
+        self._loaded_revisions: dict[str, int] = {}
 
     @property
     def id(self) -> str:
@@ -78,25 +87,80 @@ class ProjectionTrack:
         store (the caches are cleared first, so a failing store leaves nothing stale)."""
         self.rows.clear()
         self.revisions.clear()
+        self._forget_loaded()
         self.position = self.store.checkpoint(self.id)
 
+    @property
+    def held(self) -> int:
+        """Rows and stream revisions kept in memory: bounded by the cache and one batch."""
+        return (
+            len(self.rows)
+            + len(self.revisions)
+            + len(self._loaded_rows)
+            + len(self._loaded_revisions)
+        )
+
+    def prefetch(self, items: Sequence[Decoded]) -> None:
+        """Load what building a batch of `items` reads and the cache lacks: the revisions of
+        their streams and the rows `Projection.reads` names, one store query each."""
+        self._forget_loaded()
+        streams: dict[str, None] = {}
+        keys: dict[str, None] = {}
+        for event, undecodable in items:
+            if self.position is not None and event.position <= self.position:
+                continue
+            if event.category not in self.projection.categories:
+                continue
+            streams[event.stream] = None
+            if undecodable is None and event.type in self.projection.handles:
+                keys.update(dict.fromkeys(self._reads(event)))
+        if not self.revisions.complete:
+            missing = [s for s in streams if s not in self.revisions]
+            if missing:
+                self.stats.lookups += 1
+                stored = self.store.load_revisions(self.id, missing)
+                self._loaded_revisions = {s: stored.get(s, -1) for s in missing}
+        if not self.rows.complete:
+            wanted = [k for k in keys if k not in self.rows]
+            if wanted:
+                self.stats.lookups += 1
+                found = self.store.load_rows(self.id, wanted)
+                self._loaded_rows = {k: found.get(k) for k in wanted}
+
+    def _reads(self, event: ProjectedEvent) -> Sequence[str]:
+        try:
+            return self.projection.reads(event)
+        except (UndecodableEvent, KeyError, TypeError, ValueError):
+            return ()  # a malformed event: `apply` refuses it and it is parked
+
+    def _forget_loaded(self) -> None:
+        self._loaded_rows = {}
+        self._loaded_revisions = {}
+
     def committed_row(self, key: str) -> Row | None:
+        if key in self._loaded_rows:
+            return self._loaded_rows[key]
         if key in self.rows:
             return self.rows.get(key)
         if self.rows.complete:
             return None
+        self.stats.lookups += 1
         row = self.store.load_rows(self.id, [key]).get(key)
-        self.rows.put(key, row)
+        self._loaded_rows[key] = row
         return row
 
     def committed_revision(self, stream: str) -> int:
+        loaded = self._loaded_revisions.get(stream)
+        if loaded is not None:
+            return loaded
         known = self.revisions.get(stream)
         if known is not None:
             return known
         if self.revisions.complete:
             return -1
+        self.stats.lookups += 1
         revision = self.store.load_revisions(self.id, [stream]).get(stream, -1)
-        self.revisions.put(stream, revision)
+        self._loaded_revisions[stream] = revision
         return revision
 
     def new_batch(self) -> ProjectionBatch:
@@ -171,3 +235,4 @@ class ProjectionTrack:
             self.rows.put(key, row)
         for stream, revision in batch.stream_revisions.items():
             self.revisions.put(stream, revision)
+        self._forget_loaded()

@@ -59,6 +59,8 @@ class SqlProjectionStore(ABC):
 
     placeholder: str = "?"
     migrations_package: str = ""
+    chunk: int = 500
+    """Keys per lookup query at most (SQLite binds one parameter per key)."""
 
     def __init__(self) -> None:
         self._columns: dict[str, tuple[str, ...]] = {}
@@ -88,6 +90,13 @@ class SqlProjectionStore(ABC):
 
     @abstractmethod
     def _search_text(self, text: str) -> str: ...
+
+    @abstractmethod
+    def _any(self, column: str, values: Sequence[str]) -> str:
+        """A condition true when `column` is one of `values` (bound by `_any_params`)."""
+
+    @abstractmethod
+    def _any_params(self, values: Sequence[str]) -> tuple[Any, ...]: ...
 
     # -- ProjectionStore -------------------------------------------------------------------
 
@@ -119,26 +128,35 @@ class SqlProjectionStore(ABC):
         return None if found is None or found[0] < 0 else int(found[0])
 
     def load_rows(self, projection_id: str, keys: Sequence[str]) -> dict[str, Row]:
+        """The stored rows among `keys`: one query per chunk of keys (`chunk` keys each)."""
         table = self._table(projection_id)
-        marks = ", ".join(self.placeholder for _ in keys)
+        found: dict[str, Row] = {}
         with self._read() as cursor:
-            cursor.execute(
-                f"SELECT {self._select(table)} FROM {table} WHERE key IN ({marks})", tuple(keys)
-            )
-            rows = [self._row(table, r) for r in cursor.fetchall()]
-        return {row.key: row for row in rows}
+            for chunk in self._chunks(keys):
+                cursor.execute(
+                    f"SELECT {self._select(table)} FROM {table} WHERE {self._any('key', chunk)}",
+                    self._any_params(chunk),
+                )
+                for values in cursor.fetchall():
+                    row = self._row(table, values)
+                    found[row.key] = row
+        return found
 
     def load_revisions(self, projection_id: str, streams: Sequence[str]) -> dict[str, int]:
-        marks = ", ".join(self.placeholder for _ in streams)
+        """The stored revisions among `streams`: one query per chunk of streams."""
+        found: dict[str, int] = {}
         with self._read() as cursor:
-            cursor.execute(
-                self._sql(
-                    "SELECT stream, revision FROM projection_stream_revisions "
-                    f"WHERE projection_id = ? AND stream IN ({marks})"
-                ),
-                (projection_id, *streams),
-            )
-            return {stream: int(revision) for stream, revision in cursor.fetchall()}
+            for chunk in self._chunks(streams):
+                cursor.execute(
+                    self._sql(
+                        "SELECT stream, revision FROM projection_stream_revisions "
+                        "WHERE projection_id = ? AND "
+                    )
+                    + self._any("stream", chunk),
+                    (projection_id, *self._any_params(chunk)),
+                )
+                found.update((stream, int(revision)) for stream, revision in cursor.fetchall())
+        return found
 
     def commit(self, batches: Sequence[ProjectionBatch]) -> None:
         with self._write() as cursor:
@@ -272,6 +290,10 @@ class SqlProjectionStore(ABC):
             return [SearchHit(self._row(table, r[:-1]), float(r[-1])) for r in cursor.fetchall()]
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _chunks(self, values: Sequence[str]) -> list[list[str]]:
+        unique = list(dict.fromkeys(values))
+        return [unique[i : i + self.chunk] for i in range(0, len(unique), self.chunk)]
 
     def _sql(self, statement: str) -> str:
         return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)

@@ -52,6 +52,9 @@ class CaseSummaryProjection(Projection):
     handles: ClassVar[frozenset[str]] = CASE_EVENTS
     categories: ClassVar[frozenset[str]] = frozenset({"case"})
 
+    def reads(self, event: ProjectedEvent) -> Sequence[str]:
+        return [] if event.type == "case.opened" else [event.text("case_id")]
+
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         case_id = event.text("case_id")
         if event.type == "case.opened":

@@ -28,6 +28,11 @@ class EvidenceSearchProjection(Projection):
     categories: ClassVar[frozenset[str]] = frozenset({"case"})
     searchable: ClassVar[bool] = True
 
+    def reads(self, event: ProjectedEvent) -> Sequence[str]:
+        if event.type == "case.evidence_submitted":
+            return []
+        return [evidence_key(event.text("case_id"), event.text("evidence_id"))]
+
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         case_id = event.text("case_id")
         key = evidence_key(case_id, event.text("evidence_id"))

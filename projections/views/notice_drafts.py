@@ -41,6 +41,9 @@ class NoticeDraftsProjection(Projection):
     handles: ClassVar[frozenset[str]] = frozenset(_STATUS_AFTER)
     categories: ClassVar[frozenset[str]] = frozenset({"noticedraft"})
 
+    def reads(self, event: ProjectedEvent) -> Sequence[str]:
+        return [] if event.type == "notice_draft.drafted" else [event.text("draft_id")]
+
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         draft_id = event.text("draft_id")
         previous = None

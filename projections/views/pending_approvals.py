@@ -55,6 +55,13 @@ class PendingApprovalsProjection(Projection):
     )
     categories: ClassVar[frozenset[str]] = frozenset({"case", "noticedraft"})
 
+    def reads(self, event: ProjectedEvent) -> Sequence[str]:
+        renewed = event.type in (
+            "case.proposal_reevaluated",
+            "notice_draft.approval_request_renewed",
+        )
+        return [_renewed_key(event)] if renewed else []
+
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         if event.type in _PROPOSED:
             return self._proposed(event)
@@ -104,15 +111,17 @@ class PendingApprovalsProjection(Projection):
 
     def _renewed(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         """A policy change renewed the request: same subject, new request id and policy."""
-        if event.type == "case.proposal_reevaluated":
-            key = proposal_key(event.text("case_id"), event.text("proposal_id"))
-        else:
-            key = notice_key(event.text("draft_id"))
-        previous = existing(rows, key, event)
+        previous = existing(rows, _renewed_key(event), event)
         doc = document_of(previous)
         doc["approval_request_id"] = event.text("approval_request_id")
         doc["policy_version"] = event.text("policy_version")
-        return [put(event, key, doc, _columns(doc), previous)]
+        return [put(event, previous.key, doc, _columns(doc), previous)]
+
+
+def _renewed_key(event: ProjectedEvent) -> str:
+    if event.type == "case.proposal_reevaluated":
+        return proposal_key(event.text("case_id"), event.text("proposal_id"))
+    return notice_key(event.text("draft_id"))
 
 
 def _columns(doc: dict[str, Any]) -> dict[str, str]:

@@ -20,6 +20,9 @@ class TenantPoliciesProjection(Projection):
     handles: ClassVar[frozenset[str]] = frozenset({"policy.published"})
     categories: ClassVar[frozenset[str]] = frozenset({"policy"})
 
+    def reads(self, event: ProjectedEvent) -> Sequence[str]:
+        return [event.tenant_id]
+
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         tenant_id = event.tenant_id
         rules = event.payload.get("rules")

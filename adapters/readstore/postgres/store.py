@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +21,7 @@ _SCRIPT_LOCK = 72_140_001
 
 class PostgresProjectionStore(SqlProjectionStore):
     placeholder = "%s"
+    chunk = 10_000
     migrations_package = "caseledger.adapters.readstore.postgres.migrations"
 
     def __init__(self, url: str) -> None:
@@ -83,3 +84,9 @@ class PostgresProjectionStore(SqlProjectionStore):
         """Every word must match; words only, so no tsquery syntax reaches the parser."""
         words = re.findall(r"\w+", text)[:32]
         return " & ".join(words)
+
+    def _any(self, column: str, values: Sequence[str]) -> str:
+        return f"{column} = ANY(%s)"
+
+    def _any_params(self, values: Sequence[str]) -> tuple[Any, ...]:
+        return (list(values),)

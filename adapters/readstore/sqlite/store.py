@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -95,3 +95,9 @@ class SqliteProjectionStore(SqlProjectionStore):
         """Every word must match (FTS5 syntax never reaches the index: words are quoted)."""
         words = re.findall(r"\w+", text)[:32]
         return " ".join(f'"{w}"' for w in words)
+
+    def _any(self, column: str, values: Sequence[str]) -> str:
+        return f"{column} IN ({', '.join('?' for _ in values)})"
+
+    def _any_params(self, values: Sequence[str]) -> tuple[Any, ...]:
+        return tuple(values)

@@ -95,6 +95,23 @@ def test_a_refused_batch_rolls_back_the_other_projections_in_the_same_commit(
     assert prepared.load_rows(EVIDENCE.id, ["c1/e1"]) == {}
 
 
+def test_rows_and_revisions_load_many_keys_at_once_and_skip_absent_ones(
+    prepared: SqlProjectionStore,
+) -> None:
+    keys = [f"c{i}" for i in range(1_200)]  # more than one chunk of SQLite parameters
+    revisions = {f"case-{k}": i for i, k in enumerate(keys[::2])}
+    rows = changes(*(summary_row(k) for k in keys[::2]))
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, rows, revisions)])
+
+    loaded = prepared.load_rows(SUMMARY.id, [*keys, "c0", "missing"])
+    assert sorted(loaded) == sorted(keys[::2])
+    assert loaded["c2"].document == {"case_id": "c2", "status": "opened"}
+    streams = [f"case-{k}" for k in keys]
+    assert prepared.load_revisions(SUMMARY.id, [*streams, "case-c0"]) == revisions
+    assert prepared.load_rows(SUMMARY.id, []) == {}
+    assert prepared.load_revisions(SUMMARY.id, []) == {}
+
+
 def test_rows_are_tenant_scoped(prepared: SqlProjectionStore) -> None:
     rows = changes(summary_row("c1", "t1"), summary_row("c2", "t2"))
     prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, rows)])
