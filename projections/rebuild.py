@@ -63,10 +63,14 @@ def rebuild(
     target = feed.head_position(CATEGORIES)
     runner.start()
     try:
-        while not runner.status().caught_up:
-            runner.wait_until(target, poll)
+        while True:
+            caught_up = runner.status().caught_up
+            if not caught_up:
+                runner.wait_until(target, poll)
             position = runner.status().positions[projection.id]
             on_progress(RebuildProgress(runner.events_seen, position, start or 0, target))
+            if caught_up:  # progress is reported at least once, the last time complete
+                break
     finally:
         runner.stop()
     store.activate(projection.name, projection.version)
