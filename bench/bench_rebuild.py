@@ -12,6 +12,7 @@ in this process. Prints a Markdown table for BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import socket
 import statistics
 import subprocess
@@ -164,6 +165,40 @@ class MemorySampler:
         while not self._stop.wait(0.25):
             self.samples.append(rss_mib())
 
+    def at_quarters(self) -> str:
+        """RSS at the start, each quarter of the run and the end, then the peak."""
+        samples = self.samples or [rss_mib()]
+        points = [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in range(4)]
+        shown = " / ".join(str(p) for p in [*points, samples[-1]])
+        return f"{shown} MiB at 0/25/50/75/100 %, peak {max(samples)} MiB"
+
+
+class GcPauses:
+    """The interpreter's garbage collections while inside: a collection stops every thread of
+    this process (the writer's append included), so a long one shows up as lag."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._observe)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._observe)
+
+    def _observe(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], (time.perf_counter() - self._started) * 1000))
+
+    def summary(self) -> str:
+        full = [ms for generation, ms in self.pauses if generation == 2]
+        longest = max((ms for _, ms in self.pauses), default=0.0)
+        return f"{len(self.pauses)} collections ({len(full)} full), longest {longest:.1f} ms"
+
 
 def rss_mib() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -172,24 +207,26 @@ def rss_mib() -> int:
     return 0
 
 
-def rebuild_rate(url: str, store: SqlProjectionStore) -> tuple[int, float, MemorySampler]:
+def rebuild_rate(url: str, store: SqlProjectionStore) -> tuple[int, float, MemorySampler, GcPauses]:
     feed = KurrentEventStore.connect(url)
     projections = all_projections()
     runner = ProjectionRunner(feed, store, projections, RunnerSettings(batch_size=2000))
     activate_unserved(store, projections)
     started = time.monotonic()
-    with MemorySampler() as memory:
+    with MemorySampler() as memory, GcPauses() as pauses:
         assert runner.run_until_caught_up(timeout=3600)
     elapsed = time.monotonic() - started
     feed.close()
-    return runner.events_seen, runner.events_seen / elapsed, memory
+    return runner.events_seen, runner.events_seen / elapsed, memory, pauses
 
 
-def lag_percentiles(
-    url: str, store: SqlProjectionStore, samples: int
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(p50, p99) in ms from an append's start until a live runner has committed it, and the
-    same from the append's acknowledgement (the read side's own share)."""
+Lags = tuple[tuple[float, float], tuple[float, float], tuple[float, float], GcPauses]
+
+
+def lag_percentiles(url: str, store: SqlProjectionStore, samples: int) -> Lags:
+    """(p50, p99) in ms from an append's start until a live runner has committed it, of the
+    append itself (start to acknowledgement), and from the acknowledgement on (the read
+    side's own share); and the garbage collections meanwhile."""
     feed = KurrentEventStore.connect(url)
     writer = KurrentEventStore.connect(url)
     runner = ProjectionRunner(feed, store, all_projections(), RunnerSettings(batch_size=2000))
@@ -199,21 +236,24 @@ def lag_percentiles(
     warm_up = writer.append(f"case-{uuid.uuid4().hex[:10]}", case_events("w", "t0")[:1], NO_STREAM)
     assert runner.wait_until(warm_up.commit_position, timeout=30)
     lags: list[float] = []
+    appends: list[float] = []
     after_ack: list[float] = []
-    for _ in range(samples):
-        case_id = uuid.uuid4().hex[:10]
-        started = time.perf_counter()
-        result = writer.append(f"case-{case_id}", case_events(case_id, "t0")[:1], NO_STREAM)
-        acknowledged = time.perf_counter()
-        assert runner.wait_until(result.commit_position, timeout=10)
-        visible = time.perf_counter()
-        lags.append((visible - started) * 1000)
-        after_ack.append((visible - acknowledged) * 1000)
-        time.sleep(0.01)
+    with GcPauses() as pauses:
+        for _ in range(samples):
+            case_id = uuid.uuid4().hex[:10]
+            started = time.perf_counter()
+            result = writer.append(f"case-{case_id}", case_events(case_id, "t0")[:1], NO_STREAM)
+            acknowledged = time.perf_counter()
+            assert runner.wait_until(result.commit_position, timeout=10)
+            visible = time.perf_counter()
+            lags.append((visible - started) * 1000)
+            appends.append((acknowledged - started) * 1000)
+            after_ack.append((visible - acknowledged) * 1000)
+            time.sleep(0.01)
     runner.stop()
     feed.close()
     writer.close()
-    return _p50_p99(lags), _p50_p99(after_ack)
+    return _p50_p99(lags), _p50_p99(appends), _p50_p99(after_ack), pauses
 
 
 def _p50_p99(values: list[float]) -> tuple[float, float]:
@@ -234,14 +274,30 @@ def postgres_store(admin_url: str) -> Iterator[PostgresProjectionStore]:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def report_lag(
+def report_lag(report: Callable[[str, str], None], backend: str, lags: Lags) -> None:
+    (p50, p99), (append50, append99), (ack50, ack99), pauses = lags
+    report(f"append-to-visible lag, {backend}, all views", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    report(
+        f"of which the append (start to ack), {backend}",
+        f"p50 {append50:.1f} ms, p99 {append99:.1f} ms",
+    )
+    report(f"ack-to-visible (read side only), {backend}", f"p50 {ack50:.1f} ms, p99 {ack99:.1f} ms")
+    report(f"garbage collections while sampling lag, {backend}", pauses.summary())
+
+
+def report_rebuild(
     report: Callable[[str, str], None],
     backend: str,
-    lags: tuple[tuple[float, float], tuple[float, float]],
+    result: tuple[int, float, MemorySampler, GcPauses],
+    raw: float,
 ) -> None:
-    (p50, p99), (ack50, ack99) = lags
-    report(f"append-to-visible lag, {backend}, all views", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-    report(f"ack-to-visible (read side only), {backend}", f"p50 {ack50:.1f} ms, p99 {ack99:.1f} ms")
+    seen, rate, memory, pauses = result
+    report(
+        f"rebuild of all 6 views into {backend}",
+        f"{rate:,.0f} events/s ({rate / raw:.2f}x raw) over {seen:,} events",
+    )
+    report(f"memory during the {backend} rebuild (RSS)", memory.at_quarters())
+    report(f"garbage collections during the {backend} rebuild", pauses.summary())
 
 
 class EventStoreProcess:
@@ -285,6 +341,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--lag-samples", type=int, default=500)
+    parser.add_argument(
+        "--keep-read-models", action="store_true", help="keep the SQLite read models afterwards"
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="caseledger-bench-"))
     (data_dir / "eventstore").mkdir(parents=True, exist_ok=True)
@@ -309,29 +368,16 @@ def main() -> None:
             "raw `$all` read through the client (filtered catch-up subscription)",
             f"{raw:,.0f} events/s over {count:,} events",
         )
-        sqlite = SqliteProjectionStore(data_dir / f"readmodels-{uuid.uuid4().hex[:6]}.db")
-        seen, rate, memory = rebuild_rate(server.url, sqlite)
-        report(
-            "rebuild of all 6 views into SQLite",
-            f"{rate:,.0f} events/s ({rate / raw:.2f}x raw) over {seen:,} events",
-        )
-        report(
-            "memory during the SQLite rebuild (RSS)",
-            f"start {memory.samples[0]} MiB, peak {max(memory.samples)} MiB, "
-            f"end {memory.samples[-1]} MiB",
-        )
+        sqlite_path = data_dir / f"readmodels-{uuid.uuid4().hex[:6]}.db"
+        sqlite = SqliteProjectionStore(sqlite_path)
+        report_rebuild(report, "SQLite", rebuild_rate(server.url, sqlite), raw)
         report_lag(report, "SQLite", lag_percentiles(server.url, sqlite, args.lag_samples))
+        sqlite.close()
+        if not args.keep_read_models:
+            for leftover in data_dir.glob(f"{sqlite_path.name}*"):
+                leftover.unlink()
         for store in postgres_store(args.postgres):
-            seen, rate, memory = rebuild_rate(server.url, store)
-            report(
-                "rebuild of all 6 views into PostgreSQL",
-                f"{rate:,.0f} events/s ({rate / raw:.2f}x raw) over {seen:,} events",
-            )
-            report(
-                "memory during the PostgreSQL rebuild (RSS)",
-                f"start {memory.samples[0]} MiB, peak {max(memory.samples)} MiB, "
-                f"end {memory.samples[-1]} MiB",
-            )
+            report_rebuild(report, "PostgreSQL", rebuild_rate(server.url, store), raw)
             report_lag(report, "PostgreSQL", lag_percentiles(server.url, store, args.lag_samples))
     finally:
         server.stop()

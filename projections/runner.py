@@ -54,6 +54,11 @@ class RunnerSettings:
     query in live mode, where the same few streams keep changing."""
     idle_timeout: float = 0.5
     """Quiet time after which a runner that has drained its feed counts as caught up."""
+    catch_up_linger: float = 0.25
+    """While catching up, how long a batch may wait for more events to fill it: a batch costs
+    a transaction and a lookup per view whatever its size, so taking only what happens to be
+    read ahead makes catch-up pay that cost every few dozen events. Once caught up a batch
+    never waits: it takes what is there (live lag)."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -241,12 +246,15 @@ class ProjectionRunner:
         return None
 
     def _take(self) -> tuple[list[RecordedEvent], object]:
-        """Up to `batch_size` events: wait briefly for the first, then take what is there."""
+        """Up to `batch_size` events: wait briefly for the first, then take what is there —
+        and, while catching up, what arrives within `catch_up_linger` of the first."""
         events: list[RecordedEvent] = []
         try:
             item = self._queue.get(timeout=0.05)
         except queue.Empty:
             return events, None
+        linger = 0.0 if self._caught_up.is_set() else self._settings.catch_up_linger
+        deadline = time.monotonic() + linger
         while True:
             if not isinstance(item, RecordedEvent):
                 return events, item
@@ -256,7 +264,13 @@ class ProjectionRunner:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return events, None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopping.is_set():
+                    return events, None
+                try:
+                    item = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    return events, None
 
     def _drain_queue(self) -> None:
         while True:

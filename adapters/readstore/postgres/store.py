@@ -10,13 +10,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_loads
 
 from caseledger.adapters.readstore.sql_store import Cursor, SqlProjectionStore
 
 _SCRIPT_LOCK = 72_140_001
 """Advisory lock key: two processes running migrations at once take turns."""
+
+
+def _dumps(document: Any) -> str:
+    """Documents as JSON with orjson (as SQLite stores them): several times faster than the
+    standard library's, and the runner is bound by its one thread."""
+    return orjson.dumps(document).decode()
 
 
 class PostgresProjectionStore(SqlProjectionStore):
@@ -35,6 +42,7 @@ class PostgresProjectionStore(SqlProjectionStore):
         connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed:
             connection = psycopg.connect(self._url, autocommit=True)
+            set_json_loads(orjson.loads, connection)
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
@@ -65,7 +73,7 @@ class PostgresProjectionStore(SqlProjectionStore):
             connection.execute(sql.encode())
 
     def _encode(self, document: Mapping[str, Any]) -> Any:
-        return Jsonb(dict(document))
+        return Jsonb(dict(document), dumps=_dumps)
 
     def _decode(self, stored: Any) -> dict[str, Any]:
         return stored if isinstance(stored, dict) else {}
