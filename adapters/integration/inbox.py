@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Generic, TypeVar
 
+from caseledger.adapters.integration.durable_sqlite import open_durable
+
 T = TypeVar("T")
 
 _SCHEMA: Final = """
@@ -44,11 +46,7 @@ class SqliteInbox:
 
     @classmethod
     def open(cls, path: Path | str, consumer: str) -> SqliteInbox:
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        return cls(conn, consumer, threading.Lock())
+        return cls(open_durable(path), consumer, threading.Lock())
 
     @property
     def connection(self) -> sqlite3.Connection:

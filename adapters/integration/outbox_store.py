@@ -15,10 +15,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
+
+from caseledger.adapters.integration.durable_sqlite import open_durable, utc_now
 
 OUTBOX_FILE: Final = "outbox.sqlite3"
 
@@ -95,22 +96,15 @@ class Staged:
     body: bytes | None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 class SqliteOutbox:
     """One connection, serialised by a lock; WAL so the CLI can read while the relay writes."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn = open_durable(path)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.Lock()
         with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(_SCHEMA)
 
     @classmethod
@@ -163,7 +157,7 @@ class SqliteOutbox:
                     staged.subject,
                     staged.body,
                     MessageStatus.PENDING.value,
-                    _now(),
+                    utc_now(),
                 ),
             )
         message = self.get(staged.message_id)
@@ -176,7 +170,7 @@ class SqliteOutbox:
             conn.execute(
                 "UPDATE outbox_message SET attempts = attempts + 1, last_attempt_at = ?"
                 " WHERE message_id = ?",
-                (_now(), message_id),
+                (utc_now(), message_id),
             )
             row = conn.execute(
                 "SELECT attempts FROM outbox_message WHERE message_id = ?", (message_id,)
@@ -207,7 +201,7 @@ class SqliteOutbox:
                 " broker_seq = ?, duplicate = ?, last_error = NULL WHERE message_id = ?",
                 (
                     MessageStatus.PUBLISHED.value,
-                    _now(),
+                    utc_now(),
                     broker_stream,
                     broker_seq,
                     int(duplicate),
@@ -292,7 +286,7 @@ def _advance(conn: sqlite3.Connection, relay: str, position: int) -> None:
         "INSERT INTO outbox_checkpoint (relay, position, updated_at) VALUES (?, ?, ?)"
         " ON CONFLICT (relay) DO UPDATE SET position = MAX(position, excluded.position),"
         " updated_at = excluded.updated_at",
-        (relay, position, _now()),
+        (relay, position, utc_now()),
     )
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
+from caseledger.adapters.integration.durable_sqlite import open_durable, utc_now
 from caseledger.adapters.integration.inbox import SqliteInbox
 
 NOTIFICATIONS_FILE: Final = "notifications.sqlite3"
@@ -64,20 +64,13 @@ class Delivery:
     recorded_at: str | None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 class DeliveryLedger:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn = open_durable(path)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.Lock()
         with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(_SCHEMA)
         self.inbox = SqliteInbox(self._conn, CONSUMER, self._lock)
 
@@ -117,7 +110,7 @@ class DeliveryLedger:
         request_event_id: str,
     ) -> Delivery:
         """Durably count an attempt before the SMTP transaction starts."""
-        now = _now()
+        now = utc_now()
         with self._lock:
             self._conn.execute(
                 "INSERT INTO notice_delivery (message_id, tenant_id, draft_id, send_request_id,"
@@ -155,7 +148,7 @@ class DeliveryLedger:
                 " WHERE message_id = ? AND status = ?",
                 (
                     DeliveryStatus.DELIVERED.value,
-                    _now(),
+                    utc_now(),
                     message_id,
                     DeliveryStatus.ATTEMPTING.value,
                 ),
@@ -168,7 +161,7 @@ class DeliveryLedger:
         def finish(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE notice_delivery SET status = ?, recorded_at = ? WHERE message_id = ?",
-                (DeliveryStatus.RECORDED.value, _now(), message_id),
+                (DeliveryStatus.RECORDED.value, utc_now(), message_id),
             )
 
         return self.inbox.process(request_message_id, finish) is not None
