@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +120,13 @@ def bare_stream_rate(port: int, n: int, size: int) -> float:
 
 
 def sqlite_connection(path: Path) -> sqlite3.Connection:
+    """The store's own schema (its `events` table and indexes), WAL, fsync per commit: so the
+    baseline differs from the store only by what the store adds on top of SQLite."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS e (position INTEGER PRIMARY KEY, stream TEXT, revision INT,"
-        " event_id TEXT, type TEXT, content_type TEXT, data BLOB, metadata BLOB, created INT)"
-    )
+    schema = resources.files("caseledger.adapters.eventstore.embedded") / "schema.sql"
+    conn.executescript(schema.read_text())
     return conn
 
 
@@ -139,7 +140,7 @@ def sqlite_commits(path: Path, n: int) -> list[float]:
     for i in range(n):
         start = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO e VALUES (?,?,?,?,?,?,?,?,?)", _row(i))
+        conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", _row(i))
         conn.execute("COMMIT")
         times.append(time.perf_counter() - start)
     conn.close()
@@ -154,7 +155,7 @@ def sqlite_executemany_rate(path: Path, batches: int, size: int) -> float:
     start = time.perf_counter()
     for rows in all_rows:
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT INTO e VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()
@@ -377,7 +378,8 @@ def main() -> None:
                 (
                     "100-event batch appends",
                     f"{batch:,.0f} events/s",
-                    f"raw SQLite executemany {raw:,.0f} rows/s",
+                    f"raw SQLite executemany of the same rows into the store's schema, a commit "
+                    f"per 100: {raw:,.0f} rows/s",
                     f"{batch / raw:.2f}x (target >= 0.25x)",
                 )
             )
