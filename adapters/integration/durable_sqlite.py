@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,3 +23,32 @@ def open_durable(path: Path | str) -> sqlite3.Connection:
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+class DurableSqliteFile:
+    """One such file: a connection serialised by a lock, its schema applied, closed once.
+    The outbox and the notification ledger are built on it."""
+
+    def __init__(self, path: Path | str, schema: str) -> None:
+        self.path = Path(path)
+        self._conn = open_durable(path)
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._conn.executescript(schema)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the lock: committed, or rolled back on any error."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")

@@ -11,15 +11,12 @@ transaction, so nothing is lost across crashes: at worst a message is published 
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from caseledger.adapters.integration.durable_sqlite import open_durable, utc_now
+from caseledger.adapters.integration.durable_sqlite import DurableSqliteFile, utc_now
 
 OUTBOX_FILE: Final = "outbox.sqlite3"
 
@@ -96,36 +93,16 @@ class Staged:
     body: bytes | None
 
 
-class SqliteOutbox:
+class SqliteOutbox(DurableSqliteFile):
     """One connection, serialised by a lock; WAL so the CLI can read while the relay writes."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._conn = open_durable(path)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock:
-            self._conn.executescript(_SCHEMA)
+        super().__init__(path, _SCHEMA)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> SqliteOutbox:
         data_dir.mkdir(parents=True, exist_ok=True)
         return cls(data_dir / OUTBOX_FILE)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
 
     def checkpoint(self, relay: str) -> int | None:
         with self._lock:

@@ -10,13 +10,12 @@ crash the worker resends under the same Message-ID), `delivered` (the SMTP serve
 from __future__ import annotations
 
 import sqlite3
-import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from caseledger.adapters.integration.durable_sqlite import open_durable, utc_now
+from caseledger.adapters.integration.durable_sqlite import DurableSqliteFile, utc_now
 from caseledger.adapters.integration.inbox import SqliteInbox
 
 NOTIFICATIONS_FILE: Final = "notifications.sqlite3"
@@ -64,24 +63,15 @@ class Delivery:
     recorded_at: str | None
 
 
-class DeliveryLedger:
+class DeliveryLedger(DurableSqliteFile):
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._conn = open_durable(path)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock:
-            self._conn.executescript(_SCHEMA)
+        super().__init__(path, _SCHEMA)
         self.inbox = SqliteInbox(self._conn, CONSUMER, self._lock)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> DeliveryLedger:
         data_dir.mkdir(parents=True, exist_ok=True)
         return cls(data_dir / NOTIFICATIONS_FILE)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
     def get(self, message_id: str) -> Delivery | None:
         with self._lock:
