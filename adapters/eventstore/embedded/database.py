@@ -171,6 +171,28 @@ def revision_of_event_id(conn: sqlite3.Connection, stream: str, event_id: str) -
     return None if row is None else int(row[0])
 
 
+def latest_metadata(conn: sqlite3.Connection, stream: str) -> bytes | None:
+    """The body of the newest event in `stream`'s metadata stream (`$$stream`), if any."""
+    row = conn.execute(
+        "SELECT data FROM events WHERE stream = ? AND revision < ? ORDER BY revision DESC LIMIT 1",
+        (f"$${stream}", TOMBSTONE_REVISION),
+    ).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def first_revision_created_since(
+    conn: sqlite3.Connection, stream: str, from_revision: int, created: int
+) -> int | None:
+    """The first revision at or after `from_revision` created at or after `created` (ticks).
+    It walks the stream's index from `from_revision`, so it costs one row per older event."""
+    row = conn.execute(
+        "SELECT revision FROM events WHERE stream = ? AND revision >= ? AND revision < ?"
+        " AND created >= ? ORDER BY revision LIMIT 1",
+        (stream, from_revision, TOMBSTONE_REVISION, created),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
 def read_stream_page(
     conn: sqlite3.Connection,
     stream: str,

@@ -44,7 +44,7 @@ def read_stream(
         start = state.last_revision + 1 if forwards else state.last_revision
     else:
         start = 0 if forwards else -1
-    floor = max(state.truncate_before, 0)
+    floor = store.first_visible(stream, state)
     sent = 0
     pages = store.stream_pages(stream, start, forwards=forwards, floor=floor, limit=count)
     for page in pages:

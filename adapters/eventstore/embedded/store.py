@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from caseledger.adapters.eventstore.embedded.records import (
     StoredEvent,
     StreamState,
 )
+from caseledger.adapters.eventstore.embedded.retention import Retention
 from caseledger.adapters.eventstore.embedded.writer import Writer
 
 PAGE = 512
@@ -126,6 +128,22 @@ class EmbeddedStore:
             if stream.startswith("$$") and db.load_stream_state(conn, stream[2:]).tombstoned:
                 return None
         return state
+
+    def first_visible(self, stream: str, state: StreamState) -> int:
+        """The lowest revision reads of `stream` may return now: the latest of its `$tb`, what
+        `$maxCount` keeps and what `$maxAge` keeps (past the last event when none is kept)."""
+        floor = max(state.truncate_before, 0)
+        with self.database.reading() as conn:
+            metadata = db.latest_metadata(conn, stream)
+            if metadata is None:
+                return floor
+            retention = Retention.from_metadata(metadata)
+            floor = retention.first_visible(state.last_revision, floor)
+            cutoff = retention.created_cutoff(time.time_ns() // 100)
+            if cutoff is None:
+                return floor
+            fresh = db.first_revision_created_since(conn, stream, floor, cutoff)
+        return state.last_revision + 1 if fresh is None else fresh
 
     def is_valid_position(self, position: int) -> bool:
         """0 (the start), the position of an event, or the end of the log."""

@@ -81,7 +81,7 @@ def subscribe_stream(
             raise StoreShuttingDown("Server is shutting down")
         seen_head = store.head
         state = store.stream_state(stream)
-        floor = max(state.truncate_before, 0)
+        floor = store.first_visible(stream, state)
         for page in store.stream_pages(stream, next_revision, forwards=True, floor=floor):
             for event in page:
                 next_revision = event.revision + 1
