@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 from kurrentdbclient.protos.v1 import persistent_pb2_grpc, streams_pb2_grpc
+from kurrentdbclient.protos.v2.streams import streams_pb2_grpc as v2_streams_pb2_grpc
 
 from caseledger.adapters.eventstore.embedded.other_services import (
     GossipService,
@@ -31,6 +32,7 @@ from caseledger.adapters.eventstore.embedded.streams_service import (
     MAX_SUBSCRIPTIONS,
     StreamsService,
 )
+from caseledger.adapters.eventstore.embedded.v2_streams_service import RecordsService
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,9 @@ class EmbeddedServer:
         streams_pb2_grpc.add_StreamsServicer_to_server(
             StreamsService(store, max_subscriptions), server
         )  # type: ignore[no-untyped-call]
+        v2_streams_pb2_grpc.add_StreamsServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            RecordsService(store), server
+        )
         persistent_pb2_grpc.add_PersistentSubscriptionsServicer_to_server(  # type: ignore[no-untyped-call]
             PersistentSubscriptionsService(), server
         )

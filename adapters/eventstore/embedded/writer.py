@@ -6,6 +6,9 @@ transaction with one fsync, deciding each against the streams' state as the requ
 in the group left it. So concurrent clients share fsyncs (group commit), a lone client pays no
 thread hand-off, each caller is answered only once its events are durable, and no two events
 ever get one revision. A failed commit fails the whole group and leaves no trace of it.
+
+Besides the v1 requests (append, delete, tombstone), `transact` runs any decision over a
+`CommitGroup` in the same groups: multi-stream transactions with checks use it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar, cast
 
 import orjson
 
@@ -42,6 +46,8 @@ MAX_GROUP = 512
 STATE_CACHE = 100_000
 """Streams whose state the writer keeps in memory; the database is the truth beyond that."""
 
+T = TypeVar("T")
+
 
 class StoreClosed(Exception):
     """The store is shutting down and takes no more writes."""
@@ -49,16 +55,17 @@ class StoreClosed(Exception):
 
 @dataclass
 class _Request:
-    kind: str  # "append" | "delete" | "tombstone"
+    kind: str  # "append" | "delete" | "tombstone" | "transact"
     stream: str
     expected: int
     events: Sequence[ProposedEvent] = ()
+    decide: Callable[[CommitGroup], object] | None = None
     done: bool = False
-    outcome: DeleteOutcome | None = None
+    outcome: object = None
     error: BaseException | None = None
 
 
-class _Group:
+class CommitGroup:
     """One transaction's worth of decisions: stream state as the group changed it, and rows
     not yet handed to SQLite (written with executemany, flushed before any lookup)."""
 
@@ -132,15 +139,22 @@ class Writer:
     def append(self, stream: str, expected: int, events: Sequence[ProposedEvent]) -> AppendOutcome:
         outcome = self._submit(_Request("append", stream, expected, events))
         assert not isinstance(outcome, StreamNotFound)
-        return outcome
+        return cast(AppendOutcome, outcome)
 
     def delete(self, stream: str, expected: int) -> DeleteOutcome:
-        return self._submit(_Request("delete", stream, expected))
+        return cast(DeleteOutcome, self._submit(_Request("delete", stream, expected)))
 
     def tombstone(self, stream: str, expected: int) -> DeleteOutcome:
-        return self._submit(_Request("tombstone", stream, expected))
+        return cast(DeleteOutcome, self._submit(_Request("tombstone", stream, expected)))
 
-    def _submit(self, request: _Request) -> DeleteOutcome:
+    def transact(self, decide: Callable[[CommitGroup], T]) -> T:
+        """Run `decide` in the next group commit, after the requests queued before it: it sees
+        the streams as they left them, inserts rows through the group, and its result comes
+        back once those rows are durable. It must decide, not raise: an exception fails the
+        whole group."""
+        return cast(T, self._submit(_Request("transact", "", 0, decide=decide)))
+
+    def _submit(self, request: _Request) -> object:
         with self._pending_lock:
             if self._closed:
                 raise StoreClosed("the event store is shutting down")
@@ -150,7 +164,6 @@ class Writer:
                 self._commit_waiting()
         if request.error is not None:
             raise request.error
-        assert request.outcome is not None
         return request.outcome
 
     def close(self) -> None:
@@ -176,7 +189,7 @@ class Writer:
     def _commit_group(self, batch: list[_Request]) -> None:
         try:
             with self._db.writing() as conn:
-                group = _Group(conn, self)
+                group = CommitGroup(conn, self)
                 outcomes = [_decide(group, request) for request in batch]
                 group.save()
         except Exception as error:  # the disk failed us: nobody in the group is acknowledged
@@ -206,7 +219,9 @@ def _size_of(event: StoredEvent) -> int:
 # ---- decisions: one function per request kind ------------------------------------------------
 
 
-def _decide(group: _Group, request: _Request) -> DeleteOutcome:
+def _decide(group: CommitGroup, request: _Request) -> object:
+    if request.decide is not None:
+        return request.decide(group)
     if request.kind == "append":
         return _append(group, request.stream, request.expected, request.events)
     if request.kind == "delete":
@@ -214,7 +229,7 @@ def _decide(group: _Group, request: _Request) -> DeleteOutcome:
     return _tombstone(group, request.stream, request.expected)
 
 
-def _expected_matches(state: StreamState, expected: int) -> bool:
+def expected_matches(state: StreamState, expected: int) -> bool:
     if expected == ANY:
         return True
     if expected == STREAM_EXISTS:
@@ -224,8 +239,12 @@ def _expected_matches(state: StreamState, expected: int) -> bool:
     return expected == state.last_revision
 
 
-def _idempotent_repeat(
-    group: _Group, stream: str, state: StreamState, expected: int, events: Sequence[ProposedEvent]
+def idempotent_repeat(
+    group: CommitGroup,
+    stream: str,
+    state: StreamState,
+    expected: int,
+    events: Sequence[ProposedEvent],
 ) -> AppendOutcome | None:
     """KurrentDB's idempotent append: the same event ids written again at the same place answer
     with the original result and write nothing; known ids plus new ones are a wrong version."""
@@ -250,16 +269,16 @@ def _idempotent_repeat(
 
 
 def _append(
-    group: _Group, stream: str, expected: int, events: Sequence[ProposedEvent]
+    group: CommitGroup, stream: str, expected: int, events: Sequence[ProposedEvent]
 ) -> AppendOutcome:
     state = group.state(stream)
     if state.tombstoned or (stream.startswith("$$") and group.state(stream[2:]).tombstoned):
         return StreamDeleted(stream)
     if events:
-        repeat = _idempotent_repeat(group, stream, state, expected, events)
+        repeat = idempotent_repeat(group, stream, state, expected, events)
         if repeat is not None:
             return repeat
-    if not _expected_matches(state, expected):
+    if not expected_matches(state, expected):
         return WrongExpectedVersion(stream, expected, state.current_version)
     if not events:
         return Appended(revision=state.last_revision, position=group.last_position)
@@ -274,7 +293,7 @@ def _append(
     return Appended(revision=revision, position=position)
 
 
-def _apply_metadata(group: _Group, stream: str, data: bytes) -> None:
+def _apply_metadata(group: CommitGroup, stream: str, data: bytes) -> None:
     """`$tb` in a stream's metadata truncates it: reads start at that revision."""
     try:
         metadata = orjson.loads(data)
@@ -290,12 +309,12 @@ def _check_deletable(state: StreamState, stream: str, expected: int) -> DeleteOu
         return StreamDeleted(stream)
     if not state.is_readable:
         return StreamNotFound(stream)
-    if not _expected_matches(state, expected):
+    if not expected_matches(state, expected):
         return WrongExpectedVersion(stream, expected, state.current_version)
     return None
 
 
-def _delete(group: _Group, stream: str, expected: int) -> DeleteOutcome:
+def _delete(group: CommitGroup, stream: str, expected: int) -> DeleteOutcome:
     """Soft delete: stream metadata `$tb` past the last event; new appends revive the stream."""
     state = group.state(stream)
     refused = _check_deletable(state, stream, expected)
@@ -311,7 +330,7 @@ def _delete(group: _Group, stream: str, expected: int) -> DeleteOutcome:
     return _append(group, meta_stream, ANY, [event])
 
 
-def _tombstone(group: _Group, stream: str, expected: int) -> DeleteOutcome:
+def _tombstone(group: CommitGroup, stream: str, expected: int) -> DeleteOutcome:
     """Hard delete: `$streamDeleted` at the last possible revision; the stream is gone for good.
     A stream that never existed can be tombstoned with expected any or no-stream."""
     state = group.state(stream)
@@ -329,7 +348,7 @@ def _tombstone(group: _Group, stream: str, expected: int) -> DeleteOutcome:
     return Appended(revision=TOMBSTONE_REVISION, position=position)
 
 
-def _current_metadata(group: _Group, meta_stream: str) -> dict[str, object]:
+def _current_metadata(group: CommitGroup, meta_stream: str) -> dict[str, object]:
     state = group.state(meta_stream)
     if state.last_revision < 0:
         return {}
