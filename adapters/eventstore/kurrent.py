@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
-from kurrentdbclient import ContentType, KurrentDBClient, StreamState
+from kurrentdbclient import ContentType, KurrentDBClient, NewRecord, StreamState, StreamStateCheck
 from kurrentdbclient import NewEvent as KurrentNewEvent
 from kurrentdbclient import RecordedEvent as KurrentRecordedEvent
 from kurrentdbclient.common import AbstractCatchupSubscription
 from kurrentdbclient.exceptions import (
+    ConsistencyChecksFailedError,
     FailedPreconditionError,
+    GrpcError,
     NotFoundError,
     StreamIsDeletedError,
+    StreamTombstonedError,
     WrongCurrentVersionError,
 )
 
@@ -25,6 +28,7 @@ from caseledger.domain.application.ports import (
     NO_STREAM,
     STREAM_EXISTS,
     AppendResult,
+    ChecksUnsupported,
     NewEvent,
     RecordedEvent,
     StreamNotFound,
@@ -48,6 +52,7 @@ class KurrentEventStore:
     def __init__(self, client: KurrentDBClient, read_threads: int = 8) -> None:
         self._client = client
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="kurrent-read")
+        self._records_supported = True
 
     @classmethod
     def connect(cls, url: str) -> KurrentEventStore:
@@ -77,6 +82,41 @@ class KurrentEventStore:
                 raise StreamNotFound(stream) from e
             raise
         return AppendResult(self._last_revision(stream, events, expected), position)
+
+    def append_checked(
+        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+    ) -> AppendResult:
+        """One unary AppendRecords call (KurrentDB >= 26.1 and the embedded store): the
+        expected version is a check on `stream` itself, beside `checks`. Metadata must be a
+        JSON object of strings (the client sends it as record properties)."""
+        if not events:
+            raise ValueError("append needs at least one event")
+        if not self._records_supported:
+            raise ChecksUnsupported("this KurrentDB has no AppendRecords")
+        expectations = {stream: expected, **checks} if expected != ANY else dict(checks)
+        records = [_to_record(stream, e) for e in events]
+        try:
+            result = self._client.append_records(
+                records,
+                [StreamStateCheck(s, _current_version(r)) for s, r in expectations.items()],
+            )
+        except ConsistencyChecksFailedError as e:
+            failure = e.failures[0].stream_state_failure if e.failures else None
+            if failure is None:
+                raise WrongExpectedVersion(stream, expected, None) from e
+            moved = failure.stream_name
+            raise WrongExpectedVersion(moved, failure.expected_state, failure.actual_state) from e
+        except (StreamIsDeletedError, StreamTombstonedError) as e:
+            raise StreamNotFound(stream) from e
+        except GrpcError as e:
+            if "UNIMPLEMENTED" not in str(e):
+                raise
+            self._records_supported = False
+            raise ChecksUnsupported(f"the server has no AppendRecords: {e}") from e
+        revision = next(
+            p.stream_position for p in result.stream_positions if p.stream_name == stream
+        )
+        return AppendResult(revision, result.commit_position)
 
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None
@@ -189,6 +229,17 @@ def _to_kurrent(event: NewEvent) -> KurrentNewEvent:
         data=event.data,
         metadata=event.metadata,
         content_type=cast("ContentType", event.content_type),  # the client narrows to two
+        id=event.id,
+    )
+
+
+def _to_record(stream: str, event: NewEvent) -> NewRecord:
+    return NewRecord(
+        stream_name=stream,
+        type=event.type,
+        data=event.data,
+        metadata=event.metadata,
+        content_type=cast("ContentType", event.content_type),
         id=event.id,
     )
 

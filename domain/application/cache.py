@@ -142,6 +142,11 @@ class AggregateCache:
     def _fold(self, start: Loaded[S], events: list[RecordedEvent]) -> Loaded[S]:
         return fold(start, [read_recorded(r, self._registry) for r in events])
 
+    def keep(self, loaded: Loaded[Any]) -> None:
+        """Hold `loaded` (e.g. an aggregate moved on by the caller's own append) unless a newer
+        entry is held already."""
+        self._keep(loaded)
+
     def _keep(self, loaded: Loaded[Any]) -> None:
         with self._lock:
             current = self._entries.get(loaded.stream)

@@ -29,9 +29,12 @@ class Provenance:
     occurred_at: datetime
     facts_read: dict[str, int]
 
-    def metadata(self, event: DomainEvent) -> dict[str, Any]:
+    def metadata(self, event: DomainEvent) -> dict[str, str]:
+        """Every value a string and absent values left out: KurrentDB's AppendRecords carries
+        metadata as string properties. Readers take `schemaVersion` as a string or, from
+        events written before, a number."""
         env = self.envelope
-        return {
+        fields = {
             "$correlationId": env.correlation_id,
             "$causationId": env.command_id,
             "tenantId": env.tenant_id,
@@ -48,11 +51,12 @@ class Provenance:
             "commandDigest": self.command_digest,
             "outcome": self.outcome,
             "policyVersion": self.policy_version,
-            "schemaVersion": event.schema_version,
+            "schemaVersion": str(event.schema_version),
             "payloadSchema": event.payload_schema(),
             "occurredAt": self.occurred_at.isoformat(),
-            "factsRead": self.facts_read,
+            "factsRead": ",".join(f"{s}@{r}" for s, r in sorted(self.facts_read.items())),
         }
+        return {key: value for key, value in fields.items() if value}
 
 
 def new_event(event: DomainEvent, event_id: uuid.UUID, metadata: dict[str, Any]) -> NewEvent:
@@ -61,6 +65,21 @@ def new_event(event: DomainEvent, event_id: uuid.UUID, metadata: dict[str, Any])
         data=orjson.dumps(event.payload()),
         metadata=orjson.dumps(metadata),
         id=event_id,
+    )
+
+
+def recorded_as(event: NewEvent, stream: str, revision: int, commit_position: int) -> RecordedEvent:
+    """`event` as the store now holds it, known from the append's answer without reading it
+    back (the commit position is the append's: KurrentDB gives one per commit)."""
+    return RecordedEvent(
+        id=event.id,
+        stream=stream,
+        revision=revision,
+        type=event.type,
+        data=event.data,
+        metadata=event.metadata,
+        content_type=event.content_type,
+        commit_position=commit_position,
     )
 
 

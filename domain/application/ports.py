@@ -6,7 +6,7 @@ Adapters implement these; `caseledger.adapters.bootstrap` is the one place that 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Protocol
@@ -83,6 +83,11 @@ class WrongExpectedVersion(Exception):
         self.actual = actual
 
 
+class ChecksUnsupported(Exception):
+    """The store cannot check other streams atomically with an append (KurrentDB before 26.1
+    has no AppendRecords); the caller reads them instead."""
+
+
 class StreamNotFound(Exception):
     """The stream does not exist (or was deleted)."""
 
@@ -97,6 +102,16 @@ class EventStore(Protocol):
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
         """Append atomically if the stream is at `expected` (a revision, NO_STREAM, ANY or
         STREAM_EXISTS); raise WrongExpectedVersion otherwise. Idempotent by event ids."""
+        ...
+
+    def append_checked(
+        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+    ) -> AppendResult:
+        """`append`, committed only if every stream in `checks` is still at its revision (or
+        NO_STREAM) — one atomic step, so a decision read from those streams cannot be
+        overtaken between its read and its write. Nothing is written when any check or the
+        expected version fails: WrongExpectedVersion then names a stream that moved. Raises
+        ChecksUnsupported where the store cannot check atomically."""
         ...
 
     def read_stream(

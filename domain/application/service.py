@@ -17,7 +17,8 @@ logged and never fails the command; see `snapshots`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,15 +26,29 @@ from caseledger.domain.application import layers
 from caseledger.domain.application.aggregates import CASE, POLICY, Aggregate
 from caseledger.domain.application.budget import AgentBudget, CommandBudget
 from caseledger.domain.application.cache import AggregateCache
-from caseledger.domain.application.codec import Provenance, envelope_for, new_event, read_recorded
+from caseledger.domain.application.codec import (
+    Provenance,
+    StoredEvent,
+    envelope_for,
+    new_event,
+    read_recorded,
+    recorded_as,
+)
 from caseledger.domain.application.commandlog import record_not_accepted
 from caseledger.domain.application.layers import Refused
-from caseledger.domain.application.loading import IdempotencyRecord, Loaded
+from caseledger.domain.application.loading import IdempotencyRecord, Loaded, empty, fold
 from caseledger.domain.application.outcomes import outcome_of
-from caseledger.domain.application.ports import ANY, EventStore, WrongExpectedVersion
+from caseledger.domain.application.ports import (
+    ANY,
+    AppendResult,
+    ChecksUnsupported,
+    EventStore,
+    NewEvent,
+    WrongExpectedVersion,
+)
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.results import committed, duplicate, refused
-from caseledger.domain.application.routes import ROUTES, Route
+from caseledger.domain.application.routes import ROUTES, Route, StreamRule
 from caseledger.domain.application.snapshots import SnapshotPolicy, encode, snapshot_stream
 from caseledger.domain.case.state import CaseState
 from caseledger.domain.policy.decider import PolicyState
@@ -73,6 +88,8 @@ class CommandService:
         self._max_attempts = max_attempts
         self._snapshots = SnapshotPolicy(snapshot_every)
         self._aggregates = AggregateCache(store, self._registry, snapshots=self._snapshots)
+        self._checks = True
+        """The store checks appends atomically (until it says it cannot)."""
 
     def handle(self, envelope: CommandEnvelope) -> CommandResult:
         """Answer `envelope`; every answer but ACCEPTED/DUPLICATE_ACCEPTED is also recorded
@@ -93,13 +110,19 @@ class CommandService:
         except Refused as refusal:
             return refused(envelope, refusal, stream)
         request = _Request(envelope, route, body, actor)
-        for attempt in range(self._max_attempts):
+        conflicts, fresh, charge_budget = 0, False, True
+        while True:
             try:
-                return self._attempt(request, charge_budget=attempt == 0)
+                return self._attempt(request, charge_budget, fresh)
             except Refused as refusal:
                 return refused(envelope, refusal, request.stream)
+            except _Unread:
+                fresh = True  # not an attempt: the refusal is decided again on read state
             except WrongExpectedVersion:
-                continue
+                conflicts, fresh = conflicts + 1, True
+                if conflicts >= self._max_attempts:
+                    break
+            charge_budget = False
         conflict = Refused(
             CommandOutcome.CONFLICT,
             ReasonCode.CONCURRENT_WRITE,
@@ -107,29 +130,33 @@ class CommandService:
         )
         return refused(envelope, conflict, request.stream)
 
-    def _attempt(self, request: _Request, charge_budget: bool) -> CommandResult:
+    def _attempt(self, request: _Request, charge_budget: bool, fresh: bool) -> CommandResult:
         """Load -> tenant (another's aggregate looks absent) -> idempotency -> budget ->
         version -> stream rule -> policy gate -> decide -> append; raises WrongExpectedVersion
-        when another writer won."""
+        when another writer won, and `_Unread` for a refusal decided on state not read."""
         envelope, actor = request.envelope, request.actor
-        stored, policy, case = self._load(request)
-        loaded = layers.as_seen_by(stored, envelope.tenant_id)
-        record = layers.check_idempotency(loaded, actor, envelope, request.digest)
-        if record is not None:
-            return duplicate(envelope, self._with_events(record, request.stream))
+        load = self._load(request, fresh)
+        stored = load.stored
+        with _decided_on(load):
+            loaded = layers.as_seen_by(stored, envelope.tenant_id)
+            record = layers.check_idempotency(loaded, actor, envelope, request.digest)
+            if record is not None:
+                return duplicate(envelope, self._with_events(record, request.stream))
         if charge_budget:
             exhausted = self._budget.admit(envelope.tenant_id, actor)
             if exhausted is not None:
                 raise Refused(CommandOutcome.REJECTED, exhausted, f"{actor.key}: {exhausted}")
-        layers.check_version(envelope.expected_aggregate_version, loaded.revision)
-        layers.check_stream_rule(request.route, loaded, taken=stored.exists)
-        layers.policy_gate(request.route, actor, policy.rules)
-        meta = self._meta(request, policy, self._case_facts(request, case))
-        try:
-            events = request.route.aggregate.decide(Command(request.body, meta), loaded.state)
-        except Rejected as rejection:
-            raise Refused(CommandOutcome.REJECTED, rejection.reason, rejection.detail) from None
-        result = self._append(request, meta, events, loaded.revision)
+        with _decided_on(load):
+            layers.check_version(envelope.expected_aggregate_version, loaded.revision)
+            layers.check_stream_rule(request.route, loaded, taken=stored.exists)
+            layers.policy_gate(request.route, actor, load.policy.state.rules)
+            meta = self._meta(request, load.policy.state, self._case_facts(request, load.case))
+            try:
+                events = request.route.aggregate.decide(Command(request.body, meta), loaded.state)
+            except Rejected as rejection:
+                raise Refused(CommandOutcome.REJECTED, rejection.reason, rejection.detail) from None
+        result, written = self._append(request, meta, events, load)
+        self._aggregates.keep(fold(stored, written))
         self._snapshot(stored)
         return result
 
@@ -149,9 +176,10 @@ class CommandService:
         )
 
     def _append(
-        self, request: _Request, meta: CommandMeta, events: list[DomainEvent], revision: int
-    ) -> CommandResult:
-        """Append at the loaded `revision`, with provenance in every event's metadata."""
+        self, request: _Request, meta: CommandMeta, events: list[DomainEvent], load: _Load
+    ) -> tuple[CommandResult, list[StoredEvent]]:
+        """Append at the loaded revision, with provenance in every event's metadata; where the
+        store can, atomically with checks that the policy and case read are unchanged."""
         outcome, approval_request_id = outcome_of(events)
         provenance = Provenance(
             envelope=request.envelope,
@@ -166,14 +194,14 @@ class CommandService:
         metas = [provenance.metadata(event) for event in events]
         ids = [self._ids.event_id(meta.id_seed, n) for n in range(len(events))]
         batch = list(zip(events, ids, metas, strict=True))
-        written = self._store.append(
-            request.stream, [new_event(e, i, m) for e, i, m in batch], revision
-        )
+        new = [new_event(e, i, m) for e, i, m in batch]
+        revision = layers.as_seen_by(load.stored, request.envelope.tenant_id).revision
+        written = self._write(request.stream, new, revision, load.checks(request.stream))
         first = written.revision - len(events) + 1
         envelopes = [
             envelope_for(e, i, m, request.stream, first + n) for n, (e, i, m) in enumerate(batch)
         ]
-        return committed(
+        result = committed(
             request.envelope,
             outcome,
             envelopes,
@@ -181,13 +209,37 @@ class CommandService:
             written.commit_position,
             approval_request_id,
         )
+        return result, [
+            StoredEvent(recorded_as(n, request.stream, first + i, written.commit_position), e, m)
+            for i, (n, (e, _, m)) in enumerate(zip(new, batch, strict=True))
+        ]
 
-    def _load(self, request: _Request) -> tuple[Loaded[Any], PolicyState, Loaded[CaseState] | None]:
+    def _write(
+        self, stream: str, events: list[NewEvent], revision: int, checks: dict[str, int]
+    ) -> AppendResult:
+        """One append; with checks where the store has them. Without them (KurrentDB before
+        26.1) the reads of this attempt are what the decision stands on."""
+        if self._checks:
+            try:
+                return self._store.append_checked(stream, events, revision, checks)
+            except ChecksUnsupported:
+                log.warning("the event store has no atomic checks: reading before every command")
+                self._checks = False
+                raise _Unread from None
+        return self._store.append(stream, events, revision)
+
+    def _load(self, request: _Request, fresh: bool) -> _Load:
         """The aggregate, the tenant's policy in force now (the §5 default until one is
-        published) and the case the decision reads (if any), in one read round trip; each is
-        as of its own read (staleness accepted, the case's revision recorded). The related case
-        is named by the command or by the aggregate: a cached aggregate names it up front, else
-        it is read once the aggregate is. A stream this code cannot read refuses the command."""
+        published) and the case the decision reads (if any). Where the store checks appends
+        and all are cached, nothing is read (`fresh` False): the append checks they are still
+        current. Otherwise in one read round trip, each as of its own read (staleness
+        accepted, the case's revision recorded). The related case is named by the command or
+        by the aggregate: a cached aggregate names it up front, else it is read once the
+        aggregate is. A stream this code cannot read refuses the command."""
+        if not fresh and self._checks:
+            unread = self._unread(request)
+            if unread is not None:
+                return unread
         tenant, stream = request.envelope.tenant_id, request.stream
         policy_stream = POLICY.stream(tenant)
         wanted: list[tuple[Aggregate[Any], str]] = [(request.route.aggregate, stream)]
@@ -212,7 +264,30 @@ class CommandService:
                 )
         except EventDecodingError as error:
             raise Refused(CommandOutcome.REJECTED, error.reason, str(error)) from error
-        return stored, policy.state, case
+        return _Load(stored, policy, case, read=True)
+
+    def _unread(self, request: _Request) -> _Load | None:
+        """The load from the cache alone, if it holds everything the decision reads. A stream
+        a creating command starts needs no entry: it is new, or the append says otherwise."""
+        route, stream = request.route, request.stream
+        stored = self._aggregates.cached(route.aggregate, stream)
+        if stored is None and route.stream_rule is StreamRule.NEW:
+            stored = empty(route.aggregate, stream)
+        policy_stream = POLICY.stream(request.envelope.tenant_id)
+        policy = (
+            stored if policy_stream == stream else self._aggregates.cached(POLICY, policy_stream)
+        )
+        if stored is None or policy is None:
+            return None
+        case_id = self._related_case_id(
+            request, layers.as_seen_by(stored, request.envelope.tenant_id).state
+        )
+        case = None
+        if case_id is not None:
+            case = self._aggregates.cached(CASE, CASE.stream(case_id))
+            if case is None:
+                return None
+        return _Load(stored, policy, case, read=False)
 
     def _related_case_id(self, request: _Request, state: Any) -> str | None:
         related = request.route.related_case
@@ -261,6 +336,38 @@ class CommandService:
             )
             return
         self._aggregates.noted_snapshot(stored.stream, stored.revision)
+
+
+class _Unread(Exception):
+    """A refusal decided on cached state nobody read: decide again on read state (a refusal
+    cannot be checked at commit, as an append is)."""
+
+
+@contextmanager
+def _decided_on(load: _Load) -> Iterator[None]:
+    """Refusals stand only where the state was read; otherwise `_Unread`."""
+    try:
+        yield
+    except Refused:
+        if load.read:
+            raise
+        raise _Unread from None
+
+
+@dataclass(frozen=True)
+class _Load:
+    """What one attempt decides on; `read` False: all from the cache, unverified until the
+    append's checks pass."""
+
+    stored: Loaded[Any]
+    policy: Loaded[PolicyState]
+    case: Loaded[CaseState] | None
+    read: bool
+
+    def checks(self, stream: str) -> dict[str, int]:
+        """The other streams the decision read, at the revisions read."""
+        others: list[Loaded[Any]] = [self.policy, *([self.case] if self.case else [])]
+        return {o.stream: o.revision for o in others if o.stream != stream}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Identifiers, digests and the id source.
 
-Ids that name streams (`case-<id>`) are short printable tokens. Ids the domain mints are derived
-deterministically from a seed the service hands in, so a retried command mints the same ids.
+Ids that name streams (`case-<id>`) are short printable tokens. Ids the domain mints (approval
+requests, proposals) are derived deterministically from a seed the service hands in, so a retried
+command mints the same ids. Event ids are fresh for every write: see `IdGenerator.event_id`.
 """
 
 from __future__ import annotations
@@ -33,9 +34,7 @@ def digest_of(value: Any) -> str:
 
 
 class IdGenerator(Protocol):
-    """Where the application service gets the ids of what a command writes. The default derives
-    them from the command's idempotency scope, so a retry (or a concurrent duplicate) of the
-    same command produces the same ids and the store's idempotent append writes it once."""
+    """Where the application service gets the ids of what a command writes."""
 
     def command_seed(
         self, tenant_id: str, actor_key: str, idempotency_key: str, stream: str
@@ -44,12 +43,16 @@ class IdGenerator(Protocol):
         ...
 
     def event_id(self, seed: uuid.UUID, index: int) -> uuid.UUID:
-        """The id of the command's `index`-th event."""
+        """The id of the `index`-th event of one write of the command: a new id for every
+        write. Idempotency is the key index in the aggregate's state plus the expected
+        revision (a retry of a written command finds its stream moved, reloads and finds its
+        key); ids that repeated across writes would instead let the store's idempotent append
+        answer a retry from stale state as if it were the first."""
         ...
 
 
 class DerivedIds:
-    """uuid5 ids over tenant, actor, idempotency key and stream."""
+    """Seeds: uuid5 over tenant, actor, idempotency key and stream. Event ids: uuid4."""
 
     def command_seed(
         self, tenant_id: str, actor_key: str, idempotency_key: str, stream: str
@@ -57,4 +60,4 @@ class DerivedIds:
         return derived_uuid(tenant_id, actor_key, idempotency_key, stream)
 
     def event_id(self, seed: uuid.UUID, index: int) -> uuid.UUID:
-        return derived_uuid(str(seed), "event", str(index))
+        return uuid.uuid4()

@@ -75,9 +75,17 @@ def _wait_until_ready(url: str, timeout: float = 60.0) -> None:
             time.sleep(1)
 
 
-@pytest.fixture(params=["embedded", pytest.param("kurrentdb", marks=pytest.mark.docker)])
+BACKENDS = ["embedded", pytest.param("kurrentdb", marks=pytest.mark.docker)]
+
+
+@pytest.fixture(params=BACKENDS)
 def event_store(request: pytest.FixtureRequest) -> Iterator[KurrentEventStore]:
-    if request.param == "embedded":
+    yield from connected(request, request.param)
+
+
+def connected(request: pytest.FixtureRequest, backend: str) -> Iterator[KurrentEventStore]:
+    """The adapter on `backend`: the embedded store, or a real KurrentDB."""
+    if backend == "embedded":
         server: EmbeddedServer = request.getfixturevalue("embedded_server")
         url = server.url
     else:

@@ -9,7 +9,7 @@ positions. Thread-safe: one lock, like a single writer.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from caseledger.domain.application.ports import (
@@ -28,7 +28,7 @@ class InMemoryEventStore:
     def __init__(self) -> None:
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._all: list[RecordedEvent] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.appends = 0
         """Calls to `append` that reached the store (tests count writes with it)."""
 
@@ -49,6 +49,18 @@ class InMemoryEventStore:
                 revision=last[-1].revision if last else NO_STREAM,
                 commit_position=self._all[-1].commit_position if self._all else 0,
             )
+
+    def append_checked(
+        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+    ) -> AppendResult:
+        """The checks and `append` under one lock: atomic, as AppendRecords is."""
+        with self._lock:
+            for checked, revision in checks.items():
+                existing = self._streams.get(checked, [])
+                actual = existing[-1].revision if existing else NO_STREAM
+                if not _satisfies(revision, actual):
+                    raise WrongExpectedVersion(checked, revision, actual)
+            return self.append(stream, events, expected)
 
     def _idempotent(
         self, existing: list[RecordedEvent], events: Sequence[NewEvent], expected: int

@@ -3,7 +3,7 @@ through the real client (`KurrentEventStore` on kurrentdbclient). Both count the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +23,12 @@ class CountingKurrentStore:
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
         self.appends += 1
         return self.inner.append(stream, events, expected)
+
+    def append_checked(
+        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+    ) -> AppendResult:
+        self.appends += 1
+        return self.inner.append_checked(stream, events, expected, checks)
 
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None

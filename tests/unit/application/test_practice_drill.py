@@ -126,5 +126,5 @@ def test_the_enforcement_drill_runs_end_to_end(
     )
     assert (notice.status, notice.digest) == (NoticeStatus.SENT, digest)
     drafted_meta = orjson.loads(store.read_stream("noticedraft-n1")[0].metadata)
-    assert drafted_meta["factsRead"] == {"case-c1": 8}  # the case head when drafted
+    assert drafted_meta["factsRead"] == "case-c1@8"  # the case head when drafted
     assert store.read_stream("commandlog-t1")[0].type == "commandlog.command_not_accepted"

@@ -39,7 +39,7 @@ def test_stored_metadata_follows_kurrentdb_conventions(
     assert (meta["commandId"], meta["idempotencyKey"]) == ("cmd-open", "cmd-open")
     assert (meta["policyVersion"], meta["schemaVersion"], meta["payloadSchema"]) == (
         "default",
-        1,
+        "1",
         "case.opened.v1",
     )
     assert recorded.type == "case.opened"
