@@ -1,5 +1,6 @@
-"""A bare gRPC server for benchmark baselines: echo (unary), collect (a client stream, the shape
-of KurrentDB's Append) and a server stream of N messages.
+"""A bare gRPC server for benchmark baselines: echo (unary), ack (unary with a short answer, the
+shape of KurrentDB's v2 AppendRecords), collect (a client stream, the shape of KurrentDB's
+Append) and a server stream of N messages.
 
 Run as `python -m bench.bare_grpc_server PORT`; it serves raw bytes, no protobuf work, no
 storage, so what it measures is the transport alone.
@@ -20,6 +21,10 @@ def _echo(request: bytes, context: Any) -> bytes:
     return request
 
 
+def _ack(request: bytes, context: Any) -> bytes:
+    return request[:16]
+
+
 def _collect(requests: Iterator[bytes], context: Any) -> bytes:
     return b"".join(requests)[:16]
 
@@ -35,6 +40,7 @@ def main() -> None:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
     handlers = {
         "Echo": grpc.unary_unary_rpc_method_handler(_echo),
+        "Ack": grpc.unary_unary_rpc_method_handler(_ack),
         "Stream": grpc.unary_stream_rpc_method_handler(_stream),
         "Collect": grpc.stream_unary_rpc_method_handler(_collect),
     }

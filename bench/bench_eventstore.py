@@ -1,6 +1,6 @@
 """Embedded event store benchmarks, each next to its baseline measured in the same run.
 
-    .venv/bin/python -m bench.bench_eventstore [--events 1000000] [--json out.json]
+    .venv/bin/python -m bench.bench_eventstore [--events 1000000] [--samples 2000] [--seconds 5]
 
 The store runs as its own process (`caseledger eventstore serve`), as does a bare gRPC server,
 so the client's and the servers' interpreters do not share a GIL. Figures go to stdout as a
@@ -30,6 +30,7 @@ from typing import Any
 import grpc
 import orjson
 from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
+from kurrentdbclient.events import NewRecord
 
 PAYLOAD = orjson.dumps({"case_id": "c-0001", "risk_level": "high", "note": "x" * 200})
 
@@ -176,19 +177,42 @@ def sequential_appends(client: KurrentDBClient, n: int) -> list[float]:
     return times
 
 
-def _client_process(url: str, threads: int, seconds: float, counts: Any) -> None:
-    """One client process: `threads` clients appending single events for `seconds`."""
+def sequential_append_records(client: KurrentDBClient, n: int) -> list[float]:
+    """The same single events through KurrentDB's v2 AppendRecords (one unary call each)."""
+    stream = f"bench-{uuid.uuid4().hex}"
+    times = []
+    for _ in range(n):
+        record = NewRecord(stream_name=stream, type="bench.appended", data=PAYLOAD)
+        start = time.perf_counter()
+        client.append_records(record)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def append_records_message() -> bytes:
+    """What the client sends for one single-event `append_records`: the bare baseline's
+    request, so both carry the same bytes."""
+    from kurrentdbclient.protos.v2.streams import streams_pb2
+
+    schema = streams_pb2.SchemaInfo(format=streams_pb2.SCHEMA_FORMAT_JSON, name="bench.appended")
+    record = streams_pb2.AppendRecord(
+        record_id=str(uuid.uuid4()), schema=schema, data=PAYLOAD, stream=f"bench-{uuid.uuid4().hex}"
+    )
+    return streams_pb2.AppendRecordsRequest(records=[record]).SerializeToString()
+
+
+def _count_calls(
+    threads: int, seconds: float, counts: Any, make_call: Callable[[], Callable[[], None]]
+) -> None:
+    """`threads` threads each making calls for `seconds` after a warm-up; puts the count."""
     done = [0] * threads
     stop = threading.Event()
 
     def worker(i: int) -> None:
-        client = KurrentDBClient(uri=url)
-        stream = f"bench-{uuid.uuid4().hex}"
+        call = make_call()
         while not stop.is_set():
-            event = NewEvent(type="bench.appended", data=PAYLOAD)
-            client.append_to_stream(stream, current_version=StreamState.ANY, events=event)
+            call()
             done[i] += 1
-        client.close()
 
     workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for t in workers:
@@ -202,28 +226,64 @@ def _client_process(url: str, threads: int, seconds: float, counts: Any) -> None
         t.join()
 
 
+def _client_process(url: str, threads: int, seconds: float, counts: Any) -> None:
+    """One client process: `threads` clients appending single events for `seconds`."""
+
+    def make_call() -> Callable[[], None]:
+        client = KurrentDBClient(uri=url)
+        stream = f"bench-{uuid.uuid4().hex}"
+
+        def call() -> None:
+            event = NewEvent(type="bench.appended", data=PAYLOAD)
+            client.append_to_stream(stream, current_version=StreamState.ANY, events=event)
+
+        return call
+
+    _count_calls(threads, seconds, counts, make_call)
+
+
+def _records_client_process(url: str, threads: int, seconds: float, counts: Any) -> None:
+    """One client process: `threads` clients making single-event `append_records` calls."""
+
+    def make_call() -> Callable[[], None]:
+        client = KurrentDBClient(uri=url)
+        stream = f"bench-{uuid.uuid4().hex}"
+
+        def call() -> None:
+            client.append_records(
+                NewRecord(stream_name=stream, type="bench.appended", data=PAYLOAD)
+            )
+
+        return call
+
+    _count_calls(threads, seconds, counts, make_call)
+
+
 def _bare_client_process(port: int, threads: int, seconds: float, counts: Any) -> None:
     """One process of `threads` clients making Append-shaped calls to the bare server."""
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     collect = channel.stream_unary("/bare.Bare/Collect")
-    done = [0] * threads
-    stop = threading.Event()
 
-    def worker(i: int) -> None:
-        while not stop.is_set():
-            collect(iter([b"options", PAYLOAD]))
-            done[i] += 1
+    def make_call() -> Callable[[], None]:
+        return lambda: collect(iter([b"options", PAYLOAD]))
 
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in workers:
-        t.start()
-    time.sleep(1.0)
-    before = sum(done)
-    time.sleep(seconds)
-    counts.put(sum(done) - before)
-    stop.set()
-    for t in workers:
-        t.join()
+    _count_calls(threads, seconds, counts, make_call)
+    channel.close()
+
+
+def _bare_unary_client_process(
+    target: tuple[int, bytes], threads: int, seconds: float, counts: Any
+) -> None:
+    """One process of `threads` clients making unary calls of `message`'s size (AppendRecords'
+    shape: a request, a short answer) to the bare server at `port`."""
+    port, message = target
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    ack = channel.unary_unary("/bare.Bare/Ack")
+
+    def make_call() -> Callable[[], None]:
+        return lambda: ack(message)
+
+    _count_calls(threads, seconds, counts, make_call)
     channel.close()
 
 
@@ -309,6 +369,37 @@ def raw_read_all_rate(port: int, n: int) -> float:
     return count / elapsed
 
 
+def raw_subscription_rate(port: int, n: int) -> float:
+    """A catch-up subscription to `$all` through a bare stub, from the start until `n` events:
+    the server and transport without the client library's per-event conversion."""
+    from kurrentdbclient.protos.v1 import shared_pb2, streams_pb2, streams_pb2_grpc
+
+    options = streams_pb2.ReadReq.Options
+    request = streams_pb2.ReadReq(
+        options=options(
+            all=options.AllOptions(start=shared_pb2.Empty()),
+            read_direction=options.Forwards,
+            subscription=options.SubscriptionOptions(),
+            no_filter=shared_pb2.Empty(),
+            uuid_option=options.UUIDOption(string=shared_pb2.Empty()),
+        )
+    )
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    stub = streams_pb2_grpc.StreamsStub(channel)  # type: ignore[no-untyped-call]
+    start = time.perf_counter()
+    call = stub.Read(request, timeout=600)
+    count = 0
+    for response in call:
+        if response.WhichOneof("content") == "event":
+            count += 1
+            if count >= n:
+                break
+    elapsed = time.perf_counter() - start
+    call.cancel()
+    channel.close()
+    return count / elapsed
+
+
 def subscription_rate(client: KurrentDBClient, n: int) -> float:
     start = time.perf_counter()
     count = 0
@@ -324,6 +415,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000, help="events for read/memory")
     parser.add_argument("--samples", type=int, default=2000, help="sequential samples")
+    parser.add_argument("--seconds", type=float, default=5.0, help="each concurrent run")
     args = parser.parse_args()
     rows: list[tuple[str, str, str, str]] = []
 
@@ -340,6 +432,7 @@ def main() -> None:
             url = f"kurrentdb://127.0.0.1:{store_port}?tls=false"
             client = KurrentDBClient(uri=url)
             sequential_appends(client, 100)  # warm up
+            sequential_append_records(client, 100)
 
             rtt = bare_round_trips(bare_port, args.samples)
             stream_rtt = bare_client_stream_round_trips(bare_port, args.samples)
@@ -358,9 +451,23 @@ def main() -> None:
                     )
                 )
 
+            records = sequential_append_records(client, args.samples)
+            records_p50 = statistics.median(records)
+            budget = statistics.median(rtt) + statistics.median(commits) + 300e-6
+            verdict = "met" if records_p50 <= budget else "NOT met"
+            rows.append(
+                (
+                    "sequential single-event append_records (v2 AppendRecords) p50 / p99",
+                    f"{records_p50 * 1e3:.2f} / {pct(records, 0.99) * 1e3:.2f} ms",
+                    f"bare gRPC unary rtt p50 {statistics.median(rtt) * 1e3:.2f} ms"
+                    f" + fsync'd SQLite commit p50 {statistics.median(commits) * 1e3:.2f} ms",
+                    f"p50 <= {budget * 1e3:.2f} ms: {verdict}",
+                )
+            )
+
             seq_rate = 1 / statistics.mean(appends)
-            conc_rate = concurrent_append_rate(url, 16, 5.0)
-            bare_conc = concurrent_rate(_bare_client_process, bare_port, 16, 5.0)
+            conc_rate = concurrent_append_rate(url, 16, args.seconds)
+            bare_conc = concurrent_rate(_bare_client_process, bare_port, 16, args.seconds)
             rows.append(
                 (
                     "single-event appends, 16 concurrent clients (4 processes x 4 threads)",
@@ -369,6 +476,24 @@ def main() -> None:
                     f"Append-shaped calls (no store): {bare_conc:,.0f} calls/s",
                     f"{conc_rate / seq_rate:.1f}x (target >= 2x); "
                     f"{conc_rate / bare_conc:.2f}x the transport's own ceiling",
+                )
+            )
+            records_seq = 1 / statistics.mean(records)
+            records_conc = concurrent_rate(_records_client_process, url, 16, args.seconds)
+            message = append_records_message()
+            bare_unary = (bare_port, message)
+            bare_unary_conc = concurrent_rate(
+                _bare_unary_client_process, bare_unary, 16, args.seconds
+            )
+            rows.append(
+                (
+                    "single-event append_records, 16 concurrent clients (4 processes x 4 threads)",
+                    f"{records_conc:,.0f} events/s",
+                    f"sequential append_records {records_seq:,.0f} events/s; the same 16 clients "
+                    f"making bare unary calls of the same {len(message)} bytes (no store): "
+                    f"{bare_unary_conc:,.0f} calls/s",
+                    f"{records_conc / records_seq:.1f}x (target >= 2x); "
+                    f"{records_conc / bare_unary_conc:.2f}x the transport's own ceiling",
                 )
             )
 
@@ -397,6 +522,7 @@ def main() -> None:
             reads = read_all_rate(client, n)
             raw_reads = raw_read_all_rate(store_port, n)
             subs = subscription_rate(client, n)
+            raw_subs = raw_subscription_rate(store_port, n)
             bare = bare_stream_rate(bare_port, n, len(PAYLOAD) + 150)
             rows.append(
                 (
@@ -422,7 +548,15 @@ def main() -> None:
                     f"{subs / bare:.2f}x (target >= 0.7x)",
                 )
             )
-            total = n + args.samples * 2 + 100 + 20000 + 16 * 1000
+            rows.append(
+                (
+                    f"catch-up subscription, {n:,} events, bare stub (no client library)",
+                    f"{raw_subs:,.0f} events/s",
+                    f"bare gRPC server stream {bare:,.0f} msgs/s",
+                    f"{raw_subs / bare:.2f}x (target >= 0.7x)",
+                )
+            )
+            total = n + args.samples * 3 + 200 + 20000 + 32 * 1000
             rows.append(
                 (
                     "store process memory (RSS) as it grows",
