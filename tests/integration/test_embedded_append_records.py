@@ -288,6 +288,53 @@ def test_concurrent_appends_racing_on_the_same_check_let_exactly_one_win(
     assert len(read) == 1
 
 
+def test_v1_appends_and_append_records_share_one_writer_and_never_share_a_revision(
+    embedded_server: EmbeddedServer,
+) -> None:
+    shared, writers, each = stream_name(), 6, 10
+    clients = [KurrentDBClient(uri=embedded_server.url) for _ in range(writers)]
+
+    def write(i: int) -> None:
+        for n in range(each):
+            if i % 2:
+                append(clients[i], shared, new_events(1))
+            else:
+                clients[i].append_records(record(shared, n))
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    read = clients[0].get_stream(shared)
+    for client in clients:
+        client.close()
+
+    assert [e.stream_position for e in read] == list(range(writers * each))
+    assert sorted(e.commit_position for e in read) == [e.commit_position for e in read]
+
+
+def test_acknowledged_records_survive_a_restart(
+    durable_server: EmbeddedServer, tmp_path: Path
+) -> None:
+    a, b = stream_name(), stream_name()
+    client = KurrentDBClient(uri=durable_server.url)
+    result = client.append_records([record(a), record(b)])
+    client.close()
+    durable_server.stop()
+
+    restarted = EmbeddedServer.start(tmp_path / "eventstore")
+    try:
+        client = KurrentDBClient(uri=restarted.url)
+        read = [client.get_stream(a)[0], client.get_stream(b)[0]]
+        client.close()
+    finally:
+        restarted.stop()
+
+    assert read[1].commit_position == result.commit_position
+    assert [e.stream_name for e in read] == [a, b]
+
+
 # ---- idempotency -----------------------------------------------------------------------------
 
 
@@ -458,6 +505,31 @@ def test_a_malformed_request_is_invalid_argument_and_writes_nothing(
 
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.value.details()
+    assert embedded_server.store.head == head
+
+
+@pytest.mark.parametrize(
+    "requests",
+    [
+        pytest.param([], id="no append request"),
+        pytest.param(
+            [streams_pb2.AppendRequest(stream="case-1", records=[_raw("", record_id="nope")])],
+            id="a record id that is not a uuid",
+        ),
+        pytest.param([streams_pb2.AppendRequest(stream="case-1")], id="a request without records"),
+    ],
+)
+def test_a_malformed_append_session_is_invalid_argument_and_writes_nothing(
+    stub: streams_pb2_grpc.StreamsServiceStub,
+    embedded_server: EmbeddedServer,
+    requests: list[streams_pb2.AppendRequest],
+) -> None:
+    head = embedded_server.store.head
+
+    with pytest.raises(grpc.RpcError) as error:
+        stub.AppendSession(iter(requests))
+
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert embedded_server.store.head == head
 
 
