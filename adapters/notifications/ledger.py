@@ -2,6 +2,10 @@
 its deterministic Message-ID — and the inbox, in one database so the inbox record and the
 delivery's final status commit together.
 
+A request the worker gives up on (terminated at the broker: malformed, for another tenant's or
+a closed notice, or for a notice still unknown after its bounded wait) is kept in
+`dropped_request` with the reason, so it is never dropped silently.
+
 Delivery statuses: `attempting` (an attempt is recorded *before* the SMTP transaction: after a
 crash the worker resends under the same Message-ID), `delivered` (the SMTP server accepted it),
 `recorded` (`NoticeSent` is committed; the inbox holds the request's message id).
@@ -37,6 +41,14 @@ CREATE TABLE IF NOT EXISTS notice_delivery (
     delivered_at TEXT,
     recorded_at TEXT
 );
+CREATE TABLE IF NOT EXISTS dropped_request (
+    request_message_id TEXT PRIMARY KEY,
+    tenant_id TEXT,
+    draft_id TEXT,
+    reason TEXT NOT NULL,
+    deliveries INTEGER NOT NULL,
+    dropped_at TEXT NOT NULL
+);
 """
 
 
@@ -61,6 +73,17 @@ class Delivery:
     last_attempt_at: str | None
     delivered_at: str | None
     recorded_at: str | None
+
+
+@dataclass(frozen=True)
+class DroppedRequest:
+    request_message_id: str
+    tenant_id: str | None
+    draft_id: str | None
+    reason: str
+    deliveries: int
+    """How many times the broker had delivered it when it was dropped."""
+    dropped_at: str
 
 
 class DeliveryLedger(DurableSqliteFile):
@@ -143,6 +166,30 @@ class DeliveryLedger(DurableSqliteFile):
                     DeliveryStatus.ATTEMPTING.value,
                 ),
             )
+
+    def record_dropped(
+        self,
+        request_message_id: str,
+        tenant_id: str | None,
+        draft_id: str | None,
+        reason: str,
+        deliveries: int,
+    ) -> None:
+        """Keep why a request was given up; a repeat (after a crash before the broker heard
+        of it) overwrites the first record."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO dropped_request VALUES (?, ?, ?, ?, ?, ?)",
+                (request_message_id, tenant_id, draft_id, reason[:2000], deliveries, utc_now()),
+            )
+
+    def dropped(self, limit: int = 100) -> list[DroppedRequest]:
+        """The requests given up, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM dropped_request ORDER BY dropped_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [DroppedRequest(**dict(row)) for row in rows]
 
     def mark_recorded(self, request_message_id: str, message_id: str) -> bool:
         """`NoticeSent` is committed: the delivery is final and the request's message id enters

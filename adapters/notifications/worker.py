@@ -15,6 +15,12 @@ The send path, and what a crash after each step leads to on redelivery:
 `NoticeSent` is committed once: its command id and idempotency key derive from the send
 request, and the notice's lifecycle refuses a second `sent`. The inbox covers redeliveries
 beyond the broker's duplicate window.
+
+A request for a notice the ledger does not know, or knows only before its send was requested,
+may have overtaken it (a lagging replica): it is delivered again after `retry_delay`, up to
+`unknown_notice_deliveries` times. A request that can never be served (malformed, naming another
+tenant's notice, a rejected or withdrawn notice), or still waiting after those deliveries, is
+terminated — logged as an error and kept with its reason in the ledger's `dropped_request`.
 """
 
 from __future__ import annotations
@@ -79,6 +85,10 @@ class WorkerSettings:
     message_id_domain: str = "caseledger"
     retry_delay: float = 5.0
     """Seconds before a request that failed (SMTP down, command refused) comes again."""
+    unknown_notice_deliveries: int = 12
+    """Deliveries a request waits for its notice to be known here, ready to send, before it
+    is terminated: the ledger this worker reads may be behind the broker (a lagging replica),
+    so at first an unknown notice is more likely late than wrong."""
 
 
 class NotificationWorker:
@@ -130,17 +140,13 @@ class NotificationWorker:
             event = IntegrationEvent.parse(message.data)
             request = NoticeSendRequestedV1.model_validate(event.data)
         except ValueError as error:
-            log.error("dropping malformed send request %s: %s", request_id, error)
-            message.term()
-            return Outcome.DROPPED
+            return self._drop(message, None, None, f"malformed send request: {error}")
         notice = replay(self._events, "notice_draft", request.draft_id).state
-        if notice.tenant_id != event.tenant_id or notice.status not in (
-            NoticeStatus.SEND_REQUESTED,
-            NoticeStatus.SENT,
-        ):
-            log.error("dropping send request %s: notice %s is not waiting", request_id, notice)
-            message.term()
-            return Outcome.DROPPED
+        refusal = _refusal(notice, request.draft_id, event.tenant_id)
+        if refusal is not None:
+            return self._drop(message, event.tenant_id, request.draft_id, refusal)
+        if notice.status not in (NoticeStatus.SEND_REQUESTED, NoticeStatus.SENT):
+            return self._wait_for_notice(message, event.tenant_id, request.draft_id, notice)
         message_id = notice_message_id(
             event.tenant_id, request.draft_id, request.digest, self._settings.message_id_domain
         )
@@ -156,6 +162,34 @@ class NotificationWorker:
         self._hook("processed", request_id)
         message.ack()
         return Outcome.SENT
+
+    def _wait_for_notice(
+        self, message: BrokerMessage, tenant_id: str, draft_id: str, notice: NoticeDraftState
+    ) -> Outcome:
+        """The notice is unknown here, or known only before its send was requested: the
+        request may have overtaken the ledger, so it comes again — a bounded number of times."""
+        known = "not known here" if notice.status is NoticeStatus.NEW else str(notice.status)
+        deliveries, most = message.num_delivered, self._settings.unknown_notice_deliveries
+        if deliveries >= most:
+            reason = f"notice {draft_id} still {known} after {deliveries} deliveries"
+            return self._drop(message, tenant_id, draft_id, reason)
+        log.warning(
+            "send request %s: notice %s is %s (delivery %d of %d); retrying in %.1fs",
+            message.message_id, draft_id, known, deliveries, most, self._settings.retry_delay,
+        )  # fmt: skip
+        message.nak(self._settings.retry_delay)
+        return Outcome.RETRY_LATER
+
+    def _drop(
+        self, message: BrokerMessage, tenant_id: str | None, draft_id: str | None, reason: str
+    ) -> Outcome:
+        """Give the request up for good: logged, kept in the ledger, then terminated."""
+        log.error("dropping send request %s: %s", message.message_id, reason)
+        self._ledger.record_dropped(
+            message.message_id, tenant_id, draft_id, reason, message.num_delivered
+        )
+        message.term()
+        return Outcome.DROPPED
 
     def _deliver(
         self,
@@ -229,3 +263,14 @@ class NotificationWorker:
         self._ledger.record_failure(message_id, f"record_notice_sent: {result.reason}")
         log.warning("record_notice_sent for %s: %s", message_id, result.reason)
         return False
+
+
+def _refusal(notice: NoticeDraftState, draft_id: str, tenant_id: str) -> str | None:
+    """Why a request can never be served, whatever the ledger learns later; None if it may."""
+    if notice.status is NoticeStatus.NEW:
+        return None
+    if notice.tenant_id != tenant_id:
+        return f"notice {draft_id} belongs to another tenant than the request's ({tenant_id})"
+    if notice.status in (NoticeStatus.REJECTED, NoticeStatus.WITHDRAWN):
+        return f"notice {draft_id} is {notice.status}"
+    return None

@@ -3,18 +3,32 @@ the recipient and exactly one `notice_draft.sent`, whatever step of the send pat
 
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import orjson
 import pytest
 
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
-from caseledger.adapters.integration.contracts import SEND_REQUESTED, subject_for
+from caseledger.adapters.integration.contracts import (
+    SEND_REQUESTED,
+    IntegrationEvent,
+    subject_for,
+)
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
 from caseledger.adapters.integration.relay import OutboxRelay, RelaySettings
 from caseledger.adapters.notifications.ledger import DeliveryLedger, DeliveryStatus
 from caseledger.adapters.notifications.smtp import SmtpMailer
-from caseledger.adapters.notifications.worker import STEPS, NotificationWorker, Outcome
+from caseledger.adapters.notifications.worker import (
+    STEPS,
+    NotificationWorker,
+    Outcome,
+    WorkerSettings,
+)
+from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.service import CommandService
 from tests.integration.integration_events.conftest import Broker
 from tests.integration.integration_events.drill import Drill, practice_drill
@@ -37,11 +51,12 @@ def _published_request(
 
 
 def _worker(
-    events: KurrentEventStore,
+    events: EventStore,
     broker: Broker,
     sink: SmtpSink,
     ledger: DeliveryLedger,
     crash_at: str | None = None,
+    settings: WorkerSettings | None = None,
 ) -> NotificationWorker:
     def hook(step: str, message_id: str) -> None:
         if step == crash_at:
@@ -59,6 +74,7 @@ def _worker(
         consumer,
         SmtpMailer(sink.host, sink.port),
         ledger,
+        settings,
         hook=hook,
     )
 
@@ -156,3 +172,151 @@ def test_an_unreachable_smtp_server_leaves_the_request_for_a_later_attempt(
     (delivery,) = ledger.for_drafts([drill.draft_id])
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.ATTEMPTING, 1)
     assert delivery.last_error
+
+
+# ---- requests for notices this deployment does not know (yet) --------------------------------
+
+QUICK = WorkerSettings(retry_delay=0.2, unknown_notice_deliveries=3)
+"""Retries come again within a fraction of a second; a request waits three deliveries."""
+
+
+class LaggingReplica:
+    """The event store as a replica that has not caught up: notice streams read as missing
+    until `catch_up()`, as when the broker delivers before the worker's ledger has the notice."""
+
+    def __init__(self, store: KurrentEventStore) -> None:
+        self._store, self._caught_up = store, False
+
+    def catch_up(self) -> None:
+        self._caught_up = True
+
+    def read_stream(self, stream: str, from_revision: int = 0, limit: int | None = None) -> Any:
+        if not self._caught_up and stream.startswith("noticedraft-"):
+            return []
+        return self._store.read_stream(stream, from_revision, limit)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _publish_request(broker: Broker, draft_id: str, tenant_id: str = "t1") -> str:
+    """A send request published by hand (not from this deployment's ledger); its message id."""
+    event = IntegrationEvent(
+        id=str(uuid.uuid4()),
+        type=SEND_REQUESTED.public_type,
+        version=SEND_REQUESTED.version,
+        schema_name=SEND_REQUESTED.name,
+        tenant_id=tenant_id,
+        occurred_at=datetime.now(UTC),
+        correlation_id="corr-by-hand",
+        causation_id=None,
+        source_stream=f"noticedraft-{draft_id}",
+        source_revision=7,
+        source_position=1,
+        data={
+            "draft_id": draft_id,
+            "case_id": "c-by-hand",
+            "send_request_id": "sr-by-hand",
+            "approval_id": "a-by-hand",
+            "digest": "d-by-hand",
+        },
+    )
+    broker.js.publish(subject_for(broker.prefix, SEND_REQUESTED.name), event.body(), event.id)
+    return event.id
+
+
+def _outcomes_until_dropped(worker: NotificationWorker, rounds: int = 10) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for _ in range(rounds):
+        outcomes += worker.run_once(batch=5, timeout=1.5)
+        if Outcome.DROPPED in outcomes:
+            return outcomes
+    return outcomes
+
+
+def test_a_request_that_arrives_before_its_notice_is_retried_then_sent_once_the_notice_is_known(
+    service: CommandService,
+    events: KurrentEventStore,
+    broker: Broker,
+    sink: SmtpSink,
+    tmp_path: Path,
+) -> None:
+    drill = _published_request(service, events, broker, tmp_path, "lagging")
+    replica = LaggingReplica(events)
+    ledger = DeliveryLedger(tmp_path / "notifications.db")
+    worker = _worker(cast(EventStore, replica), broker, sink, ledger, settings=QUICK)
+
+    assert worker.run_once(batch=5, timeout=1.5) == [Outcome.RETRY_LATER]
+    assert sink.messages == []
+
+    replica.catch_up()
+    assert _run_until_done(worker) == [Outcome.SENT]
+    assert len(sink.messages) == 1
+    assert len(_sent_events(events, drill)) == 1
+    assert ledger.dropped() == []
+
+
+def test_a_request_for_a_notice_still_unknown_after_bounded_deliveries_is_terminated_with_a_reason(
+    events: KurrentEventStore,
+    broker: Broker,
+    sink: SmtpSink,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    request_id = _publish_request(broker, "n-nowhere")
+    ledger = DeliveryLedger(tmp_path / "notifications.db")
+    worker = _worker(events, broker, sink, ledger, settings=QUICK)
+
+    with caplog.at_level(logging.WARNING, logger="caseledger.adapters.notifications.worker"):
+        outcomes = _outcomes_until_dropped(worker)
+
+    assert outcomes == [Outcome.RETRY_LATER, Outcome.RETRY_LATER, Outcome.DROPPED]
+    (dropped,) = ledger.dropped()
+    assert (dropped.request_message_id, dropped.draft_id) == (request_id, "n-nowhere")
+    assert (dropped.tenant_id, dropped.deliveries) == ("t1", 3)
+    assert "n-nowhere" in dropped.reason
+    assert "not known" in dropped.reason
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(request_id in message and "not known" in message for message in errors)
+    # terminated: never delivered again, not even after the consumer's ack wait
+    assert worker.run_once(batch=5, timeout=1.5) == []
+    assert sink.messages == []
+
+
+def test_a_request_naming_another_tenants_notice_is_terminated_at_its_first_delivery(
+    service: CommandService,
+    events: KurrentEventStore,
+    broker: Broker,
+    sink: SmtpSink,
+    tmp_path: Path,
+) -> None:
+    drill = practice_drill(service, "other-tenant")
+    request_id = _publish_request(broker, drill.draft_id, tenant_id="t2")
+    ledger = DeliveryLedger(tmp_path / "notifications.db")
+
+    outcomes = _worker(events, broker, sink, ledger, settings=QUICK).run_once(timeout=1.5)
+
+    assert outcomes == [Outcome.DROPPED]
+    (dropped,) = ledger.dropped()
+    assert (dropped.request_message_id, dropped.deliveries) == (request_id, 1)
+    assert "tenant" in dropped.reason
+    assert sink.messages == []
+    assert _sent_events(events, drill) == []
+
+
+def test_a_malformed_request_is_terminated_at_its_first_delivery_with_its_reason_recorded(
+    events: KurrentEventStore,
+    broker: Broker,
+    sink: SmtpSink,
+    tmp_path: Path,
+) -> None:
+    subject = subject_for(broker.prefix, SEND_REQUESTED.name)
+    broker.js.publish(subject, b'{"not": "a send request"}', "malformed-1")
+    ledger = DeliveryLedger(tmp_path / "notifications.db")
+
+    outcomes = _worker(events, broker, sink, ledger, settings=QUICK).run_once(timeout=1.5)
+
+    assert outcomes == [Outcome.DROPPED]
+    (dropped,) = ledger.dropped()
+    assert (dropped.request_message_id, dropped.draft_id) == ("malformed-1", None)
+    assert "malformed" in dropped.reason
