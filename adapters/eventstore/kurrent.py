@@ -36,6 +36,9 @@ from caseledger.domain.application.ports import (
     WrongExpectedVersion,
 )
 
+_TOMBSTONED = -6
+"""The actual state AppendRecords reports for a tombstoned stream."""
+
 _STATES: dict[int, StreamState] = {
     NO_STREAM: StreamState.NO_STREAM,
     ANY: StreamState.ANY,
@@ -101,11 +104,15 @@ class KurrentEventStore:
                 [StreamStateCheck(s, _current_version(r)) for s, r in expectations.items()],
             )
         except ConsistencyChecksFailedError as e:
-            failure = e.failures[0].stream_state_failure if e.failures else None
-            if failure is None:
+            failures = [f.stream_state_failure for f in e.failures if f.stream_state_failure]
+            if any(f.stream_name == stream and f.actual_state == _TOMBSTONED for f in failures):
+                raise StreamNotFound(stream) from e
+            if not failures:
                 raise WrongExpectedVersion(stream, expected, None) from e
-            moved = failure.stream_name
-            raise WrongExpectedVersion(moved, failure.expected_state, failure.actual_state) from e
+            moved = failures[0]
+            raise WrongExpectedVersion(
+                moved.stream_name, moved.expected_state, moved.actual_state
+            ) from e
         except (StreamIsDeletedError, StreamTombstonedError) as e:
             raise StreamNotFound(stream) from e
         except GrpcError as e:

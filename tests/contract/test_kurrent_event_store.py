@@ -26,6 +26,16 @@ def test_appending_to_a_tombstoned_stream_is_stream_not_found(
         store.append("case-1", [NewEvent("case.noted", b"{}") for _ in range(count)], ANY)
 
 
+def test_a_checked_append_to_a_tombstoned_stream_is_stream_not_found(
+    store: KurrentEventStore, kurrent_client: KurrentDBClient
+) -> None:
+    store.append("case-1", [NewEvent("case.opened", b"{}")], NO_STREAM)
+    kurrent_client.tombstone_stream("case-1", current_version=StreamState.ANY)
+
+    with pytest.raises(StreamNotFound):
+        store.append_checked("case-1", [NewEvent("case.noted", b"{}")], ANY, {"policy-t1": -1})
+
+
 def test_a_soft_deleted_stream_reads_as_empty(
     store: KurrentEventStore, kurrent_client: KurrentDBClient
 ) -> None:
