@@ -17,7 +17,7 @@ from kurrentdbclient import KurrentDBClient
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 
-KURRENTDB_IMAGE = "docker.kurrent.io/kurrent-latest/kurrentdb:25.1"
+KURRENTDB_IMAGE = "docker.kurrent.io/kurrent-latest/kurrentdb:26.1"  # AppendRecords: 26.1+
 
 
 def _docker_engine_answers() -> str | None:
@@ -35,7 +35,7 @@ def _docker_engine_answers() -> str | None:
 
 @pytest.fixture(scope="session")
 def kurrentdb_url() -> Iterator[str]:
-    """A real single-node KurrentDB 25 in insecure mode, started by testcontainers."""
+    """A real single-node KurrentDB 26.1 in insecure mode, started by testcontainers."""
     why_not = _docker_engine_answers()
     if why_not:
         pytest.skip(f"real KurrentDB via testcontainers: {why_not}")
