@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import tomllib
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,6 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from caseledger.domain.shared.actors import Actor, ActorType, Role
-from caseledger.domain.shared.envelopes import CommandEnvelope, QueryEnvelope
 from caseledger.domain.shared.ids import Identifier
 
 
@@ -155,62 +153,3 @@ def demo_token_names(path: Path) -> dict[str, str]:
             secret = line.split('"')[1]
             names[line.rsplit("#", 1)[1].strip()] = secret
     return names
-
-
-def command_envelope(
-    principal: Principal,
-    command_type: str,
-    payload: Mapping[str, Any],
-    *,
-    command_id: str | None = None,
-    idempotency_key: str | None = None,
-    expected_aggregate_version: int | None = None,
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
-    thread_id: str | None = None,
-) -> CommandEnvelope:
-    """A command issued as `principal`: tenant, actor, roles and run are the token's. The
-    command id defaults to a fresh uuid; key and correlation id default to the command id."""
-    command_id = command_id or uuid.uuid4().hex
-    actor = principal.actor
-    return CommandEnvelope(
-        command_id=command_id,
-        command_type=command_type,
-        tenant_id=principal.tenant_id,
-        requested_by_actor_type=actor.type,
-        requested_by_actor_id=actor.id,
-        requested_by_roles=actor.roles,
-        run_id=actor.run_id,
-        thread_id=thread_id,
-        correlation_id=correlation_id or command_id,
-        causation_id=causation_id,
-        idempotency_key=idempotency_key or command_id,
-        expected_aggregate_version=expected_aggregate_version,
-        payload_schema=f"{command_type}.v1",
-        payload=dict(payload),
-    )
-
-
-def query_envelope(
-    principal: Principal,
-    query_type: str,
-    payload: Mapping[str, Any],
-    *,
-    query_id: str | None = None,
-    correlation_id: str | None = None,
-) -> QueryEnvelope:
-    """A query asked as `principal` (tenant, actor, roles and run from the token)."""
-    query_id = query_id or uuid.uuid4().hex
-    actor = principal.actor
-    return QueryEnvelope(
-        query_id=query_id,
-        query_type=query_type,
-        tenant_id=principal.tenant_id,
-        requested_by_actor_type=actor.type,
-        requested_by_actor_id=actor.id,
-        requested_by_roles=actor.roles,
-        run_id=actor.run_id,
-        correlation_id=correlation_id or query_id,
-        payload_schema=f"{query_type}.v1",
-        payload=dict(payload),
-    )

@@ -29,15 +29,11 @@ from rich.table import Table
 
 from caseledger.adapters.bootstrap import App, bootstrap, tokens_path
 from caseledger.adapters.cli.serve import ensure_tokens_file
+from caseledger.adapters.envelopes import command_envelope, query_envelope
 from caseledger.adapters.notifications.sink import SmtpSink
 from caseledger.adapters.outbound import Outbound
 from caseledger.adapters.settings import Settings
-from caseledger.adapters.tokens import (
-    Principal,
-    command_envelope,
-    demo_token_names,
-    query_envelope,
-)
+from caseledger.adapters.tokens import Principal, demo_token_names
 from caseledger.domain.application.replay import Replay, replay
 from caseledger.domain.shared.envelopes import CommandResult, EventEnvelope, QueryResult
 

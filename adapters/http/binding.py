@@ -6,11 +6,11 @@ idempotency key and payload schema have defaults, so a minimal body is
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from caseledger.adapters.envelopes import command_envelope, query_envelope
 from caseledger.adapters.tokens import Principal
 from caseledger.domain.shared.actors import ActorType, Role
 from caseledger.domain.shared.envelopes import CommandEnvelope, QueryEnvelope, Token
@@ -77,25 +77,19 @@ class CommandRequest(_Identity):
 
     def envelope(self, principal: Principal) -> CommandEnvelope:
         self.check_against(principal)
-        command_id = self.command_id or uuid.uuid4().hex
-        actor = principal.actor
-        return CommandEnvelope(
-            command_id=command_id,
-            command_type=self.command_type,
+        return command_envelope(
+            principal,
+            self.command_type,
+            self.payload,
+            command_id=self.command_id,
             command_version=self.command_version,
-            tenant_id=principal.tenant_id,
-            requested_by_actor_type=actor.type,
-            requested_by_actor_id=actor.id,
-            requested_by_roles=actor.roles,
-            run_id=actor.run_id,
             thread_id=self.thread_id,
-            correlation_id=self.correlation_id or command_id,
+            correlation_id=self.correlation_id,
             causation_id=self.causation_id,
-            idempotency_key=self.idempotency_key or command_id,
+            idempotency_key=self.idempotency_key,
             expected_aggregate_version=self.expected_aggregate_version,
             policy_version=self.policy_version,
-            payload_schema=self.payload_schema or f"{self.command_type}.v1",
-            payload=self.payload,
+            payload_schema=self.payload_schema,
         )
 
 
@@ -111,18 +105,12 @@ class QueryRequest(_Identity):
 
     def envelope(self, principal: Principal) -> QueryEnvelope:
         self.check_against(principal)
-        query_id = self.query_id or uuid.uuid4().hex
-        actor = principal.actor
-        return QueryEnvelope(
-            query_id=query_id,
-            query_type=self.query_type,
+        return query_envelope(
+            principal,
+            self.query_type,
+            self.payload,
+            query_id=self.query_id,
             query_version=self.query_version,
-            tenant_id=principal.tenant_id,
-            requested_by_actor_type=actor.type,
-            requested_by_actor_id=actor.id,
-            requested_by_roles=actor.roles,
-            run_id=actor.run_id,
-            correlation_id=self.correlation_id or query_id,
-            payload_schema=self.payload_schema or f"{self.query_type}.v1",
-            payload=self.payload,
+            correlation_id=self.correlation_id,
+            payload_schema=self.payload_schema,
         )

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from caseledger.adapters.tokens import Principal, TokenRegistry
-from caseledger.domain.shared.actors import ActorType
+from caseledger.domain.shared.actors import Actor, ActorType
 
 
 class IdentityError(Exception):
@@ -33,6 +33,11 @@ class AgentIdentity:
         if actor.type is not ActorType.AGENT or not actor.run_id:
             raise IdentityError(f"the token is for a {actor.type.value}; MCP tools serve agents")
         return cls(principal.tenant_id, principal.agent_name or actor.id, actor.run_id)
+
+    def principal(self) -> Principal:
+        """The agent on its run, as whom the tools issue their envelopes."""
+        actor = Actor(ActorType.AGENT, self.agent_name, run_id=self.run_id)
+        return Principal(self.tenant_id, actor, self.agent_name)
 
 
 def new_run_id() -> str:

@@ -20,10 +20,10 @@ from typing import Any, Final, Protocol
 
 from pydantic import ValidationError
 
+from caseledger.adapters.envelopes import command_envelope, query_envelope
 from caseledger.adapters.mcp.identity import AgentIdentity
 from caseledger.adapters.mcp.untrusted import fence, fence_document
 from caseledger.domain.application.proposals import command_for
-from caseledger.domain.shared.actors import ActorType
 from caseledger.domain.shared.envelopes import (
     CommandEnvelope,
     CommandProposal,
@@ -151,16 +151,12 @@ class CaseTools:
     def _query(self, tool: str, query_type: str, payload: dict[str, Any]) -> dict[str, Any]:
         identity = self._identity()
         try:
-            query = QueryEnvelope(
+            query = query_envelope(
+                identity.principal(),
+                query_type,
+                payload,
                 query_id=f"mcp-q-{self._new_id()}",
-                query_type=query_type,
-                tenant_id=identity.tenant_id,
-                requested_by_actor_type=ActorType.AGENT,
-                requested_by_actor_id=identity.agent_name,
-                run_id=identity.run_id,
                 correlation_id=identity.run_id,
-                payload_schema=f"{query_type}.v1",
-                payload=payload,
             )
         except ValidationError as error:
             return _invalid(tool, identity, error)
@@ -197,17 +193,13 @@ class CaseTools:
     ) -> dict[str, Any]:
         identity = self._identity()
         try:
-            envelope = CommandEnvelope(
+            envelope = command_envelope(
+                identity.principal(),
+                command_type,
+                payload,
                 command_id=f"mcp-c-{self._new_id()}",
-                command_type=command_type,
-                tenant_id=identity.tenant_id,
-                requested_by_actor_type=ActorType.AGENT,
-                requested_by_actor_id=identity.agent_name,
-                run_id=identity.run_id,
                 correlation_id=identity.run_id,
                 idempotency_key=key,
-                payload_schema=f"{command_type}.v1",
-                payload=payload,
             )
         except ValidationError as error:
             return _invalid(tool, identity, error)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
 
+from caseledger.adapters.envelopes import command_envelope
 from caseledger.adapters.integration.contracts import (
     IntegrationEvent,
     NoticeSendRequestedV1,
@@ -40,10 +41,11 @@ from caseledger.adapters.integration.jetstream import Delivery as BrokerMessage
 from caseledger.adapters.integration.jetstream import PullConsumer
 from caseledger.adapters.notifications.ledger import DeliveryLedger, DeliveryStatus
 from caseledger.adapters.notifications.smtp import Mailer, Notice, notice_message_id
+from caseledger.adapters.tokens import Principal
 from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.replay import replay
 from caseledger.domain.notice_draft.state import NoticeDraftState, NoticeStatus
-from caseledger.domain.shared.actors import ActorType
+from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from caseledger.domain.shared.outcomes import CommandOutcome
 
@@ -241,21 +243,18 @@ class NotificationWorker:
         """`record_notice_sent` as the system, caused by the request; a retry is the same
         command (same id and key), so it is answered `duplicate_accepted`."""
         result = self._commands.handle(
-            CommandEnvelope(
-                command_id=f"notice-sent-{request.send_request_id}",
-                command_type="record_notice_sent",
-                tenant_id=event.tenant_id,
-                requested_by_actor_type=ActorType.SYSTEM,
-                requested_by_actor_id=WORKER_ID,
-                correlation_id=event.correlation_id or event.id,
-                causation_id=event.id,
-                idempotency_key=f"notice-sent:{request.send_request_id}",
-                payload_schema="record_notice_sent.v1",
-                payload={
+            command_envelope(
+                Principal(event.tenant_id, Actor(ActorType.SYSTEM, WORKER_ID)),
+                "record_notice_sent",
+                {
                     "draft_id": request.draft_id,
                     "send_request_id": request.send_request_id,
                     "message_id": message_id,
                 },
+                command_id=f"notice-sent-{request.send_request_id}",
+                correlation_id=event.correlation_id or event.id,
+                causation_id=event.id,
+                idempotency_key=f"notice-sent:{request.send_request_id}",
             )
         )
         if result.status in (CommandOutcome.ACCEPTED, CommandOutcome.DUPLICATE_ACCEPTED):

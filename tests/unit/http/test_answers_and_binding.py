@@ -5,9 +5,10 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from caseledger.adapters.envelopes import command_envelope
 from caseledger.adapters.http.answers import command_answer
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused
-from caseledger.adapters.tokens import Principal, command_envelope
+from caseledger.adapters.tokens import Principal
 from caseledger.domain.shared.actors import Actor, ActorType, Role
 from caseledger.domain.shared.envelopes import CommandResult
 from caseledger.domain.shared.outcomes import CommandOutcome
