@@ -1,8 +1,9 @@
 """The projection store on SQLite. WAL mode: the runner writes while queries read. Each thread
-gets its own connection; a commit is one `BEGIN IMMEDIATE` transaction. The WAL is copied back
-into the database by a background thread (every `checkpoint_interval` seconds, once the store
-has written), not by whichever commit crosses SQLite's auto-checkpoint threshold: that copy and
-its fsync made every hundredth live commit several times slower (the runner's p99 lag)."""
+gets its own connection, closed after the thread ends (when the next one is opened: threads that
+come and go leave at most one behind); a commit is one `BEGIN IMMEDIATE` transaction. The WAL is
+copied back into the database by a background thread (every `checkpoint_interval` seconds, once
+the store has written), not by whichever commit crosses SQLite's auto-checkpoint threshold: that
+copy and its fsync made every hundredth live commit several times slower (the runner's p99 lag)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +36,8 @@ class SqliteProjectionStore(SqlProjectionStore):
         self._path = str(path)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
+        """Each connection with the thread it belongs to."""
         self._checkpoint_interval = checkpoint_interval
         self._checkpointer: threading.Thread | None = None
         self._closing = threading.Event()
@@ -50,9 +53,28 @@ class SqliteProjectionStore(SqlProjectionStore):
             connection.execute("PRAGMA busy_timeout=10000")
             connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
             self._local.connection = connection
+            owner = weakref.ref(threading.current_thread())
             with self._lock:
-                self._connections.append(connection)
+                self._close_orphans()
+                self._connections.append((owner, connection))
         return connection
+
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended (the caller holds the lock)."""
+        kept = []
+        for owner, connection in self._connections:
+            thread = owner()
+            if thread is None or not thread.is_alive():
+                connection.close()
+            else:
+                kept.append((owner, connection))
+        self._connections = kept
+
+    @property
+    def open_connections(self) -> int:
+        """Connections this store holds open (for tests and operators)."""
+        with self._lock:
+            return len(self._connections)
 
     def close(self) -> None:
         self._closing.set()
@@ -60,7 +82,7 @@ class SqliteProjectionStore(SqlProjectionStore):
             self._checkpointer.join(10)
             self._checkpointer = None
         with self._lock:
-            for connection in self._connections:
+            for _, connection in self._connections:
                 connection.close()
             self._connections.clear()
         self._local = threading.local()
