@@ -3,8 +3,10 @@
 A command needs its aggregate, its tenant's policy and sometimes a related case; `load_many`
 reads all of them in one `read_streams` call (the store may run the reads concurrently), so a
 command costs about one read round trip. A cached aggregate is read from its cached revision on.
-An uncached one is read beside its latest snapshot: a short stream is done in that same round
-trip; a long one is folded from the snapshot over the events after it (a second round trip).
+An uncached one is read as its newest events (the policy's window) beside its latest snapshot,
+so one round trip does for a short stream (read whole) and for a long one whose snapshot is in
+the window (folded from the snapshot over the events after it); only a stream whose snapshot is
+missing, unusable or further back needs a second.
 """
 
 from __future__ import annotations
@@ -13,21 +15,21 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from caseledger.domain.application.aggregates import Aggregate
 from caseledger.domain.application.codec import read_recorded
 from caseledger.domain.application.loading import Loaded, empty, fold
 from caseledger.domain.application.ports import EventStore, RecordedEvent, StreamRead
-from caseledger.domain.application.snapshots import SnapshotPolicy, restore, snapshot_stream
+from caseledger.domain.application.snapshots import (
+    Restored,
+    SnapshotPolicy,
+    restore,
+    snapshot_stream,
+)
 from caseledger.domain.shared.events import EventRegistry
 
 S = TypeVar("S")
-
-PROBE: Final = 4
-"""A cold load reads a stream's first events beside its snapshot: a stream this short (a new
-one, a tenant's policy) needs no second round trip. Small, because for a long stream the probe
-is wasted work (about 0.2 ms an event through kurrentdbclient)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class _Plan:
     start: Loaded[Any]
     """What the events read are folded onto: the cached entry, a snapshot, or the empty state."""
     cold: bool
-    """Not cached: the first read was a probe of PROBE events beside the snapshot."""
+    """Not cached: the first read was the stream's newest events beside its snapshot."""
 
 
 class AggregateCache:
@@ -53,6 +55,7 @@ class AggregateCache:
     ) -> None:
         self._store, self._registry, self._capacity = store, registry, capacity
         self._snapshots = snapshots if snapshots and snapshots.every > 0 else None
+        self._window = self._snapshots.window if self._snapshots else 0
         self._entries: OrderedDict[str, Loaded[Any]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -78,50 +81,60 @@ class AggregateCache:
                 reads.append(StreamRead(stream, hit.revision + 1))
             elif self._snapshots is not None:
                 plans.append(_Plan(empty(aggregate, stream), cold=True))
-                reads += [StreamRead(stream, 0, PROBE), StreamRead.last(snapshot_stream(stream))]
+                newest = StreamRead(stream, limit=self._window, backwards=True)
+                reads += [newest, StreamRead.last(snapshot_stream(stream))]
             else:
                 plans.append(_Plan(empty(aggregate, stream), cold=False))
                 reads.append(StreamRead(stream, 0))
         answers = iter(self._store.read_streams(reads))
         loaded = []
-        rest: list[tuple[int, Loaded[Any], list[RecordedEvent]]] = []
+        rest: list[tuple[int, Loaded[Any]]] = []
         for n, plan in enumerate(plans):
             events = next(answers)
             if not plan.cold:
                 loaded.append(self._fold(plan.start, events))
                 continue
-            newest_snapshot = next(answers)
-            if len(events) < PROBE:
-                loaded.append(self._fold(plan.start, events))
-                continue
-            loaded.append(plan.start)  # placeholder, replaced below
-            rest.append((n, plan.start, events))
-            found = restore(plan.start.aggregate, plan.start.stream, newest_snapshot)
-            if found is not None and found.loaded.revision >= PROBE - 1:
-                rest[-1] = (n, found.loaded, [])
+            entry, complete = self._cold(plan.start, events, next(answers))
+            loaded.append(entry)  # if not complete, a placeholder replaced below
+            if not complete:
+                rest.append((n, entry))
         for n, folded in self._finish(rest):
             loaded[n] = folded
         for entry in loaded:
             self._keep(entry)
         return loaded
 
-    def _finish(
-        self, rest: list[tuple[int, Loaded[Any], list[RecordedEvent]]]
-    ) -> list[tuple[int, Loaded[Any]]]:
-        """Long cold streams: from a snapshot (checking the stream still holds the event it
-        names at its revision), else on from the probe; a snapshot that fails the check is
-        dropped and the stream read on from the probe."""
+    def _cold(
+        self, start: Loaded[S], newest: list[RecordedEvent], snapshot: list[RecordedEvent]
+    ) -> tuple[Loaded[S], bool]:
+        """An uncached aggregate from the stream's newest events (newest first, at most the
+        window) and its latest snapshot: (the aggregate, True) if they suffice; else (what a
+        second read goes on from, False): a usable-looking snapshot further back than the
+        window, or the empty state."""
+        events = newest[::-1]
+        found = restore(start.aggregate, start.stream, snapshot)
+        if found is not None:
+            after = _after_snapshot(found, events)
+            if after is not None:
+                return self._fold(found.loaded, after), True
+        if len(events) < self._window:  # the whole stream
+            return self._fold(start, events), True
+        if found is not None and found.loaded.revision < events[0].revision:
+            return found.loaded, False
+        return start, False
+
+    def _finish(self, rest: list[tuple[int, Loaded[Any]]]) -> list[tuple[int, Loaded[Any]]]:
+        """Cold streams longer than the window: from a snapshot further back (checking the
+        stream still holds the event it names at its revision), else from the start; a
+        snapshot that fails the check is dropped and the stream read from its start."""
         if not rest:
             return []
-        reads = [
-            StreamRead(start.stream, probe[-1].revision + 1 if probe else start.revision)
-            for _, start, probe in rest
-        ]
+        reads = [StreamRead(start.stream, max(start.revision, 0)) for _, start in rest]
         done: list[tuple[int, Loaded[Any]]] = []
         retry: list[tuple[int, Loaded[Any]]] = []
-        for (n, start, probe), events in zip(rest, self._store.read_streams(reads), strict=True):
-            if probe:
-                done.append((n, self._fold(start, [*probe, *events])))
+        for (n, start), events in zip(rest, self._store.read_streams(reads), strict=True):
+            if not start.exists:
+                done.append((n, self._fold(start, events)))
             elif events and events[0].id == start.last_event_id:
                 done.append((n, self._fold(start, events[1:])))
             else:
@@ -155,3 +168,15 @@ class AggregateCache:
             self._entries.move_to_end(loaded.stream)
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
+
+
+def _after_snapshot(found: Restored, events: list[RecordedEvent]) -> list[RecordedEvent] | None:
+    """The events after `found`'s revision if `events` (consecutive, oldest first) hold the
+    event the snapshot names at its revision; None if they do not reach back to it, or the
+    stream holds another event there (the snapshot is not of this stream's history)."""
+    if not events:
+        return None
+    at = found.loaded.revision - events[0].revision
+    if not 0 <= at < len(events) or events[at].revision != found.loaded.revision:
+        return None
+    return events[at + 1 :] if events[at].id == found.event_id else None

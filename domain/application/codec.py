@@ -96,7 +96,7 @@ def read_recorded(recorded: RecordedEvent, registry: EventRegistry) -> StoredEve
     """Decode `recorded`; unknown types or versions raise, never mis-read."""
     metadata = orjson.loads(recorded.metadata) if recorded.metadata else {}
     version = int(metadata.get("schemaVersion", 1))
-    event = registry.decode(recorded.type, version, orjson.loads(recorded.data))
+    event = registry.decode_json(recorded.type, version, recorded.data)
     return StoredEvent(recorded, event, metadata)
 
 

@@ -6,8 +6,6 @@ the order lifecycle -> policy -> evidence, then states the facts.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from caseledger.domain.case import proposals
 from caseledger.domain.case.commands import (
     CaseCommand,
@@ -56,6 +54,7 @@ from caseledger.domain.case.state import (
 from caseledger.domain.shared.commands import Command, CommandMeta
 from caseledger.domain.shared.errors import Rejected
 from caseledger.domain.shared.events import DomainEvent
+from caseledger.domain.shared.persistent import evolved
 from caseledger.domain.shared.reasons import ReasonCode
 
 
@@ -181,7 +180,7 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
     events costs O(n log n), not O(n²)."""
     match event:
         case CaseOpened():
-            return replace(
+            return evolved(
                 state,
                 case_id=event.case_id,
                 tenant_id=event.tenant_id,
@@ -190,7 +189,7 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
                 assigned_team=event.assigned_team,
             )
         case CaseReviewStarted():
-            return replace(state, status=CaseStatus.UNDER_REVIEW)
+            return evolved(state, status=CaseStatus.UNDER_REVIEW)
         case EvidenceSubmitted():
             return _with_evidence(state, event.evidence_id, EvidenceStatus.SUBMITTED)
         case EvidenceApproved():
@@ -198,7 +197,7 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
         case EvidenceRejected():
             return _with_evidence(state, event.evidence_id, EvidenceStatus.REJECTED)
         case AnalystBriefCreated():
-            return replace(state, briefs=state.briefs.add(event.brief_id))
+            return evolved(state, briefs=state.briefs.add(event.brief_id))
         case RiskUpdateProposed() | EscalationProposed():
             return _with_proposal(state, event)
         case ProposalReevaluated():
@@ -207,19 +206,19 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
             return _with_status(state, event.proposal_id, ProposalStatus.DECLINED)
         case RiskLevelChanged():
             approved = _with_status(state, event.proposal_id, ProposalStatus.APPROVED)
-            return replace(approved, risk_level=event.to_risk_level)
+            return evolved(approved, risk_level=event.to_risk_level)
         case CaseEscalated():
             approved = _with_status(state, event.proposal_id, ProposalStatus.APPROVED)
-            return replace(approved, status=event.to_status)
+            return evolved(approved, status=event.to_status)
         case CaseClosed():
-            return replace(state, status=CaseStatus.CLOSED)
+            return evolved(state, status=CaseStatus.CLOSED)
         case CaseDismissed():
-            return replace(state, status=CaseStatus.DISMISSED)
+            return evolved(state, status=CaseStatus.DISMISSED)
     return state
 
 
 def _with_evidence(state: CaseState, evidence_id: str, status: EvidenceStatus) -> CaseState:
-    return replace(state, evidence=state.evidence.set(evidence_id, status))
+    return evolved(state, evidence=state.evidence.set(evidence_id, status))
 
 
 def _with_proposal(state: CaseState, event: RiskUpdateProposed | EscalationProposed) -> CaseState:
@@ -239,16 +238,16 @@ def _with_proposal(state: CaseState, event: RiskUpdateProposed | EscalationPropo
     if event.approval_request_id is not None:
         requests = requests.set(event.approval_request_id, event.proposal_id)
     proposals = state.proposals.set(event.proposal_id, proposal)
-    return replace(state, proposals=proposals, approval_requests=requests)
+    return evolved(state, proposals=proposals, approval_requests=requests)
 
 
 def _reevaluated(state: CaseState, event: ProposalReevaluated) -> CaseState:
-    proposal = replace(
+    proposal = evolved(
         state.proposals[event.proposal_id],
         approval_request_id=event.approval_request_id,
         policy_version=event.policy_version,
     )
-    return replace(
+    return evolved(
         state,
         proposals=state.proposals.set(event.proposal_id, proposal),
         approval_requests=state.approval_requests.set(event.approval_request_id, event.proposal_id),
@@ -256,5 +255,5 @@ def _reevaluated(state: CaseState, event: ProposalReevaluated) -> CaseState:
 
 
 def _with_status(state: CaseState, proposal_id: str, status: ProposalStatus) -> CaseState:
-    proposal = replace(state.proposals[proposal_id], status=status)
-    return replace(state, proposals=state.proposals.set(proposal_id, proposal))
+    proposal = evolved(state.proposals[proposal_id], status=status)
+    return evolved(state, proposals=state.proposals.set(proposal_id, proposal))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from caseledger.domain.shared.errors import (
@@ -50,6 +51,15 @@ class MalformedEvent(EventDecodingError):
         super().__init__(f"event {event_type!r} v{version} does not match its schema: {error}")
 
 
+class MalformedPayload(EventDecodingError):
+    """A stored payload is not a JSON object."""
+
+    reason = ReasonCode.UNKNOWN_EVENT_VERSION
+
+    def __init__(self, event_type: str, version: int, problem: str) -> None:
+        super().__init__(f"event {event_type!r} v{version} is not a JSON object: {problem}")
+
+
 class EventRegistry:
     """Event types by stable name, with upcasters between their schema versions."""
 
@@ -77,7 +87,32 @@ class EventRegistry:
         model = self._models.get(event_type)
         if model is None:
             raise UnknownEventType(event_type)
-        data = dict(payload)
+        return self._upcast_and_validate(model, event_type, version, dict(payload))
+
+    def decode_json(self, event_type: str, version: int, data: bytes) -> DomainEvent:
+        """`decode` of a stored payload, the JSON itself: at the current version it is
+        validated straight from the bytes (one parse, in pydantic-core); an older version is
+        parsed and upcast first. Invalid JSON is refused as malformed, never mis-read."""
+        model = self._models.get(event_type)
+        if model is None:
+            raise UnknownEventType(event_type)
+        if version == model.schema_version:
+            try:  # the validator itself: `model_validate_json` costs twice as much per call
+                event: DomainEvent = model.__pydantic_validator__.validate_json(data)
+                return event
+            except ValidationError as error:
+                raise MalformedEvent(event_type, version, error) from error
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise MalformedPayload(event_type, version, str(error)) from error
+        if not isinstance(payload, dict):
+            raise MalformedPayload(event_type, version, "not a JSON object")
+        return self._upcast_and_validate(model, event_type, version, payload)
+
+    def _upcast_and_validate(
+        self, model: type[DomainEvent], event_type: str, version: int, data: dict[str, Any]
+    ) -> DomainEvent:
         current = version
         while current < model.schema_version:
             upcaster = self._upcasters.get((event_type, current))
@@ -88,6 +123,7 @@ class EventRegistry:
         if current != model.schema_version:
             raise UnknownEventVersion(event_type, version, model.schema_version)
         try:
-            return model.model_validate(data)
+            event: DomainEvent = model.__pydantic_validator__.validate_python(data)
+            return event
         except ValidationError as error:
             raise MalformedEvent(event_type, version, error) from error

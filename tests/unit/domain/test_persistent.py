@@ -3,14 +3,16 @@ value it was made from (a cached aggregate state is shared by concurrent command
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from dataclasses import dataclass, field
 
 import pytest
 from pydantic import TypeAdapter
 
 from caseledger.domain.case import decider as case_decider
 from caseledger.domain.case.events import AnalystBriefCreated
-from caseledger.domain.shared.persistent import PMap, PSet
+from caseledger.domain.shared.persistent import PMap, PSet, evolved
 from tests.support.case_history import CASE_ID, under_review
 
 
@@ -78,3 +80,54 @@ def test_case_evolve_leaves_the_earlier_state_unchanged() -> None:
     )
     later = case_decider.evolve(state, brief)
     assert (state.briefs, later.briefs) == (frozenset(), frozenset({"b1"}))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_batch_update_equals_the_same_writes_one_by_one(seed: int) -> None:
+    rng = random.Random(seed)
+    one_by_one: PMap[str, int] = PMap()
+    batched: PMap[str, int] = PMap()
+    for _ in range(rng.randrange(1, 40)):
+        batch = {f"k{rng.randrange(80)}": rng.randrange(1000) for _ in range(rng.randrange(8))}
+        before = dict(batched)
+        for key, value in batch.items():
+            one_by_one = one_by_one.set(key, value)
+        updated = batched.update(batch)
+        assert dict(batched) == before, "the map updated is left as it was"
+        batched = updated
+        assert list(batched.items()) == list(one_by_one.items())
+        assert list(batched.values()) == list(one_by_one.values())
+        assert len(batched) == len(one_by_one)
+        assert all(batched.get(k) == v for k, v in one_by_one.items())
+    assert batched.get("missing", -1) == -1
+
+
+@dataclass(frozen=True)
+class Ledger:
+    owner: str
+    entries: PMap[str, int] = field(default_factory=PMap)
+
+
+@dataclass(frozen=True)
+class Checked:
+    amount: int
+
+    def __post_init__(self) -> None:
+        if self.amount < 0:
+            raise ValueError("negative")
+
+
+def test_evolved_equals_dataclasses_replace_and_leaves_the_original_as_it_was() -> None:
+    ledger = Ledger("alice", PMap({"a": 1}))
+    later = evolved(ledger, entries=ledger.entries.set("b", 2))
+    assert later == dataclasses.replace(ledger, entries=PMap({"a": 1, "b": 2}))
+    assert (ledger.entries, later.owner) == ({"a": 1}, "alice")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        later.owner = "bob"  # type: ignore[misc]
+
+
+def test_evolved_refuses_an_unknown_field_and_runs_post_init_where_there_is_one() -> None:
+    with pytest.raises(TypeError):
+        evolved(Ledger("alice"), balance=3)
+    with pytest.raises(ValueError, match="negative"):
+        evolved(Checked(1), amount=-1)
