@@ -5,6 +5,7 @@ fails a command; audits' replays never read one."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ from caseledger.domain.application.snapshots import (
     SNAPSHOT_EVENT_TYPE,
     SnapshotPolicy,
     encode,
+    restore,
     schema_of,
     snapshot_stream,
 )
@@ -143,6 +145,8 @@ def test_a_snapshot_of_another_schema_is_ignored() -> None:
         lambda doc: {k: v for k, v in doc.items() if k != "revision"},
         lambda doc: {**doc, "stream": "case-other"},
         lambda doc: {**doc, "eventId": "00000000-0000-0000-0000-000000000000"},
+        lambda doc: {**doc, "keys": {**doc["keys"], "rows": doc["keys"]["rows"][:-1]}},
+        lambda doc: {**doc, "keys": {**doc["keys"], "actors": []}},
         lambda doc: {**doc, "revision": doc["revision"] + 1},
         lambda doc: {**doc, "revision": 2, "eventId": "00000000-0000-0000-0000-000000000000"},
     ],
@@ -150,6 +154,8 @@ def test_a_snapshot_of_another_schema_is_ignored() -> None:
         "not json",
         "bad state",
         "bad keys",
+        "incomplete key",
+        "unknown actor",
         "no revision",
         "other stream",
         "other event",
@@ -184,6 +190,24 @@ def _case_with_wrong_snapshot(change: Any) -> tuple[InMemoryEventStore, str]:
     data = changed if isinstance(changed, bytes) else orjson.dumps(changed)
     store.append(snapshot_stream("case-c1"), [NewEvent(SNAPSHOT_EVENT_TYPE, data)], ANY)
     return store, "case-c1"
+
+
+def test_the_key_index_round_trips_through_a_snapshot() -> None:
+    keys = {
+        ("user:alice", "k1"): IdempotencyRecord("k1", "d1", "accepted", (), 3, 3),
+        ("user:alice", "k2"): IdempotencyRecord("cmd-2", "d2", "accepted", (), 4, 6),
+        ("agent:triage", "k1"): IdempotencyRecord("cmd-3", "d3", "rejected", (), 7, 7),
+    }
+    stored, _ = load(InMemoryEventStore(), event_registry(), CASE, "case-c1")
+    snapshot = encode(Loaded(CASE, "case-c1", stored.state, 7, keys, last_event_id=uuid.uuid4()))
+    recorded = RecordedEvent(
+        snapshot.id, "snapshot-case-c1", 0, snapshot.type, snapshot.data, b"", "application/json", 0
+    )
+
+    restored = restore(CASE, "case-c1", [recorded])
+
+    assert restored is not None
+    assert dict(restored.loaded.keys) == keys
 
 
 def test_a_key_record_made_the_fast_way_equals_one_made_by_its_constructor() -> None:
