@@ -26,6 +26,11 @@ from caseledger.projections.rows import Row, Scalar, ViewChanges
 
 _IDENTIFIER: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 BASE_COLUMNS: Final = ("key", "tenant_id", "position", "document")
+REVISIONS_UPSERT: Final = (
+    "INSERT INTO projection_stream_revisions (projection_id, stream, revision) "
+    "VALUES (?, ?, ?) ON CONFLICT (projection_id, stream) "
+    "DO UPDATE SET revision = excluded.revision"
+)
 
 
 class Cursor(Protocol):
@@ -163,8 +168,15 @@ class SqlProjectionStore(ABC):
             for batch in batches:
                 self._advance(cursor, batch)
                 self._apply(cursor, batch.projection_id, batch.changes)
-                self._revisions(cursor, batch.projection_id, batch.stream_revisions)
                 self._park(cursor, batch.parked)
+            self._write_revisions(
+                cursor,
+                [
+                    (batch.projection_id, stream, revision)
+                    for batch in batches
+                    for stream, revision in batch.stream_revisions.items()
+                ],
+            )
 
     def parked(self, projection_id: str) -> list[ParkedEvent]:
         with self._read() as cursor:
@@ -182,7 +194,7 @@ class SqlProjectionStore(ABC):
     ) -> None:
         with self._write() as cursor:
             self._apply(cursor, projection_id, changes)
-            self._revisions(cursor, projection_id, revisions)
+            self._write_revisions(cursor, [(projection_id, s, r) for s, r in revisions.items()])
             cursor.execute(
                 self._sql("DELETE FROM parked_events WHERE projection_id = ? AND event_id = ?"),
                 (projection_id, event_id),
@@ -365,35 +377,38 @@ class SqlProjectionStore(ABC):
         table = self._table(projection_id)
         puts = changes.puts
         if puts:
-            columns = (*BASE_COLUMNS, *self._columns[table])
-            updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join(self.placeholder for _ in columns)}) "
-                f"ON CONFLICT (key) DO UPDATE SET {updates}",
-                [self._values(table, row) for row in puts],
-            )
+            self._put_rows(cursor, table, puts)
         removals = changes.removals
         if removals:
             cursor.executemany(
                 self._sql(f"DELETE FROM {table} WHERE key = ?"), [(k,) for k in removals]
             )
 
+    def _put_rows(self, cursor: Cursor, table: str, rows: Sequence[Row]) -> None:
+        """Insert or replace `rows` (distinct keys) in `table`."""
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(self._all_columns(table))}) "
+            f"VALUES ({', '.join(self.placeholder for _ in self._all_columns(table))}) "
+            f"ON CONFLICT (key) DO UPDATE SET {self._replace(table)}",
+            [self._values(table, row) for row in rows],
+        )
+
+    def _all_columns(self, table: str) -> tuple[str, ...]:
+        return (*BASE_COLUMNS, *self._columns[table])
+
+    def _replace(self, table: str) -> str:
+        """The `DO UPDATE SET` list of an upsert: every column but the key."""
+        return ", ".join(f"{c} = excluded.{c}" for c in self._all_columns(table)[1:])
+
     def _values(self, table: str, row: Row) -> tuple[Any, ...]:
         extra = tuple(row.columns.get(c) for c in self._columns[table])
         return (row.key, row.tenant_id, row.position, self._encode(row.document), *extra)
 
-    def _revisions(self, cursor: Cursor, projection_id: str, revisions: dict[str, int]) -> None:
+    def _write_revisions(self, cursor: Cursor, revisions: Sequence[tuple[str, str, int]]) -> None:
+        """(projection id, stream, revision) rows of one commit, every projection's at once."""
         if not revisions:
             return
-        cursor.executemany(
-            self._sql(
-                "INSERT INTO projection_stream_revisions (projection_id, stream, revision) "
-                "VALUES (?, ?, ?) ON CONFLICT (projection_id, stream) "
-                "DO UPDATE SET revision = excluded.revision"
-            ),
-            [(projection_id, stream, revision) for stream, revision in revisions.items()],
-        )
+        cursor.executemany(self._sql(REVISIONS_UPSERT), revisions)
 
     def _park(self, cursor: Cursor, parked: Sequence[ParkedEvent]) -> None:
         if not parked:

@@ -1,6 +1,10 @@
 """The projection store on PostgreSQL (psycopg 3). Documents are `jsonb`; evidence search is a
 `tsvector` over approved evidence. Each thread gets its own connection; a commit is one
-transaction, with batch statements pipelined by `executemany`."""
+transaction. Small writes (live batches) are pipelined by `executemany`; a view's rows or a
+commit's stream revisions from `bulk_rows` on are `COPY`'d into a temporary staging table and
+upserted by one `INSERT ... SELECT` (catch-up batches): an `executemany` costs a statement per
+row on both sides — psycopg's Python in the runner's thread and PostgreSQL's executor — which
+was most of a catch-up commit."""
 
 from __future__ import annotations
 
@@ -14,7 +18,13 @@ import orjson
 import psycopg
 from psycopg.types.json import Jsonb, set_json_loads
 
-from caseledger.adapters.readstore.sql_store import Cursor, SqlProjectionStore
+from caseledger.adapters.readstore.sql_store import (
+    REVISIONS_UPSERT,
+    Cursor,
+    SqlProjectionStore,
+    identifier,
+)
+from caseledger.projections.rows import Row
 
 _SCRIPT_LOCK = 72_140_001
 """Advisory lock key: two processes running migrations at once take turns."""
@@ -31,9 +41,11 @@ class PostgresProjectionStore(SqlProjectionStore):
     chunk = 10_000
     migrations_package = "caseledger.adapters.readstore.postgres.migrations"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, bulk_rows: int | None = 64) -> None:
         super().__init__()
         self._url = url
+        self._bulk_rows = bulk_rows
+        """Rows from which a write goes through `COPY` (None: never)."""
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[psycopg.Connection[Any]] = []
@@ -58,8 +70,12 @@ class PostgresProjectionStore(SqlProjectionStore):
     @contextmanager
     def _write(self) -> Iterator[Cursor]:
         connection = self._connection()
-        with connection.transaction(), connection.cursor() as cursor:
-            yield cursor
+        try:
+            with connection.transaction(), connection.cursor() as cursor:
+                yield cursor
+        except BaseException:
+            self._local.staging = set()  # a staging table created in a rolled-back transaction
+            raise
 
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
@@ -77,6 +93,57 @@ class PostgresProjectionStore(SqlProjectionStore):
 
     def _decode(self, stored: Any) -> dict[str, Any]:
         return stored if isinstance(stored, dict) else {}
+
+    def _put_rows(self, cursor: Cursor, table: str, rows: Sequence[Row]) -> None:
+        if self._bulk_rows is None or len(rows) < self._bulk_rows:
+            super()._put_rows(cursor, table, rows)
+            return
+        columns = ", ".join(self._all_columns(table))
+        staging = self._staging(cursor, table, columns)
+        with self._psycopg(cursor).copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(self._copied(table, row))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "
+            f"ON CONFLICT (key) DO UPDATE SET {self._replace(table)}"
+        )
+
+    def _copied(self, table: str, row: Row) -> tuple[Any, ...]:
+        """A row for `COPY`: the document as JSON text (the staging column parses it)."""
+        extra = tuple(row.columns.get(c) for c in self._columns[table])
+        return (row.key, row.tenant_id, row.position, _dumps(row.document), *extra)
+
+    def _write_revisions(self, cursor: Cursor, revisions: Sequence[tuple[str, str, int]]) -> None:
+        if self._bulk_rows is None or len(revisions) < self._bulk_rows:
+            super()._write_revisions(cursor, revisions)
+            return
+        columns = "projection_id, stream, revision"
+        staging = self._staging(cursor, "projection_stream_revisions", columns)
+        with self._psycopg(cursor).copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+            for values in revisions:
+                copy.write_row(values)
+        cursor.execute(
+            REVISIONS_UPSERT.replace("VALUES (?, ?, ?)", f"SELECT {columns} FROM {staging}")
+        )
+
+    def _staging(self, cursor: Cursor, table: str, columns: str) -> str:
+        """This connection's staging table for `table`: temporary, emptied at every commit."""
+        staging = identifier(f"{table}_staging")
+        created: set[str] | None = getattr(self._local, "staging", None)
+        if created is None:
+            created = self._local.staging = set()
+        if staging not in created:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+                f"SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            created.add(staging)
+        return staging
+
+    @staticmethod
+    def _psycopg(cursor: Cursor) -> psycopg.Cursor[Any]:
+        assert isinstance(cursor, psycopg.Cursor)
+        return cursor
 
     def _search_statement(self, table: str) -> str:
         columns = ", ".join(f"t.{c}" for c in self._columns[table])
