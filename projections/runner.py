@@ -9,6 +9,11 @@ Contracts:
   (visible in `status`, retryable). A commit that keeps failing is retried event by event, so
   only the event that breaks it is parked; a store that is down is waited for (capped backoff).
 - Graceful shutdown: `stop()` lets the batch in hand commit, then ends the subscription.
+- While catching up, a batch's commit overlaps with building the next (`overlap_commits`): the
+  store works in a second thread (psycopg and sqlite3 release the interpreter lock meanwhile)
+  and the next batch is built on top of it; readers see a batch only once it is committed. One
+  batch at most is in flight; if its commit fails, what was built on it is forgotten and both
+  are redone the one-at-a-time way. Live batches are committed one at a time.
 - `wait_until(position)` blocks until the views reflect the `$all` position (read-your-writes).
 """
 
@@ -19,6 +24,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -59,7 +65,22 @@ class RunnerSettings:
     a transaction and a lookup per view whatever its size, so taking only what happens to be
     read ahead makes catch-up pay that cost every few dozen events. Once caught up a batch
     never waits: it takes what is there (live lag)."""
+    overlap_commits: bool = True
+    """While catching up, build the next batch while the store commits the last one."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+Pending = list[tuple[ProjectionTrack, ProjectionBatch]]
+"""A commit's batches, each with the track that built it."""
+
+
+@dataclass
+class _InFlight:
+    """A catch-up commit running in the committer thread."""
+
+    items: Sequence[Decoded]
+    pending: Pending
+    done: Future[None]
 
 
 @dataclass(frozen=True)
@@ -111,7 +132,8 @@ class ProjectionRunner:
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
         self._subscription: Subscription | None = None
-        self._pending: list[tuple[ProjectionTrack, ProjectionBatch]] = []
+        self._committer: ThreadPoolExecutor | None = None
+        self._in_flight: _InFlight | None = None
         self._state = "created"
         self._last_error: str | None = None
         self.events_seen = 0
@@ -168,7 +190,10 @@ class ProjectionRunner:
         tracks = [t for t in self._tracks if not projection_ids or t.id in projection_ids]
 
         def reached() -> bool:
-            return all(t.position is not None and t.position >= position for t in tracks)
+            return all(
+                t.committed_position is not None and t.committed_position >= position
+                for t in tracks
+            )
 
         with self._progress:
             return self._progress.wait_for(reached, timeout)
@@ -176,7 +201,7 @@ class ProjectionRunner:
     def status(self) -> RunnerStatus:
         return RunnerStatus(
             state=self._state,
-            positions={t.id: t.position for t in self._tracks},
+            positions={t.id: t.committed_position for t in self._tracks},
             stats={t.id: t.stats for t in self._tracks},
             last_error=self._last_error,
             caught_up=self._caught_up.is_set(),
@@ -197,12 +222,14 @@ class ProjectionRunner:
         try:
             return self._consume(target)
         finally:
+            self._settle()
+            self._stop_committer()
             subscription.stop()
             self._drain_queue()
             reader.join(5.0)
 
     def _start_position(self) -> int | None:
-        positions = [t.position for t in self._tracks]
+        positions = [t.committed_position for t in self._tracks]
         if any(p is None for p in positions):
             return None
         return min(p for p in positions if p is not None)
@@ -235,9 +262,14 @@ class ProjectionRunner:
             if batch:
                 self._process(batch)
                 idle_since = time.monotonic()
-                if all(t.position is not None and t.position >= target for t in self._tracks):
+            else:
+                self._settle()  # the feed is quiet: let readers see the batch in flight
+                if time.monotonic() - idle_since >= self._settings.idle_timeout:
                     self._mark_caught_up()
-            elif time.monotonic() - idle_since >= self._settings.idle_timeout:
+            if all(
+                t.committed_position is not None and t.committed_position >= target
+                for t in self._tracks
+            ):
                 self._mark_caught_up()
             if isinstance(ending, _SubscriptionFailed):
                 return ending.error
@@ -281,6 +313,7 @@ class ProjectionRunner:
 
     def _retry_parked(self) -> None:
         self._retry_requested.clear()
+        self._settle()
         for track in self._tracks:
             try:
                 self.retry_reports[track.id] = retry_parked(
@@ -302,11 +335,73 @@ class ProjectionRunner:
     def _process(self, recorded: list[RecordedEvent]) -> None:
         self.events_seen += len(recorded)
         items = [_decode(r) for r in recorded]
+        if self._settings.overlap_commits and not self._caught_up.is_set():
+            pending = self._build_ahead(items)
+            if self._settle() and pending is not None:
+                self._launch(items, pending)
+                return
+        else:
+            self._settle()
+        self._commit_or_isolate(items)
+
+    def _build_ahead(self, items: Sequence[Decoded]) -> Pending | None:
+        """The batches of `items` on top of the batch in flight; None if the store could not
+        be read (the one-at-a-time way retries)."""
+        try:
+            return self._build(items, None)
+        except Exception as error:
+            self._fail(f"building a batch failed: {type(error).__name__}: {error}")
+            return None
+
+    def _commit_or_isolate(self, items: Sequence[Decoded]) -> None:
         if self._commit(items):
             return
         for item in items:  # isolate the event that breaks the batch
             if not self._commit([item]):
                 self._park_for_good(item)
+
+    def _launch(self, items: Sequence[Decoded], pending: Pending) -> None:
+        """Commit `pending` in the committer thread; the next batch builds on it meanwhile."""
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="projection-committer")
+        for track, batch in pending:
+            track.launched(batch)
+        done = self._committer.submit(self._store.commit, [batch for _, batch in pending])
+        done.add_done_callback(lambda future: self._published(future, pending))
+        self._in_flight = _InFlight(items, pending, done)
+
+    def _published(self, done: Future[None], pending: Pending) -> None:
+        """In the committer thread, as soon as the store holds the batch: wake the readers."""
+        if done.exception() is not None:
+            return
+        with self._progress:
+            for track, batch in pending:
+                track.committed_position = batch.to_position
+            self._progress.notify_all()
+
+    def _settle(self) -> bool:
+        """Wait for the commit in flight; True if there was none or it succeeded. If it failed,
+        everything built on it is forgotten (caches reloaded) and its events are committed
+        again the one-at-a-time way (retries, isolation, parking)."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is None:
+            return True
+        error = in_flight.done.exception()
+        if error is None:
+            self._committed(in_flight.pending)
+            return True
+        if isinstance(error, CheckpointConflict):
+            log.warning("%s; rebuilding the batch", error)
+        else:
+            self._fail(f"commit failed: {type(error).__name__}: {error}")
+        self._reload()
+        self._commit_or_isolate(in_flight.items)
+        return False
+
+    def _stop_committer(self) -> None:
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
 
     def _commit(self, items: Sequence[Decoded], forced_reason: str | None = None) -> bool:
         """Build and commit `items` as one transaction, retried with backoff; False if it
@@ -314,7 +409,8 @@ class ProjectionRunner:
         delays = self._settings.retry.delays()
         while True:
             try:
-                self._store.commit(self._build(items, forced_reason))
+                pending = self._build(items, forced_reason)
+                self._store.commit([batch for _, batch in pending])
             except CheckpointConflict as conflict:  # someone committed first: rebuild on theirs
                 log.warning("%s; rebuilding the batch", conflict)
                 self._reload()
@@ -327,7 +423,7 @@ class ProjectionRunner:
                     return False
                 self._sleep(delay)
                 continue
-            self._committed()
+            self._committed(pending)
             return True
 
     def _park_for_good(self, item: Decoded) -> None:
@@ -339,23 +435,22 @@ class ProjectionRunner:
                 return
             self._sleep(next(delays))
 
-    def _build(self, items: Sequence[Decoded], forced_reason: str | None) -> list[ProjectionBatch]:
-        self._pending = []
+    def _build(self, items: Sequence[Decoded], forced_reason: str | None) -> Pending:
+        pending: Pending = []
         for track in self._tracks:
             track.prefetch(items)
             batch = track.new_batch()
             for item in items:
                 track.add(batch, item, forced_reason)
             if batch.to_position > (-1 if batch.from_position is None else batch.from_position):
-                self._pending.append((track, batch))
-        return [batch for _, batch in self._pending]
+                pending.append((track, batch))
+        return pending
 
-    def _committed(self) -> None:
+    def _committed(self, pending: Pending) -> None:
         with self._progress:
-            for track, batch in self._pending:
+            for track, batch in pending:
                 track.committed(batch)
             self._progress.notify_all()
-        self._pending = []
 
     def _reload(self) -> None:
         for track in self._tracks:

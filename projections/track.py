@@ -6,6 +6,10 @@ in one query each (`prefetch`); they are kept only while the batch is built and 
 Between batches only a small least-recently-used cache stays, so the runner's memory does not
 grow with the log: every stream's revision lives in the store, not in the runner.
 
+While a batch is being committed (`launched`) the next one is built on top of it: its rows and
+revisions are what the next batch sees first, ahead of the cache and the store (which does not
+have them yet), until it is `committed`. If its commit fails, `reload` forgets all of it.
+
 Per event, in order: an event at or behind the checkpoint is a duplicate delivery (skipped);
 a stream revision at or below the last one applied is a duplicate (skipped); a revision past
 the next expected one is an out-of-order gap (parked, seed §20); an event that cannot be
@@ -72,11 +76,16 @@ class ProjectionTrack:
         self.sleep = sleep
         self.stats = TrackStats()
         self.position = store.checkpoint(projection.id)
+        """The checkpoint the next batch builds on: the last batch committed or in flight."""
+        self.committed_position = self.position
+        """The checkpoint the store holds (as far as this runner knows): what readers wait for."""
         fresh = self.position is None
         self.rows: BoundedCache[str, Row | None] = BoundedCache(cache_size, complete=fresh)
         self.revisions: BoundedCache[str, int] = BoundedCache(cache_size, complete=fresh)
         self._loaded_rows: dict[str, Row | None] = {}
         self._loaded_revisions: dict[str, int] = {}
+        self._in_flight_rows: dict[str, Row | None] = {}
+        self._in_flight_revisions: dict[str, int] = {}
 
     @property
     def id(self) -> str:
@@ -88,16 +97,21 @@ class ProjectionTrack:
         self.rows.clear()
         self.revisions.clear()
         self._forget_loaded()
-        self.position = self.store.checkpoint(self.id)
+        self._in_flight_rows = {}
+        self._in_flight_revisions = {}
+        self.position = self.committed_position = self.store.checkpoint(self.id)
 
     @property
     def held(self) -> int:
-        """Rows and stream revisions kept in memory: bounded by the cache and one batch."""
+        """Rows and stream revisions kept in memory: bounded by the cache and two batches (the
+        one being built and the one being committed)."""
         return (
             len(self.rows)
             + len(self.revisions)
             + len(self._loaded_rows)
             + len(self._loaded_revisions)
+            + len(self._in_flight_rows)
+            + len(self._in_flight_revisions)
         )
 
     def prefetch(self, items: Sequence[Decoded]) -> None:
@@ -115,13 +129,15 @@ class ProjectionTrack:
             if undecodable is None and event.type in self.projection.handles:
                 keys.update(dict.fromkeys(self._reads(event)))
         if not self.revisions.complete:
-            missing = [s for s in streams if s not in self.revisions]
+            missing = [
+                s for s in streams if s not in self.revisions and s not in self._in_flight_revisions
+            ]
             if missing:
                 self.stats.lookups += 1
                 stored = self.store.load_revisions(self.id, missing)
                 self._loaded_revisions = {s: stored.get(s, -1) for s in missing}
         if not self.rows.complete:
-            wanted = [k for k in keys if k not in self.rows]
+            wanted = [k for k in keys if k not in self.rows and k not in self._in_flight_rows]
             if wanted:
                 self.stats.lookups += 1
                 found = self.store.load_rows(self.id, wanted)
@@ -138,6 +154,8 @@ class ProjectionTrack:
         self._loaded_revisions = {}
 
     def committed_row(self, key: str) -> Row | None:
+        if key in self._in_flight_rows:
+            return self._in_flight_rows[key]
         if key in self._loaded_rows:
             return self._loaded_rows[key]
         if key in self.rows:
@@ -150,6 +168,9 @@ class ProjectionTrack:
         return row
 
     def committed_revision(self, stream: str) -> int:
+        in_flight = self._in_flight_revisions.get(stream)
+        if in_flight is not None:
+            return in_flight
         loaded = self._loaded_revisions.get(stream)
         if loaded is not None:
             return loaded
@@ -228,11 +249,19 @@ class ProjectionTrack:
             )
         )
 
+    def launched(self, batch: ProjectionBatch) -> None:
+        """`batch` is being committed: the next batch builds on its checkpoint and its rows."""
+        self.position = batch.to_position
+        self._in_flight_rows = batch.changes.rows
+        self._in_flight_revisions = batch.stream_revisions
+
     def committed(self, batch: ProjectionBatch) -> None:
         """The store holds `batch`: move the checkpoint and keep its rows as committed state."""
-        self.position = batch.to_position
+        self.position = self.committed_position = batch.to_position
         for key, row in batch.changes.rows.items():
             self.rows.put(key, row)
         for stream, revision in batch.stream_revisions.items():
             self.revisions.put(stream, revision)
+        self._in_flight_rows = {}
+        self._in_flight_revisions = {}
         self._forget_loaded()
