@@ -90,6 +90,10 @@ class ProjectionStore(Protocol):
     """Where views live. `commit` applies row changes, stream revisions, parked events and
     checkpoints of several projections in **one transaction**, or nothing."""
 
+    commits_off_the_interpreter: bool
+    """True if a commit is mostly work outside this interpreter (a database server's), so a
+    runner gains by building the next batch while it runs (`RunnerSettings.overlap_commits`)."""
+
     def prepare(self, projection: Projection) -> None:
         """Create the projection version's tables (its migration) if missing; idempotent."""
         ...

@@ -9,11 +9,13 @@ Contracts:
   (visible in `status`, retryable). A commit that keeps failing is retried event by event, so
   only the event that breaks it is parked; a store that is down is waited for (capped backoff).
 - Graceful shutdown: `stop()` lets the batch in hand commit, then ends the subscription.
-- While catching up, a batch's commit overlaps with building the next (`overlap_commits`): the
-  store works in a second thread (psycopg and sqlite3 release the interpreter lock meanwhile)
-  and the next batch is built on top of it; readers see a batch only once it is committed. One
-  batch at most is in flight; if its commit fails, what was built on it is forgotten and both
-  are redone the one-at-a-time way. Live batches are committed one at a time.
+- While catching up into a store whose commits are mostly another process's work (PostgreSQL:
+  `commits_off_the_interpreter`), a batch's commit overlaps with building the next
+  (`overlap_commits`): the store works in a second thread (psycopg releases the interpreter
+  lock while the server works) and the next batch is built on top of it; readers see a batch
+  only once it is committed. One batch at most is in flight; if its commit fails, what was
+  built on it is forgotten and both are redone the one-at-a-time way. Live batches are
+  committed one at a time.
 - `wait_until(position)` blocks until the views reflect the `$all` position (read-your-writes).
 """
 
@@ -66,7 +68,9 @@ class RunnerSettings:
     read ahead makes catch-up pay that cost every few dozen events. Once caught up a batch
     never waits: it takes what is there (live lag)."""
     overlap_commits: bool = True
-    """While catching up, build the next batch while the store commits the last one."""
+    """While catching up, build the next batch while the store commits the last one — if the
+    store's commits are mostly work outside this interpreter (`commits_off_the_interpreter`):
+    SQLite's are this process's own CPU, and overlapping them measured no gain."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -132,6 +136,7 @@ class ProjectionRunner:
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
         self._subscription: Subscription | None = None
+        self._overlap = settings.overlap_commits and store.commits_off_the_interpreter
         self._committer: ThreadPoolExecutor | None = None
         self._in_flight: _InFlight | None = None
         self._state = "created"
@@ -335,7 +340,7 @@ class ProjectionRunner:
     def _process(self, recorded: list[RecordedEvent]) -> None:
         self.events_seen += len(recorded)
         items = [_decode(r) for r in recorded]
-        if self._settings.overlap_commits and not self._caught_up.is_set():
+        if self._overlap and not self._caught_up.is_set():
             pending = self._build_ahead(items)
             if self._settle() and pending is not None:
                 self._launch(items, pending)

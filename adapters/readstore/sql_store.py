@@ -63,6 +63,7 @@ class SqlProjectionStore(ABC):
     """ProjectionStore and ViewReader over a SQL database (see the subclasses)."""
 
     placeholder: str = "?"
+    commits_off_the_interpreter: bool = False
     migrations_package: str = ""
     chunk: int = 500
     """Keys per lookup query at most (SQLite binds one parameter per key)."""

@@ -38,6 +38,7 @@ def _dumps(document: Any) -> str:
 
 class PostgresProjectionStore(SqlProjectionStore):
     placeholder = "%s"
+    commits_off_the_interpreter = True
     chunk = 10_000
     migrations_package = "caseledger.adapters.readstore.postgres.migrations"
 

@@ -29,6 +29,8 @@ class SqliteProjectionStore(SqlProjectionStore):
     checkpoint is lost with them, so the runner replays them."""
 
     placeholder = "?"
+    commits_off_the_interpreter = False
+    """SQLite writes in this process: the runner commits one batch at a time."""
     migrations_package = "caseledger.adapters.readstore.sqlite.migrations"
 
     def __init__(self, path: Path | str, checkpoint_interval: float = 1.0) -> None:

@@ -1,5 +1,7 @@
-"""While catching up, the runner builds a batch while the store commits the one before: the
-views must come out exactly as if every batch had been committed one at a time."""
+"""While catching up into a store whose commits run outside the interpreter (PostgreSQL), the
+runner builds a batch while the store commits the one before: the views must come out exactly
+as if every batch had been committed one at a time. SQLite stores stand in for such a store
+here (`commits_off_the_interpreter = True`), with commits slowed, held or failing."""
 
 from __future__ import annotations
 
@@ -42,8 +44,14 @@ def interleaved_cases(log: FakeLog, cases: int = 2) -> None:
     log.append(*(risk_proposed(c, "p1") for c in ids))
 
 
+class OverlappingFailingStore(FailingStore):
+    commits_off_the_interpreter = True
+
+
 class SlowStore(SqliteProjectionStore):
     """Commits take a while, so the next batch is always built while one is in flight."""
+
+    commits_off_the_interpreter = True
 
     def commit(self, batches: Sequence[ProjectionBatch]) -> None:
         time.sleep(0.01)
@@ -69,7 +77,7 @@ def test_a_batch_built_on_a_commit_that_fails_is_rebuilt_and_lands_once(
 ) -> None:
     interleaved_cases(log)
     attempts = iter(range(100))
-    store = FailingStore(tmp_path / "rm.db", lambda _: next(attempts) in (2, 5, 6))
+    store = OverlappingFailingStore(tmp_path / "rm.db", lambda _: next(attempts) in (2, 5, 6))
     clean = SqliteProjectionStore(tmp_path / "clean.db")
 
     caught_up_runner(log, store, settings=SMALL)
@@ -81,6 +89,8 @@ def test_a_batch_built_on_a_commit_that_fails_is_rebuilt_and_lands_once(
 
 class HeldStore(SqliteProjectionStore):
     """Commits wait until the test lets them through."""
+
+    commits_off_the_interpreter = True
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
