@@ -125,6 +125,11 @@ class KurrentEventStore:
         )
         return AppendResult(revision, result.commit_position)
 
+    def keep_latest(self, stream: str, count: int) -> None:
+        """Stream metadata `$maxCount`: older events vanish from stream reads at once and
+        from disk at the next scavenge."""
+        self._client.set_stream_metadata(stream, metadata={"$maxCount": count})
+
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None
     ) -> list[RecordedEvent]:

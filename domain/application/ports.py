@@ -114,6 +114,12 @@ class EventStore(Protocol):
         ChecksUnsupported where the store cannot check atomically."""
         ...
 
+    def keep_latest(self, stream: str, count: int) -> None:
+        """From now on only the newest `count` events of `stream` are readable; the store may
+        drop the older ones (KurrentDB's `$maxCount`). For streams whose past is worthless,
+        as snapshots'."""
+        ...
+
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None
     ) -> list[RecordedEvent]:

@@ -9,7 +9,7 @@ update; without an expected version from the caller the service reloads and re-d
 
 The load reads the aggregate, the tenant's policy and the related case (if any) in one
 `read_streams` call, so a command costs about one read round trip and the append. With
-`snapshot_every` > 0 (default 100), once a stream is that many events past its last snapshot
+`snapshot_every` > 0 (default 25), once a stream is that many events past its last snapshot
 the service writes one after the command's append (best-effort: a failed snapshot write is
 logged and never fails the command; see `snapshots`).
 """
@@ -20,7 +20,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 from caseledger.domain.application import layers
 from caseledger.domain.application.aggregates import CASE, POLICY, Aggregate
@@ -40,6 +40,7 @@ from caseledger.domain.application.loading import IdempotencyRecord, Loaded, emp
 from caseledger.domain.application.outcomes import outcome_of
 from caseledger.domain.application.ports import (
     ANY,
+    NO_STREAM,
     AppendResult,
     ChecksUnsupported,
     EventStore,
@@ -49,7 +50,12 @@ from caseledger.domain.application.ports import (
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.results import committed, duplicate, refused
 from caseledger.domain.application.routes import ROUTES, Route, StreamRule
-from caseledger.domain.application.snapshots import SnapshotPolicy, encode, snapshot_stream
+from caseledger.domain.application.snapshots import (
+    DEFAULT_EVERY,
+    SnapshotPolicy,
+    encode,
+    snapshot_stream,
+)
 from caseledger.domain.case.state import CaseState
 from caseledger.domain.policy.decider import PolicyState
 from caseledger.domain.shared.actors import Actor
@@ -65,6 +71,10 @@ from caseledger.domain.shared.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
 
+SNAPSHOTS_KEPT: Final = 2
+"""Snapshots a stream keeps readable: the latest, and one before it should the latest be
+unusable."""
+
 
 class CommandService:
     def __init__(
@@ -77,7 +87,7 @@ class CommandService:
         routes: Mapping[str, Route] = ROUTES,
         registry: EventRegistry | None = None,
         max_attempts: int = 4,
-        snapshot_every: int = 100,
+        snapshot_every: int = DEFAULT_EVERY,
     ) -> None:
         self._store = store
         self._clock = clock or SystemClock()
@@ -325,11 +335,16 @@ class CommandService:
         return replace(record, events=events)
 
     def _snapshot(self, stored: Loaded[Any]) -> None:
-        """Best-effort, after the command's append: a snapshot of the aggregate as loaded."""
+        """Best-effort, after the command's append: a snapshot of the aggregate as loaded. The
+        first this service writes for a stream also tells the store to keep only the newest
+        SNAPSHOTS_KEPT of them (loads read only the latest)."""
         if not self._snapshots.due(stored):
             return
+        stream = snapshot_stream(stored.stream)
         try:
-            self._store.append(snapshot_stream(stored.stream), [encode(stored)], ANY)
+            self._store.append(stream, [encode(stored)], ANY)
+            if stored.snapshot_revision == NO_STREAM:
+                self._store.keep_latest(stream, SNAPSHOTS_KEPT)
         except Exception:
             log.warning(
                 "snapshot of %s@%d not written", stored.stream, stored.revision, exc_info=True

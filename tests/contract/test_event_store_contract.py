@@ -306,3 +306,15 @@ def test_a_category_does_not_match_streams_that_only_contain_it(event_store: Eve
     (received,) = _take(event_store.subscribe_all(start, categories=["case"]), 1)
 
     assert (received.stream, received.revision) == (case, 0)
+
+
+def test_keep_latest_leaves_only_the_newest_events_readable(event_store: EventStore) -> None:
+    stream = _stream("snapshot")
+    event_store.append(stream, _events(3), NO_STREAM)
+
+    event_store.keep_latest(stream, 2)
+    event_store.append(stream, _events(1), ANY)
+
+    assert [e.revision for e in event_store.read_stream(stream)] == [2, 3]
+    newest = event_store.read_streams([StreamRead.last(stream)])
+    assert [e.revision for e in newest[0]] == [3]

@@ -29,6 +29,7 @@ class InMemoryEventStore:
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._all: list[RecordedEvent] = []
         self._lock = threading.RLock()
+        self._max_counts: dict[str, int] = {}
         self.appends = 0
         """Calls to `append` that reached the store (tests count writes with it)."""
 
@@ -96,11 +97,18 @@ class InMemoryEventStore:
         records.append(recorded)
         self._all.append(recorded)
 
+    def keep_latest(self, stream: str, count: int) -> None:
+        with self._lock:
+            self._max_counts[stream] = count
+
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None
     ) -> list[RecordedEvent]:
         with self._lock:
-            records = self._streams.get(stream, [])[from_revision:]
+            records = self._streams.get(stream, [])
+            kept = self._max_counts.get(stream)
+            first = max(from_revision, len(records) - kept if kept else 0)
+            records = records[first:]
         return records if limit is None else records[:limit]
 
     def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:

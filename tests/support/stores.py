@@ -30,6 +30,9 @@ class CountingKurrentStore:
         self.appends += 1
         return self.inner.append_checked(stream, events, expected, checks)
 
+    def keep_latest(self, stream: str, count: int) -> None:
+        self.inner.keep_latest(stream, count)
+
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None
     ) -> list[RecordedEvent]:

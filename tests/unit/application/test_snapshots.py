@@ -363,3 +363,17 @@ def test_without_checks_a_notice_command_reads_its_draft_policy_and_case_in_one_
     assert sorted(stream for stream, _ in store.reads) == ["case-c1", "noticedraft-d1", "policy-t1"]
     approved = orjson.loads(store.read_stream("noticedraft-d1")[-1].metadata)
     assert approved["factsRead"] == "case-c1@3"
+
+
+def test_a_snapshot_stream_keeps_only_its_newest_snapshots() -> None:
+    store = InMemoryEventStore()
+    service = CommandService(store, snapshot_every=2)
+    accepted(issue(service, "open_case", {"case_id": "c1", "allegation_summary": "x"}, ANALYST))
+    for n in range(12):
+        payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
+        accepted(issue(service, "submit_evidence", payload, ANALYST))
+
+    kept = store.read_stream(snapshot_stream("case-c1"))
+
+    assert [orjson.loads(s.data)["revision"] for s in kept] == [9, 11]
+    assert kept[-1].revision >= 4  # older snapshots were written, and are no longer readable
