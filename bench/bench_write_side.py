@@ -5,11 +5,13 @@ next to its baseline measured in the same run.
 
 The store runs as its own process (`caseledger eventstore serve`, durable data dir); the
 service and the bare client run in this one. A "command" is `create_analyst_brief` on an
-existing case: load the tenant's policy and the case (one `read_streams` call: the two
-reads run concurrently), decide, append at the loaded revision (every 100 events, a
-snapshot). The bare baseline appends an event of the same size at an exact expected version
-with the same client library. Long case histories are made by the service itself on the
-in-memory fake, then copied into the store with the same ids and metadata (500 per append).
+existing case, warm: decide on the cached case and policy, append at the cached revision with a
+check that the policy is unchanged (one unary `AppendRecords` call; every 25 events, a
+snapshot). Two bare baselines append an event of the same size at an exact expected version
+with the same client library: `append_to_stream` (v1 Append, a client stream) and
+`append_records` with the stream's revision as its check (v2, unary; the command's own call).
+Long case histories are made by the service itself on the in-memory fake, then copied into
+the store with the same ids and metadata (500 per append).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from kurrentdbclient import KurrentDBClient, StreamState
+from kurrentdbclient import KurrentDBClient, NewRecord, StreamState, StreamStateCheck
 from kurrentdbclient import NewEvent as KurrentNewEvent
 
 from bench.bench_eventstore import bare_stream_rate, free_port, pct, port_open, process
@@ -134,6 +136,18 @@ def bare_appends(client: KurrentDBClient, n: int, sample: NewEvent) -> list[floa
     return times
 
 
+def bare_records(client: KurrentDBClient, n: int, sample: NewEvent) -> list[float]:
+    """The same through `append_records`: the stream's exact revision as the check."""
+    stream = f"bare-rec-{next(_keys)}"
+    times = []
+    for revision in range(-1, n - 1):
+        record = NewRecord(stream, sample.type, sample.data, sample.metadata)
+        start = time.perf_counter()
+        client.append_records(record, StreamStateCheck(stream, _expected(revision)))
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def _expected(revision: int) -> int | StreamState:
     return revision if revision >= 0 else StreamState.NO_STREAM
 
@@ -173,24 +187,36 @@ def command_vs_append(url: str, samples: int) -> list[Row]:
     recorded = store.read_stream("case-hot", example.stream_revision or 0)[0]
     event = NewEvent(recorded.type, recorded.data, recorded.metadata)
     bare_appends(client, 100, event)  # warm up
+    bare_records(client, 100, event)
     commands(service, "hot", 100)
 
     bare = bare_appends(client, samples, event)
+    unary = bare_records(client, samples, event)
     cmd = commands(service, "hot", samples)
-    b50, c50 = statistics.median(bare), statistics.median(cmd)
+    b50, u50, c50 = statistics.median(bare), statistics.median(unary), statistics.median(cmd)
+    size = len(event.data) + len(event.metadata)
     rows: list[Row] = [
         (
             "command latency p50 / p99 (`create_analyst_brief`, warm service)",
             f"{ms(c50)} / {ms(pct(cmd, 0.99))} ms",
-            f"bare client append p50 / p99 {ms(b50)} / {ms(pct(bare, 0.99))} ms "
-            f"({len(event.data) + len(event.metadata)} B event)",
+            f"bare client append (v1 Append) p50 / p99 {ms(b50)} / {ms(pct(bare, 0.99))} ms "
+            f"({size} B event)",
             f"{c50 / b50:.2f}x (target <= 2x): {'met' if c50 <= 2 * b50 else 'NOT met'}",
+        ),
+        (
+            "the same, against the command's own call",
+            f"{ms(c50)} / {ms(pct(cmd, 0.99))} ms",
+            f"bare `append_records` (v2 AppendRecords, checked) p50 / p99 {ms(u50)} / "
+            f"{ms(pct(unary, 0.99))} ms",
+            f"{c50 / u50:.2f}x (target <= 2x): {'met' if c50 <= 2 * u50 else 'NOT met'}",
         ),
         (
             "sequential command throughput",
             f"{1 / statistics.mean(cmd):,.0f} commands/s",
-            f"bare appends {1 / statistics.mean(bare):,.0f} /s",
-            f"{statistics.mean(cmd) / statistics.mean(bare):.2f}x the cost",
+            f"bare appends {1 / statistics.mean(bare):,.0f} /s; bare `append_records` "
+            f"{1 / statistics.mean(unary):,.0f} /s",
+            f"{statistics.mean(cmd) / statistics.mean(bare):.2f}x / "
+            f"{statistics.mean(cmd) / statistics.mean(unary):.2f}x the cost",
         ),
     ]
     threads = 8
@@ -208,13 +234,25 @@ def command_vs_append(url: str, samples: int) -> list[Row]:
 
         return step
 
+    def records_step(i: int) -> Callable[[], object]:
+        stream, revision = f"bare-rec-par-{next(_keys)}", itertools.count(-1)
+
+        def step() -> object:
+            check = StreamStateCheck(stream, _expected(next(revision)))
+            record = NewRecord(stream, event.type, event.data, event.metadata)
+            return client.append_records(record, check)
+
+        return step
+
     bare_rate = rate(threads, 3.0, bare_step)
+    records_rate = rate(threads, 3.0, records_step)
     rows.append(
         (
             f"command throughput, {threads} threads on {threads} cases (one service)",
             f"{cmd_rate:,.0f} commands/s",
-            f"bare appends, {threads} threads: {bare_rate:,.0f} /s",
-            f"{bare_rate / cmd_rate:.2f}x the cost",
+            f"bare appends, {threads} threads: {bare_rate:,.0f} /s; bare `append_records`: "
+            f"{records_rate:,.0f} /s",
+            f"{bare_rate / cmd_rate:.2f}x / {records_rate / cmd_rate:.2f}x the cost",
         )
     )
     client.close()
