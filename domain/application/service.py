@@ -1,14 +1,16 @@
 """The application service: `handle(CommandEnvelope) -> CommandResult`.
 
 Layers, in an order that makes retries safe: schema -> identity/authorization -> tenant ->
-load (a read) -> tenant (another tenant's aggregate looks absent) -> idempotency -> rate/budget
+load -> tenant (another tenant's aggregate looks absent) -> idempotency -> rate/budget
 -> version -> stream rule -> policy gate -> decide (lifecycle -> policy -> evidence) -> append
 at the loaded revision.
 Each command appends to exactly one stream. A concurrent writer yields CONFLICT, never a lost
 update; without an expected version from the caller the service reloads and re-decides.
 
-The load reads the aggregate, the tenant's policy and the related case (if any) in one
-`read_streams` call, so a command costs about one read round trip and the append. With
+The load takes the aggregate, the tenant's policy and the related case (if any) from the cache
+when it holds them all and the store checks appends: the append then checks atomically that
+all three are still at the revisions decided on, and a refusal is decided again on read state.
+Otherwise it reads them in one `read_streams` call (one read round trip). With
 `snapshot_every` > 0 (default 25), once a stream is that many events past its last snapshot
 the service writes one after the command's append (best-effort: a failed snapshot write is
 logged and never fails the command; see `snapshots`).
