@@ -24,6 +24,7 @@ from caseledger.adapters.readstore.sql_store import (
     SqlProjectionStore,
     identifier,
 )
+from caseledger.adapters.readstore.thread_connections import ThreadConnections
 from caseledger.projections.rows import Row
 
 _SCRIPT_LOCK = 72_140_001
@@ -48,8 +49,9 @@ class PostgresProjectionStore(SqlProjectionStore):
         self._bulk_rows = bulk_rows
         """Rows from which a write goes through `COPY` (None: never)."""
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[psycopg.Connection[Any]] = []
+        self._connections: ThreadConnections[psycopg.Connection[Any]] = ThreadConnections(
+            psycopg.Connection.close
+        )
 
     def _connection(self) -> psycopg.Connection[Any]:
         connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
@@ -57,15 +59,16 @@ class PostgresProjectionStore(SqlProjectionStore):
             connection = psycopg.connect(self._url, autocommit=True)
             set_json_loads(orjson.loads, connection)
             self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
+            self._connections.add(connection)
         return connection
 
+    @property
+    def open_connections(self) -> int:
+        """Connections this store holds open (for tests and operators)."""
+        return len(self._connections)
+
     def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
+        self._connections.close_all()
         self._local = threading.local()
 
     @contextmanager

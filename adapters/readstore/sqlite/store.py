@@ -11,7 +11,6 @@ import logging
 import re
 import sqlite3
 import threading
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import orjson
 
 from caseledger.adapters.readstore.sql_store import Cursor, SqlProjectionStore
+from caseledger.adapters.readstore.thread_connections import ThreadConnections
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,9 @@ class SqliteProjectionStore(SqlProjectionStore):
         self._path = str(path)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
-        """Each connection with the thread it belongs to."""
+        self._connections: ThreadConnections[sqlite3.Connection] = ThreadConnections(
+            sqlite3.Connection.close
+        )
         self._checkpoint_interval = checkpoint_interval
         self._checkpointer: threading.Thread | None = None
         self._closing = threading.Event()
@@ -55,38 +56,20 @@ class SqliteProjectionStore(SqlProjectionStore):
             connection.execute("PRAGMA busy_timeout=10000")
             connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
             self._local.connection = connection
-            owner = weakref.ref(threading.current_thread())
-            with self._lock:
-                self._close_orphans()
-                self._connections.append((owner, connection))
+            self._connections.add(connection)
         return connection
-
-    def _close_orphans(self) -> None:
-        """Close the connections of threads that have ended (the caller holds the lock)."""
-        kept = []
-        for owner, connection in self._connections:
-            thread = owner()
-            if thread is None or not thread.is_alive():
-                connection.close()
-            else:
-                kept.append((owner, connection))
-        self._connections = kept
 
     @property
     def open_connections(self) -> int:
         """Connections this store holds open (for tests and operators)."""
-        with self._lock:
-            return len(self._connections)
+        return len(self._connections)
 
     def close(self) -> None:
         self._closing.set()
         if self._checkpointer is not None:
             self._checkpointer.join(10)
             self._checkpointer = None
-        with self._lock:
-            for _, connection in self._connections:
-                connection.close()
-            self._connections.clear()
+        self._connections.close_all()
         self._local = threading.local()
         self._closing.clear()
 
