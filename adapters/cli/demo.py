@@ -3,9 +3,10 @@
 An analyst opens a case and submits evidence, a reviewer approves it; the agent searches the
 evidence and proposes a risk update, which waits for a human; the agent cannot decide it, a
 reviewer approves it; the agent writes a brief, drafts the notice and asks for its approval; a
-reviewer approves that exact digest; the agent cannot send it, a supervisor requests the send.
-Every step goes through the same command and query services as the HTTP API, as the demo
-tokens' actors. Exit code 1 if any step is not answered as the drill expects.
+reviewer approves that exact digest; the agent cannot send it, a supervisor requests the send;
+once the sending is done (or, without NATS, requested) the supervisor closes the case. Every
+step goes through the same command and query services as the HTTP API, as the demo tokens'
+actors. Exit code 1 if any step is not answered as the drill expects.
 
 Then the send happens, when NATS answers at CASELEDGER_NATS_URL: the outbox relay publishes the
 request to a JetStream stream of the demo's own (deleted afterwards), the notification worker
@@ -123,6 +124,8 @@ def demo(
             try:
                 run_drill(drill)
                 sent = _sending(drill, outbound, sink) if not drill.failures else None
+                if not drill.failures:
+                    close_case(drill)
                 _summary(drill, sent)
             finally:
                 outbound.stop(discard_stream=True)
@@ -207,6 +210,12 @@ def run_drill(drill: Drill) -> None:
     drill.query("reviewer", "get_case_summary", {"case_id": CASE})
 
 
+def close_case(drill: Drill) -> None:
+    """The drill's last step: the notice is out (or its sending requested), the case is done."""
+    resolution = {"case_id": CASE, "resolution": "Cease-and-desist notice sent"}
+    drill.command("supervisor", "close_case", resolution, "accepted")
+
+
 def _sending(drill: Drill, outbound: Outbound, sink: SmtpSink) -> EventEnvelope | None:
     """Wait (bounded) for the worker's `notice_draft.sent`; its event, or None when the
     sending cannot happen here (said why) or did not within SENDING_TIMEOUT (a failure)."""
@@ -246,10 +255,14 @@ def _summary(drill: Drill, sent: EventEnvelope | None) -> None:
         console.print(
             "The agent proposed; humans decided; the notification worker delivered the approved "
             f"notice once over SMTP (to the demo's sink) as Message-ID "
-            f"{sent.payload.get('message_id')} and recorded it as sent."
+            f"{sent.payload.get('message_id')} and recorded it as sent; a supervisor closed the "
+            "case."
         )
     else:
-        console.print("The agent proposed; humans decided; the send is requested, not delivered.")
+        console.print(
+            "The agent proposed; humans decided; the send is requested, not delivered; a "
+            "supervisor closed the case."
+        )
 
 
 def _table(case: Replay, notice: Replay) -> None:

@@ -17,7 +17,8 @@ def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:
     no_nats = {"CASELEDGER_NATS_URL": f"nats://127.0.0.1:{free_port()}"}
     code, output = invoke(["demo", "--data-dir", str(data_dir)], no_nats)
     assert code == 0, output
-    for fact in ("requires_approval", "case.risk_level_changed", "notice_draft.send_requested"):
+    facts = ("requires_approval", "case.risk_level_changed", "notice_draft.send_requested")
+    for fact in (*facts, "case.closed"):
         assert fact in output
     assert "not_permitted" in output  # the agent could neither decide nor send
     assert "requested but not delivered: NATS does not answer" in output
@@ -35,7 +36,10 @@ def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:
         "notice_draft.approval_requested",
     ]
     code, again = invoke(["replay", "case", "demo-case-1", "--json"], env)
-    assert orjson.loads(again)["revision"] == 6  # replay wrote nothing
+    case = orjson.loads(again)
+    assert case["revision"] == 7  # replay wrote nothing
+    assert case["state"]["status"] == "closed"
+    assert case["history"][-1]["event_type"] == "case.closed"
 
 
 @pytest.mark.nats
@@ -55,6 +59,8 @@ def test_demo_ends_with_the_notice_sent_once_when_nats_answers(tmp_path: Path) -
     assert document["state"]["status"] == "sent"
     assert [e["event_type"] for e in document["history"]].count("notice_draft.sent") == 1
     assert document["history"][-1]["payload"]["message_id"] == delivered.group(1)
+    code, replayed = invoke(["replay", "case", "demo-case-1", "--json"], env)
+    assert orjson.loads(replayed)["state"]["status"] == "closed"  # closed once the notice was out
 
 
 def test_demo_refuses_a_data_dir_that_is_not_fresh(tmp_path: Path) -> None:
