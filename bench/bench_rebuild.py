@@ -36,7 +36,7 @@ from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.domain.application.ports import NO_STREAM, NewEvent
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.events import CATEGORIES
-from caseledger.projections.rebuild import activate_unserved
+from caseledger.projections.rebuild import activate_unserved, switch_when_built
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 
 EVENTS_PER_CASE = 20
@@ -208,14 +208,22 @@ def rss_mib() -> int:
     return 0
 
 
-def rebuild_rate(url: str, store: SqlProjectionStore) -> tuple[int, float, MemorySampler, GcPauses]:
+def rebuild_rate(
+    url: str, store: SqlProjectionStore, serve_while_building: bool = False
+) -> tuple[int, float, MemorySampler, GcPauses]:
+    """A rebuild of every view: built beside (no version serves it yet), then switched to,
+    its secondary indexes created at the switch, inside the time measured. With
+    `serve_while_building` the views are activated at once instead (a new deployment: they
+    serve while they catch up, so their indexes are kept row by row)."""
     feed = KurrentEventStore.connect(url)
     projections = all_projections()
     runner = ProjectionRunner(feed, store, projections, RunnerSettings(batch_size=2000))
-    activate_unserved(store, projections)
+    if serve_while_building:
+        activate_unserved(store, projections)
     started = time.monotonic()
     with MemorySampler() as memory, GcPauses() as pauses:
         assert runner.run_until_caught_up(timeout=3600)
+        switch_when_built(store, projections)
     elapsed = time.monotonic() - started
     feed.close()
     return runner.events_seen, runner.events_seen / elapsed, memory, pauses
@@ -345,6 +353,18 @@ def main() -> None:
     parser.add_argument(
         "--keep-read-models", action="store_true", help="keep the SQLite read models afterwards"
     )
+    parser.add_argument(
+        "--serve-while-building",
+        action="store_true",
+        help="activate the views before building them (a new deployment: indexes kept per row) "
+        "instead of switching to them once built (a rebuild: indexes created at the switch)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["sqlite", "postgres"],
+        default=None,
+        help="measure one store only (quick A/B runs)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="caseledger-bench-"))
     (data_dir / "eventstore").mkdir(parents=True, exist_ok=True)
@@ -374,19 +394,24 @@ def main() -> None:
             )
             return raw
 
-        raw = raw_now("SQLite")
-        sqlite_path = data_dir / f"readmodels-{uuid.uuid4().hex[:6]}.db"
-        sqlite = SqliteProjectionStore(sqlite_path)
-        report_rebuild(report, "SQLite", rebuild_rate(server.url, sqlite), raw)
-        report_lag(report, "SQLite", lag_percentiles(server.url, sqlite, args.lag_samples))
-        sqlite.close()
-        if not args.keep_read_models:
-            for leftover in data_dir.glob(f"{sqlite_path.name}*"):
-                leftover.unlink()
-        for store in postgres_store(args.postgres):
+        serving = args.serve_while_building
+        if args.only in (None, "sqlite"):
+            raw = raw_now("SQLite")
+            sqlite_path = data_dir / f"readmodels-{uuid.uuid4().hex[:6]}.db"
+            sqlite = SqliteProjectionStore(sqlite_path)
+            report_rebuild(report, "SQLite", rebuild_rate(server.url, sqlite, serving), raw)
+            if args.lag_samples:
+                report_lag(report, "SQLite", lag_percentiles(server.url, sqlite, args.lag_samples))
+            sqlite.close()
+            if not args.keep_read_models:
+                for leftover in data_dir.glob(f"{sqlite_path.name}*"):
+                    leftover.unlink()
+        for store in postgres_store(args.postgres) if args.only in (None, "postgres") else []:
             raw = raw_now("PostgreSQL")
-            report_rebuild(report, "PostgreSQL", rebuild_rate(server.url, store), raw)
-            report_lag(report, "PostgreSQL", lag_percentiles(server.url, store, args.lag_samples))
+            report_rebuild(report, "PostgreSQL", rebuild_rate(server.url, store, serving), raw)
+            if args.lag_samples:
+                lags = lag_percentiles(server.url, store, args.lag_samples)
+                report_lag(report, "PostgreSQL", lags)
     finally:
         server.stop()
     print("\n| measure | result |\n|---|---|")

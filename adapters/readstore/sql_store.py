@@ -2,7 +2,16 @@
 commit. A view's table is `<name>_v<version>` with `key`, `tenant_id`, `position`, `document`
 and the projection's declared columns; its migration (`migrations/<name>_v<version>.sql`)
 creates it. Identifiers are checked against the projection's own declarations, never taken
-from input."""
+from input.
+
+Rule: **a version that serves has its secondary indexes.** A migration has two sections: the
+tables (with their primary keys, which upserts need), run by `prepare`, and after the line
+`-- indexes` the secondary indexes (dashboard, full-text), run when the version is activated,
+in the activation's transaction, and by `prepare` for a version already active. A version
+activated at once (`activate_unserved`: a new deployment) gets them on its empty tables before
+it serves; a version built beside a serving one (a rebuild, blue/green) is written without
+them and gets them, over its finished rows, when it is switched to. The index section is
+idempotent (`IF NOT EXISTS`, guarded back-fills)."""
 
 from __future__ import annotations
 
@@ -25,6 +34,8 @@ from caseledger.projections.projection import Projection
 from caseledger.projections.rows import Row, Scalar, ViewChanges
 
 _IDENTIFIER: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+INDEXES: Final = re.compile(r"^-- indexes\b.*$", re.MULTILINE)
+"""The line that starts a migration's index section."""
 BASE_COLUMNS: Final = ("key", "tenant_id", "position", "document")
 REVISIONS_UPSERT: Final = (
     "INSERT INTO projection_stream_revisions (projection_id, stream, revision) "
@@ -85,6 +96,10 @@ class SqlProjectionStore(ABC):
     def _run_script(self, sql: str) -> None: ...
 
     @abstractmethod
+    def _run_in_transaction(self, cursor: Cursor, sql: str) -> None:
+        """Run the statements of `sql` (no parameters) inside the write transaction of `cursor`."""
+
+    @abstractmethod
     def _encode(self, document: Mapping[str, Any]) -> Any: ...
 
     @abstractmethod
@@ -111,10 +126,12 @@ class SqlProjectionStore(ABC):
         self._run_script(self._migration("readside"))
 
     def prepare(self, projection: Projection) -> None:
+        """The version's tables without their secondary indexes, unless it already serves."""
         table = identifier(projection.id)
         self._columns[table] = tuple(identifier(c) for c in projection.columns)
         self.migrate()
-        self._run_script(self._migration(table))
+        tables, indexes = self._sections(table)
+        self._run_script(tables)
         with self._write() as cursor:
             cursor.execute(
                 self._sql(
@@ -123,6 +140,12 @@ class SqlProjectionStore(ABC):
                 ),
                 (table, projection.name, projection.version),
             )
+            cursor.execute(
+                self._sql("SELECT 1 FROM active_projections WHERE name = ? AND version = ?"),
+                (projection.name, projection.version),
+            )
+            if cursor.fetchone() is not None and indexes:
+                self._run_in_transaction(cursor, indexes)
 
     def checkpoint(self, projection_id: str) -> int | None:
         with self._read() as cursor:
@@ -210,6 +233,9 @@ class SqlProjectionStore(ABC):
             )
             if cursor.fetchone() is None:
                 raise UnknownView(f"{projection_id} was never prepared")
+            _, indexes = self._sections(projection_id)
+            if indexes:  # before it serves, in the switch's transaction
+                self._run_in_transaction(cursor, indexes)
             cursor.execute(
                 self._sql(
                     "INSERT INTO active_projections (name, version) VALUES (?, ?) "
@@ -317,6 +343,21 @@ class SqlProjectionStore(ABC):
         if not path.is_file():
             raise UnknownView(f"no migration {name}.sql in {self.migrations_package}")
         return path.read_text(encoding="utf-8")
+
+    def _sections(self, projection_id: str) -> tuple[str, str]:
+        """A version's migration split into its tables and its index section ("" if none)."""
+        script = self._migration(projection_id)
+        found = INDEXES.search(script)
+        if found is None:
+            return script, ""
+        return script[: found.start()], script[found.start() :]
+
+    def indexed(self, projection_id: str) -> set[str]:
+        """The secondary indexes `projection_id`'s table has now (for tests and operators)."""
+        return self._index_names(identifier(projection_id))
+
+    @abstractmethod
+    def _index_names(self, table: str) -> set[str]: ...
 
     def _table(self, projection_id: str) -> str:
         table = identifier(projection_id)

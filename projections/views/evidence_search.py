@@ -22,7 +22,9 @@ class EvidenceSearchProjection(Projection):
     """Rule: evidence becomes searchable when approved and stops being when rejected."""
 
     name: ClassVar[str] = "evidence_search"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
+    """v2: the same rows; its storage computes the search vector for approved rows only (v1
+    computed it for every row), so deployments serving v1 rebuild to it beside v1."""
     columns: ClassVar[tuple[str, ...]] = ("case_id", "status", "title", "body")
     handles: ClassVar[frozenset[str]] = frozenset({"case.evidence_submitted", *_VERDICTS})
     categories: ClassVar[frozenset[str]] = frozenset({"case"})

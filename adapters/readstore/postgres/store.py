@@ -92,6 +92,19 @@ class PostgresProjectionStore(SqlProjectionStore):
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCRIPT_LOCK,))
             connection.execute(sql.encode())
 
+    def _run_in_transaction(self, cursor: Cursor, sql: str) -> None:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCRIPT_LOCK,))
+        cursor.execute(sql.encode())
+
+    def _index_names(self, table: str) -> set[str]:
+        with self._read() as cursor:
+            cursor.execute(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = to_regclass(%s) AND NOT i.indisprimary",
+                (table,),
+            )
+            return {name for (name,) in cursor.fetchall()}
+
     def _encode(self, document: Mapping[str, Any]) -> Any:
         return Jsonb(dict(document), dumps=_dumps)
 

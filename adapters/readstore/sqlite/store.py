@@ -126,6 +126,20 @@ class SqliteProjectionStore(SqlProjectionStore):
     def _run_script(self, sql: str) -> None:
         self._connection().executescript(sql)
 
+    def _run_in_transaction(self, cursor: Cursor, sql: str) -> None:
+        for statement in _statements(sql):
+            cursor.execute(statement)
+
+    def _index_names(self, table: str) -> set[str]:
+        """Its indexes, and the full-text table and triggers that keep it."""
+        with self._read() as cursor:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE sql IS NOT NULL AND name != ? "
+                "AND (tbl_name = ? AND type IN ('index', 'trigger') OR name = ?)",
+                (table, table, f"{table}_fts"),
+            )
+            return {name for (name,) in cursor.fetchall()}
+
     def _encode(self, document: Mapping[str, Any]) -> Any:
         return orjson.dumps(document).decode()
 
@@ -152,3 +166,14 @@ class SqliteProjectionStore(SqlProjectionStore):
 
     def _any_params(self, values: Sequence[str]) -> tuple[Any, ...]:
         return tuple(values)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of `script` one by one (a trigger's body is part of its statement)."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip("; \n"):
+                yield statement
+            statement = ""

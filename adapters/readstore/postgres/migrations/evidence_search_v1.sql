@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS evidence_search_v1 (
         to_tsvector('english', title || ' ' || body)
     ) STORED
 );
+-- indexes (created when this version is activated: see sql_store.py)
 CREATE INDEX IF NOT EXISTS evidence_search_v1_case ON evidence_search_v1 (tenant_id, case_id);
 CREATE INDEX IF NOT EXISTS evidence_search_v1_text ON evidence_search_v1 USING GIN (search)
     WHERE status = 'approved';

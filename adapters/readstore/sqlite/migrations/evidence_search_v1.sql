@@ -9,9 +9,16 @@ CREATE TABLE IF NOT EXISTS evidence_search_v1 (
     title TEXT NOT NULL,
     body TEXT NOT NULL
 );
+-- indexes (created when this version is activated: see sql_store.py)
 CREATE INDEX IF NOT EXISTS evidence_search_v1_case ON evidence_search_v1 (tenant_id, case_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS evidence_search_v1_fts USING fts5(
     title, body, content='evidence_search_v1', content_rowid='rowid', tokenize='porter unicode61'
+);
+-- Rows written before the triggers existed (a rebuilt version) are indexed once, here.
+INSERT INTO evidence_search_v1_fts (rowid, title, body)
+SELECT rowid, title, body FROM evidence_search_v1
+WHERE status = 'approved' AND NOT EXISTS (
+    SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'evidence_search_v1_added'
 );
 CREATE TRIGGER IF NOT EXISTS evidence_search_v1_added AFTER INSERT ON evidence_search_v1
 WHEN new.status = 'approved' BEGIN
