@@ -24,6 +24,7 @@ from caseledger.domain.shared.envelopes import (
     QueryEnvelope,
     QueryResult,
 )
+from caseledger.domain.shared.errors import describe_invalid
 from caseledger.domain.shared.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
@@ -114,13 +115,19 @@ def _errors(api: FastAPI) -> None:
     @api.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         return problem(
-            422, "validation_error", ReasonCode.INVALID_PAYLOAD.value, _describe(error.errors())
+            422,
+            "validation_error",
+            ReasonCode.INVALID_PAYLOAD.value,
+            describe_invalid(error.errors()),
         )
 
     @api.exception_handler(ValidationError)
     def invalid_envelope(request: Request, error: ValidationError) -> JSONResponse:
         return problem(
-            422, "validation_error", ReasonCode.INVALID_PAYLOAD.value, _describe(error.errors())
+            422,
+            "validation_error",
+            ReasonCode.INVALID_PAYLOAD.value,
+            describe_invalid(error.errors()),
         )
 
     @api.exception_handler(HTTPException)
@@ -132,11 +139,3 @@ def _errors(api: FastAPI) -> None:
     def failure(request: Request, error: Exception) -> JSONResponse:
         log.exception("request failed: %s %s", request.method, request.url.path)
         return problem(500, "error", "internal_error", type(error).__name__)
-
-
-def _describe(errors: Any) -> str:
-    parts = []
-    for item in list(errors)[:10]:
-        location = ".".join(str(part) for part in item.get("loc", ()))
-        parts.append(f"{location}: {item.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"

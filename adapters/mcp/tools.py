@@ -31,6 +31,7 @@ from caseledger.domain.shared.envelopes import (
     QueryEnvelope,
     QueryResult,
 )
+from caseledger.domain.shared.errors import describe_invalid
 from caseledger.domain.shared.ids import derived_uuid
 
 UNTRUSTED_NOTE: Final = (
@@ -267,13 +268,12 @@ def _acting_as(identity: AgentIdentity) -> dict[str, str]:
 
 
 def _invalid(tool: str, identity: AgentIdentity, error: ValidationError) -> dict[str, Any]:
-    fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
     return {
         "tool": tool,
         "outcome": "validation_error",
         "status": "validation_error",
         "acting_as": _acting_as(identity),
-        "error": f"invalid arguments: {', '.join(fields)}",
+        "error": f"invalid arguments: {describe_invalid(error.errors())}",
     }
 
 

@@ -14,6 +14,7 @@ from caseledger.domain.application.routes import Route, StreamRule
 from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.domain.shared.commands import CommandBody
 from caseledger.domain.shared.envelopes import CommandEnvelope
+from caseledger.domain.shared.errors import describe_invalid
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.policy_rules import PolicyRules
 from caseledger.domain.shared.reasons import ReasonCode
@@ -61,7 +62,7 @@ def validate_payload(route: Route, envelope: CommandEnvelope) -> CommandBody:
     try:
         return route.body.model_validate(payload)
     except ValidationError as error:
-        raise _invalid(ReasonCode.INVALID_PAYLOAD, str(error)) from error
+        raise _invalid(ReasonCode.INVALID_PAYLOAD, describe_invalid(error.errors())) from error
 
 
 def identify(envelope: CommandEnvelope) -> Actor:

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
 from caseledger.domain.shared.reasons import ReasonCode
+
+MAX_DESCRIBED: Final = 10
+"""Field errors a description names at most."""
+
+
+def describe_invalid(errors: Iterable[Mapping[str, Any]]) -> str:
+    """One line naming each invalid field and why (`case_id: Field required; ...`), as pydantic
+    reports them, without echoing the input: what a caller sent may be large or sensitive."""
+    items = list(errors)
+    parts = [
+        f"{'.'.join(str(p) for p in item.get('loc', ())) or '(payload)'}: "
+        f"{item.get('msg', 'invalid')}"
+        for item in items[:MAX_DESCRIBED]
+    ]
+    if len(items) > MAX_DESCRIBED:
+        parts.append(f"and {len(items) - MAX_DESCRIBED} more")
+    return "; ".join(parts) or "invalid"
 
 
 class Rejected(Exception):

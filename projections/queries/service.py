@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from caseledger.domain.shared.actors import Actor, ActorType, Role
 from caseledger.domain.shared.envelopes import QueryEnvelope, QueryResult
+from caseledger.domain.shared.errors import describe_invalid
 from caseledger.projections.events import CATEGORIES
 from caseledger.projections.ports import ViewReader
 from caseledger.projections.queries import answers
@@ -115,7 +116,7 @@ class QueryService:
         try:
             payload = route.payload.model_validate(query.payload)
         except ValidationError as error:
-            return _refused(query, QueryStatus.VALIDATION_ERROR, str(error))
+            return _refused(query, QueryStatus.VALIDATION_ERROR, describe_invalid(error.errors()))
         return self._answer(query, route, Question(query.tenant_id, caller, payload))
 
     def _answer(self, query: QueryEnvelope, route: QueryRoute, question: Question) -> QueryResult:

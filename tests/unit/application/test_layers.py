@@ -60,6 +60,16 @@ def test_schema_the_payload_is_validated_against_its_declared_schema() -> None:
     assert refusal(layers.validate_payload, route, other).reason is ReasonCode.UNSUPPORTED_SCHEMA
 
 
+def test_schema_a_refusal_names_each_invalid_field_without_echoing_the_input() -> None:
+    secret = "account 12345678 of Jane Doe"
+    bad = envelope("open_case", {"case_id": {"holder": secret}}, ANALYST)
+    caught = refusal(layers.validate_payload, ROUTES["open_case"], bad)
+    assert caught.detail == (
+        "case_id: Input should be a valid string; allegation_summary: Field required"
+    )
+    assert secret not in str(caught)
+
+
 def test_identity_an_agent_acts_within_a_run_and_holds_no_roles() -> None:
     no_run = envelope("propose_risk_update", {}, AGENT).model_copy(update={"run_id": None})
     assert refusal(layers.identify, no_run).reason is ReasonCode.MISSING_RUN_ID

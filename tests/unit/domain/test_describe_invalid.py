@@ -1,0 +1,39 @@
+"""How a refused payload is described to its caller."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ValidationError
+
+from caseledger.domain.shared.errors import MAX_DESCRIBED, describe_invalid
+
+
+class Twelve(BaseModel):
+    f00: int
+    f01: int
+    f02: int
+    f03: int
+    f04: int
+    f05: int
+    f06: int
+    f07: int
+    f08: int
+    f09: int
+    f10: int
+    f11: int
+
+
+def test_a_description_names_at_most_ten_fields_and_counts_the_rest() -> None:
+    try:
+        Twelve.model_validate({})
+    except ValidationError as error:
+        described = describe_invalid(error.errors())
+    parts = described.split("; ")
+    assert len(parts) == MAX_DESCRIBED + 1
+    assert parts[0] == "f00: Field required"
+    assert parts[-1] == "and 2 more"
+
+
+def test_a_nested_field_is_named_by_its_path_and_an_empty_report_still_says_invalid() -> None:
+    errors = [{"loc": ("evidence_refs", 2), "msg": "Input should be a valid string"}]
+    assert describe_invalid(errors) == "evidence_refs.2: Input should be a valid string"
+    assert describe_invalid([]) == "invalid"
