@@ -15,7 +15,8 @@
 - the projection runner over all current projections (`.runner`; not started until `start()`):
   a view nobody serves yet is served by its current version at once, and once the runner has
   caught up its versions become the served ones (blue/green, `projections.rebuild`);
-- the command service (`.commands`) and the query service (`.queries`);
+- the command service (`.commands`), writing its snapshots on a thread of their own
+  (`.background`, `adapters.background`), and the query service (`.queries`);
 - the token registry (`.tokens`): `tokens_file` if set, else `data_dir/tokens.toml` if it
   exists (what `caseledger serve` writes), else empty (every token refused);
 - on `start_outbound()`, the outbox relay and the notification worker (`.outbound`, see
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol, cast
 
+from caseledger.adapters.background import ThreadBackground
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, running_endpoint
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.notifications.worker import CommandHandler
@@ -73,6 +75,8 @@ class App:
     eventstore_url: str
     embedded: EmbeddedServer | None = None
     outbound: Outbound | None = None
+    background: ThreadBackground | None = None
+    """Where the command service writes its snapshots, off the commands' path."""
     _started: bool = field(default=False, repr=False)
     _runs_runner: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -126,6 +130,8 @@ class App:
             self.outbound.stop()
         if self._runs_runner:
             self.runner.stop()
+        if self.background is not None:
+            self.background.close()  # the snapshots still waiting, then the thread
         self.store.close()
         self.views.close()
         if self.embedded is not None:
@@ -166,6 +172,7 @@ def bootstrap(
             on_caught_up=lambda: switch_when_built(views, projections),
         )
         activate_unserved(views, projections)
+        background = ThreadBackground("caseledger-snapshots")
     except BaseException:
         if embedded is not None:
             embedded.stop(grace=1.0)
@@ -175,11 +182,12 @@ def bootstrap(
         store=store,
         views=views,
         runner=runner,
-        commands=CommandService(store, clock=clock, ids=ids),
+        commands=CommandService(store, clock=clock, ids=ids, background=background),
         queries=QueryService(views, head=store),
         tokens=registry,
         eventstore_url=url,
         embedded=embedded,
+        background=background,
     )
 
 

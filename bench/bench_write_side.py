@@ -36,6 +36,7 @@ from kurrentdbclient import KurrentDBClient, NewRecord, StreamState, StreamState
 from kurrentdbclient import NewEvent as KurrentNewEvent
 
 from bench.bench_eventstore import bare_stream_rate, free_port, pct, port_open, process
+from caseledger.adapters.background import ThreadBackground
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.domain.application.aggregates import CASE, POLICY
 from caseledger.domain.application.cache import AggregateCache
@@ -362,6 +363,7 @@ def growth(url: str, sizes: list[int], samples: int) -> list[Row]:
     cold_p50: dict[int, float] = {}
     snap_p50: dict[int, float] = {}
     warm_p50: dict[int, float] = {}
+    warm_tails: dict[int, tuple[list[float], list[float]]] = {}
     writes: dict[int, tuple[int, float]] = {}
     for size in sizes:
         case_id = f"g{size}"
@@ -373,6 +375,7 @@ def growth(url: str, sizes: list[int], samples: int) -> list[Row]:
         service = CommandService(store)
         accepted(service.handle(brief(case_id)))
         warm = commands(service, case_id, samples)
+        warm_tails[size] = (warm, background_commands(store, case_id, samples))
         cold_p50[size], warm_p50[size] = statistics.median(cold), statistics.median(warm)
         snap_p50[size] = statistics.median(snap)
     smallest, largest = sizes[0], sizes[-1]
@@ -384,6 +387,24 @@ def growth(url: str, sizes: list[int], samples: int) -> list[Row]:
             f"{smallest:,}-event case {ms(warm_p50[smallest])} ms",
             f"{largest:,} / {smallest:,}: {flat:.2f}x (flat: <= 1.25x): "
             f"{'met' if flat <= 1.25 else 'NOT met'}",
+        )
+    )
+    inline, off_path = warm_tails[largest]
+    tail_ratio = pct(off_path, 0.99) / pct(inline, 0.99)
+    rows.append(
+        (
+            "command latency p50 / p99 as the case grows, warm, snapshots written on a "
+            "background thread (`ThreadBackground`, as `bootstrap` wires it)",
+            "; ".join(
+                f"{s:,}: {ms(statistics.median(b))} / {ms(pct(b, 0.99))} ms"
+                for s, (_, b) in warm_tails.items()
+            ),
+            "snapshots written inline, after the command's append: "
+            + "; ".join(
+                f"{s:,}: {ms(statistics.median(i))} / {ms(pct(i, 0.99))} ms"
+                for s, (i, _) in warm_tails.items()
+            ),
+            f"p99 at {largest:,}: {tail_ratio:.2f}x inline's",
         )
     )
     snap_flat = snap_p50[largest] / snap_p50[smallest]
@@ -418,6 +439,17 @@ def growth(url: str, sizes: list[int], samples: int) -> list[Row]:
     )
     store.close()
     return rows
+
+
+def background_commands(store: EventStore, case_id: str, samples: int) -> list[float]:
+    """Warm commands on a service that writes its snapshots on a `ThreadBackground`."""
+    background = ThreadBackground("bench-snapshots")
+    service = CommandService(store, background=background)
+    accepted(service.handle(brief(case_id)))
+    try:
+        return commands(service, case_id, samples)
+    finally:
+        background.close()
 
 
 def snapshot_writes(store: EventStore, case_id: str, samples: int) -> tuple[int, float]:

@@ -6,7 +6,7 @@ Adapters implement these; `caseledger.adapters.bootstrap` is the one place that 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Protocol
@@ -152,3 +152,21 @@ class Subscription(Protocol):
     def __iter__(self) -> Iterator[RecordedEvent]: ...
 
     def stop(self) -> None: ...
+
+
+class Background(Protocol):
+    """Best-effort work off the caller's path (e.g. writing a snapshot after a command).
+
+    `submit` returns at once. Work under a key that has not started yet is replaced by newer
+    work under the same key: only the latest matters. Work may be dropped (it is best-effort)
+    and must log its own failures."""
+
+    def submit(self, key: str, work: Callable[[], None]) -> None: ...
+
+
+class RunNow:
+    """`Background` on the caller's thread: the work is done before `submit` returns (tests,
+    and services wired without a worker)."""
+
+    def submit(self, key: str, work: Callable[[], None]) -> None:
+        work()

@@ -12,8 +12,10 @@ when it holds them all and the store checks appends: the append then checks atom
 all three are still at the revisions decided on, and a refusal is decided again on read state.
 Otherwise it reads them in one `read_streams` call (one read round trip). With
 `snapshot_every` > 0 (default 25), once a stream is that many events past its last snapshot
-the service writes one after the command's append (best-effort: a failed snapshot write is
-logged and never fails the command; see `snapshots`).
+the service writes one after the command's append, through `background` (best-effort: a
+failed snapshot write is logged and never fails the command; see `snapshots`): on the
+command's own thread by default, off the command's path when the composition root gives it a
+worker.
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ from caseledger.domain.application.ports import (
     ANY,
     NO_STREAM,
     AppendResult,
+    Background,
     ChecksUnsupported,
     EventStore,
     NewEvent,
+    RunNow,
     WrongExpectedVersion,
 )
 from caseledger.domain.application.registry import event_registry
@@ -90,6 +94,7 @@ class CommandService:
         registry: EventRegistry | None = None,
         max_attempts: int = 4,
         snapshot_every: int = DEFAULT_EVERY,
+        background: Background | None = None,
     ) -> None:
         self._store = store
         self._clock = clock or SystemClock()
@@ -99,6 +104,7 @@ class CommandService:
         self._registry = registry or event_registry()
         self._max_attempts = max_attempts
         self._snapshots = SnapshotPolicy(snapshot_every)
+        self._background = background or RunNow()
         self._aggregates = AggregateCache(store, self._registry, snapshots=self._snapshots)
         self._checks = True
         """The store checks appends atomically (until it says it cannot)."""
@@ -337,11 +343,18 @@ class CommandService:
         return replace(record, events=events)
 
     def _snapshot(self, stored: Loaded[Any]) -> None:
-        """Best-effort, after the command's append: a snapshot of the aggregate as loaded. The
-        first this service writes for a stream also tells the store to keep only the newest
-        SNAPSHOTS_KEPT of them (loads read only the latest)."""
-        if not self._snapshots.due(stored):
-            return
+        """After the command's append, when one is due: a snapshot of the aggregate as loaded
+        (immutable, so it may be encoded on another thread), written in the background. It is
+        noted at once, so the commands that follow do not ask for it again while it waits or
+        is written (one that fails is tried again `every` events later)."""
+        if self._snapshots.due(stored):
+            self._aggregates.noted_snapshot(stored.stream, stored.revision)
+            self._background.submit(stored.stream, lambda: self._write_snapshot(stored))
+
+    def _write_snapshot(self, stored: Loaded[Any]) -> None:
+        """Best-effort: a failure is logged. The first snapshot this service writes for a
+        stream also tells the store to keep only the newest SNAPSHOTS_KEPT of them (loads read
+        only the latest)."""
         stream = snapshot_stream(stored.stream)
         try:
             self._store.append(stream, [encode(stored)], ANY)
@@ -351,8 +364,6 @@ class CommandService:
             log.warning(
                 "snapshot of %s@%d not written", stored.stream, stored.revision, exc_info=True
             )
-            return
-        self._aggregates.noted_snapshot(stored.stream, stored.revision)
 
 
 class _Unread(Exception):

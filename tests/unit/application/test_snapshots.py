@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -275,8 +275,13 @@ class ReadLogWithoutChecks(ReadLog):
 
 
 class FailingSnapshots(InMemoryEventStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.snapshot_attempts = 0
+
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
         if stream.startswith("snapshot-"):
+            self.snapshot_attempts += 1
             raise ConnectionError("the store went away")
         return super().append(stream, events, expected)
 
@@ -287,11 +292,12 @@ def test_a_failed_snapshot_write_never_fails_the_command() -> None:
     results = [
         accepted(issue(service, "open_case", {"case_id": "c1", "allegation_summary": "x"}, ANALYST))
     ]
-    for n in range(4):
+    for n in range(6):
         payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
         results.append(issue(service, "submit_evidence", payload, ANALYST))
     assert {r.status for r in results} == {CommandOutcome.ACCEPTED}
     assert store.read_stream(snapshot_stream("case-c1")) == []
+    assert store.snapshot_attempts == 3  # tried again every 2 events, not on every command
 
 
 def test_a_snapshot_is_written_after_the_command_in_its_own_stream() -> None:
@@ -307,6 +313,38 @@ def test_a_snapshot_is_written_after_the_command_in_its_own_stream() -> None:
     )
     assert document["revision"] >= EVERY - 1
     assert all(r.type != SNAPSHOT_EVENT_TYPE for r in store.read_stream("case-c1"))
+
+
+class HeldBack:
+    """A `Background` that runs nothing until told: work waiting under a key is replaced."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, Callable[[], None]] = {}
+
+    def submit(self, key: str, work: Callable[[], None]) -> None:
+        self.waiting[key] = work
+
+    def run(self) -> None:
+        waiting, self.waiting = self.waiting, {}
+        for work in waiting.values():
+            work()
+
+
+def test_a_command_is_answered_before_its_snapshot_is_written_then_the_newest_is() -> None:
+    store, background = InMemoryEventStore(), HeldBack()
+    service = CommandService(store, snapshot_every=2, background=background)
+    accepted(issue(service, "open_case", {"case_id": "c1", "allegation_summary": "x"}, ANALYST))
+    for n in range(4):
+        payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
+        accepted(issue(service, "submit_evidence", payload, ANALYST))
+    assert store.read_stream(snapshot_stream("case-c1")) == []  # answered, nothing written yet
+    assert list(background.waiting) == ["case-c1"]  # one waiting, the newest
+
+    background.run()
+    (snapshot,) = store.read_stream(snapshot_stream("case-c1"))
+    assert orjson.loads(snapshot.data)["revision"] == 3  # the case as the last command loaded it
+    from_events, _ = load(store, event_registry(), CASE, "case-c1")
+    _assert_same(_cold(store, CASE, "case-c1"), from_events)
 
 
 def test_replays_for_audits_never_read_a_snapshot() -> None:
