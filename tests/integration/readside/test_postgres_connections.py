@@ -60,3 +60,22 @@ def test_threads_that_read_and_end_leave_at_most_one_session_behind_them(
     store.close()
     assert store.open_connections == 0
     assert settled_sessions_on(postgres_url, 0) == 0
+
+
+def test_every_connection_plans_each_statement_for_its_parameters(postgres_url: str) -> None:
+    """A generic plan chosen while a rebuilt view's tables were nearly empty is never kept:
+    it looked a batch's stream revisions up by projection alone (every revision row read)."""
+    store = PostgresProjectionStore(postgres_url)
+    store.prepare(SUMMARY)
+    modes: list[str] = []
+
+    def read_mode() -> None:
+        with store._read() as cursor:
+            cursor.execute("SHOW plan_cache_mode")
+            modes.append(cursor.fetchone()[0])
+
+    read_mode()
+    in_thread(read_mode)
+
+    assert modes == ["force_custom_plan", "force_custom_plan"]
+    store.close()
