@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 _END: Final = object()
 """Put on the queue by the reader when the subscription ends."""
+_LINGER_POLL: Final = 0.002
+"""Seconds between looks at the queue while a catch-up batch waits to fill."""
 
 
 @dataclass(frozen=True)
@@ -298,16 +300,22 @@ class ProjectionRunner:
             events.append(item)
             if len(events) >= self._settings.batch_size:
                 return events, None
+            item = self._next_by(deadline)
+            if item is None:
+                return events, None
+
+    def _next_by(self, deadline: float) -> object | None:
+        """The next item if there is one by `deadline`. Polls rather than waits on the queue:
+        with the runner waiting on it, each of the reader's puts woke it for one event — a
+        thread switch per event, ~10% of the interpreter's time in a catch-up (measured)."""
+        while True:
             try:
-                item = self._queue.get_nowait()
+                return self._queue.get_nowait()
             except queue.Empty:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._stopping.is_set():
-                    return events, None
-                try:
-                    item = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    return events, None
+                    return None
+                time.sleep(min(remaining, _LINGER_POLL))
 
     def _drain_queue(self) -> None:
         while True:
