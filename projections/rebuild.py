@@ -48,10 +48,13 @@ def rebuild(
     *,
     settings: RunnerSettings | None = None,
     on_progress: Callable[[RebuildProgress], None] = lambda _: None,
+    on_switch: Callable[[], None] = lambda: None,
     poll: float = 0.2,
 ) -> int:
-    """Build `projection` beside the active version up to the head of `$all`, then switch to it.
-    Returns the number of events read. Refuses to rebuild the version already serving."""
+    """Build `projection` beside the active version up to the head of `$all`, then switch to it
+    (`on_switch` is told first: the switch builds the version's secondary indexes over all its
+    rows, which takes a while on a large view). Returns the number of events read. Refuses to
+    rebuild the version already serving."""
     served = [s for s in store.states() if s.name == projection.name and s.active]
     if served and served[0].version == projection.version:
         raise AlreadyActive(
@@ -73,5 +76,6 @@ def rebuild(
                 break
     finally:
         runner.stop()
+    on_switch()
     store.activate(projection.name, projection.version)
     return runner.events_seen

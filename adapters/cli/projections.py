@@ -93,7 +93,11 @@ def rebuild_command(
                     task, total=span, completed=done, events=progress.events, rate=f"{rate:,.0f}"
                 )
 
-            count = rebuild(events, store, projection, on_progress=show)
+            def switching() -> None:
+                bar.stop()
+                console.print(f"caught up; indexing {projection.id} and switching to it ...")
+
+            count = rebuild(events, store, projection, on_progress=show, on_switch=switching)
     except AlreadyActive as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error

@@ -57,9 +57,13 @@ def test_a_new_version_is_built_beside_the_serving_one_then_switched_atomically(
     def watch(_: RebuildProgress) -> None:
         served_during_build.append(store.active_version("case_summary"))
 
-    rebuild(log, store, CaseSummaryV2(), settings=FAST, on_progress=watch)
+    def switching() -> None:  # told before the switch, once the build is complete
+        served_during_build.append(store.active_version("case_summary"))
+
+    rebuild(log, store, CaseSummaryV2(), settings=FAST, on_progress=watch, on_switch=switching)
 
     assert set(served_during_build) == {1}
+    assert len(served_during_build) >= 2
     assert store.active_version("case_summary") == 2
     row = store.get("case_summary", "t1", "c1")
     assert row is not None
