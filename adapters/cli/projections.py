@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 import typer
+from kurrentdbclient.exceptions import ServiceUnavailableError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -17,10 +18,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
-from caseledger.adapters.readstore.factory import eventstore_url, open_projection_store
+from caseledger.adapters.readstore.factory import open_projection_store
+from caseledger.adapters.readstore.sql_store import SqlProjectionStore
 from caseledger.adapters.settings import Settings
 from caseledger.projections.catalogue import projection_named
+from caseledger.projections.events import CATEGORIES
+from caseledger.projections.projection import Projection
 from caseledger.projections.rebuild import AlreadyActive, RebuildProgress, rebuild
 
 app = typer.Typer(help="Read models: status, and rebuilds beside the serving version.")
@@ -47,7 +52,9 @@ def status(
             str(state.parked),
         )
     console.print(table)
-    console.print(f"$all head: {'unreachable' if head is None else head}")
+    console.print(
+        f"head of the views' categories in $all: {'unreachable' if head is None else head}"
+    )
     if parked:
         for state in store.states():
             for event in store.parked(state.projection_id):
@@ -62,7 +69,9 @@ def rebuild_command(
     name: Annotated[str, typer.Argument(help="The view, e.g. case_summary.")],
 ) -> None:
     """Build NAME's current version from the start of `$all` beside the serving one, then
-    switch to it atomically. Nothing but the new version's tables is written."""
+    switch to it atomically. Nothing but the new version's tables is written. Reads
+    CASELEDGER_EVENTSTORE_URL, else the data dir's store (through a running `serve`, or opened
+    for the rebuild)."""
     settings = Settings()
     try:
         projection = projection_named(name)
@@ -70,7 +79,23 @@ def rebuild_command(
         console.print(f"[red]error:[/red] {error.args[0]}")
         raise typer.Exit(code=2) from error
     store = open_projection_store(settings)
-    events = KurrentEventStore.connect(eventstore_url(settings))
+    try:
+        with reading_store(settings) as events:
+            count = _rebuild_showing_progress(events, store, projection)
+    except AlreadyActive as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
+    except ServiceUnavailableError as error:
+        console.print(f"[red]error:[/red] the event store does not answer: {error}")
+        raise typer.Exit(code=1) from error
+    finally:
+        store.close()
+    console.print(f"{projection.id} built from {count} events and now serving")
+
+
+def _rebuild_showing_progress(
+    events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
+) -> int:
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -81,39 +106,29 @@ def rebuild_command(
         TimeRemainingColumn(),
     )
     started = time.monotonic()
-    try:
-        with Progress(*columns, console=console) as bar:
-            task = bar.add_task(projection.id, total=None, events=0, rate="-")
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(projection.id, total=None, events=0, rate="-")
 
-            def show(progress: RebuildProgress) -> None:
-                span = max(1, progress.target - progress.start)
-                done = (progress.position or progress.start) - progress.start
-                rate = progress.events / max(1e-3, time.monotonic() - started)
-                bar.update(
-                    task, total=span, completed=done, events=progress.events, rate=f"{rate:,.0f}"
-                )
+        def show(progress: RebuildProgress) -> None:
+            span = max(1, progress.target - progress.start)
+            done = (progress.position or progress.start) - progress.start
+            rate = progress.events / max(1e-3, time.monotonic() - started)
+            bar.update(
+                task, total=span, completed=done, events=progress.events, rate=f"{rate:,.0f}"
+            )
 
-            def switching() -> None:
-                bar.stop()
-                console.print(f"caught up; indexing {projection.id} and switching to it ...")
+        def switching() -> None:
+            bar.stop()
+            console.print(f"caught up; indexing {projection.id} and switching to it ...")
 
-            count = rebuild(events, store, projection, on_progress=show, on_switch=switching)
-    except AlreadyActive as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(code=1) from error
-    finally:
-        events.close()
-    console.print(f"{projection.id} built from {count} events and now serving")
+        return rebuild(events, store, projection, on_progress=show, on_switch=switching)
 
 
 def _head(settings: Settings) -> int | None:
+    """The newest position of the categories the views follow (what their lag is measured
+    against), or None when no event store answers (status still shows the read side)."""
     try:
-        events = KurrentEventStore.connect(eventstore_url(settings))
-    except Exception:
+        with reading_store(settings) as events:
+            return events.head_position(CATEGORIES)
+    except (typer.Exit, ServiceUnavailableError):
         return None
-    try:
-        return events.head_position()
-    except Exception:  # unreachable: status still shows the read side
-        return None
-    finally:
-        events.close()

@@ -24,10 +24,3 @@ def _store(settings: Settings) -> SqlProjectionStore:
         raise ValueError(f"CASELEDGER_READSTORE_URL must be postgresql://...; got {url!r}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteProjectionStore(settings.data_dir / "readmodels.db")
-
-
-def eventstore_url(settings: Settings) -> str:
-    """The configured KurrentDB, else the embedded store `caseledger serve` runs."""
-    return settings.eventstore_url or (
-        f"kurrentdb://{settings.eventstore_host}:{settings.eventstore_port}?tls=false"
-    )

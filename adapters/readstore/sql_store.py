@@ -85,6 +85,10 @@ class SqlProjectionStore(ABC):
     # -- what a backend provides ------------------------------------------------------------
 
     @abstractmethod
+    def close(self) -> None:
+        """Release the store's connections (and background work); the store is not used after."""
+
+    @abstractmethod
     def _write(self) -> AbstractContextManager[Cursor]:
         """A cursor inside one write transaction, committed on exit or rolled back on error."""
 

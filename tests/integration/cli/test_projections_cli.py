@@ -1,0 +1,76 @@
+"""`caseledger projections status|rebuild` on a data dir no server holds: they open its event
+store themselves, and say clearly when there is none."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
+from caseledger.projections.views.evidence_search import EvidenceSearchProjection
+from tests.integration.cli.conftest import free_port, invoke
+
+
+class EvidenceSearchV1(EvidenceSearchProjection):
+    version: ClassVar[int] = 1
+
+
+@pytest.fixture(scope="module")
+def drilled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of a data dir holding the demo's drill (no server running)."""
+    data_dir = tmp_path_factory.mktemp("cli") / "demo"
+    no_nats = {"CASELEDGER_NATS_URL": f"nats://127.0.0.1:{free_port()}"}
+    code, output = invoke(["demo", "--data-dir", str(data_dir)], no_nats)
+    assert code == 0, output
+    return {"CASELEDGER_DATA_DIR": str(data_dir), "CASELEDGER_EVENTSTORE_URL": ""}
+
+
+def test_status_reads_the_data_dirs_own_store_and_shows_every_view_caught_up(
+    drilled: dict[str, str],
+) -> None:
+    code, output = invoke(["projections", "status"], drilled)
+    assert code == 0, output
+    head = re.search(r"in \$all: (\d+)", output)
+    assert head is not None, output
+    for view in ("case_summary", "case_agent_context", "evidence_search", "pending_approvals"):
+        row = re.search(rf"{view}\s*│\s*\d+\s*│\s*yes\s*│\s*(\d+)\s*│\s*(\d+)", output)
+        assert row is not None, output
+        assert (int(row.group(1)), int(row.group(2))) == (int(head.group(1)), 0)
+
+
+def test_rebuilding_the_serving_version_is_refused(drilled: dict[str, str]) -> None:
+    code, output = invoke(["projections", "rebuild", "case_summary"], drilled)
+    assert code == 1
+    assert "already serving" in output
+
+
+def test_a_version_not_serving_is_built_then_switched_to(drilled: dict[str, str]) -> None:
+    store = SqliteProjectionStore(Path(drilled["CASELEDGER_DATA_DIR"]) / "readmodels.db")
+    store.prepare(EvidenceSearchV1())
+    store.activate("evidence_search", 1)  # as a deployment from before version 2
+    assert store.active_version("evidence_search") == 1
+    code, output = invoke(["projections", "rebuild", "evidence_search"], drilled)
+    assert code == 0, output
+    assert "indexing evidence_search_v2 and switching to it" in output
+    assert "evidence_search_v2 built from" in output
+    assert store.active_version("evidence_search") == 2
+    store.close()
+
+
+def test_without_an_event_store_status_still_shows_the_views_and_rebuild_says_why(
+    tmp_path: Path,
+) -> None:
+    env = {"CASELEDGER_DATA_DIR": str(tmp_path), "CASELEDGER_EVENTSTORE_URL": ""}
+    code, output = invoke(["projections", "status"], env)
+    assert code == 0, output
+    assert "in $all: unreachable" in output
+    store = SqliteProjectionStore(tmp_path / "readmodels.db")
+    store.prepare(EvidenceSearchV1())
+    store.activate("evidence_search", 1)
+    store.close()
+    code, output = invoke(["projections", "rebuild", "evidence_search"], env)
+    assert code == 1
+    assert "no event store at" in output
