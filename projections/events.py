@@ -8,7 +8,7 @@ than the one it was written for, raises `UndecodableEvent` (the runner parks it,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
@@ -26,9 +26,10 @@ class UndecodableEvent(Exception):
     """The event cannot be read as a catalogued fact (bad JSON, unknown schema version)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectedEvent:
-    """One recorded fact with what a view needs to reference it: id, stream, revision, position."""
+    """One recorded fact with what a view needs to reference it: id, stream, revision, position.
+    Its category and source ref are computed once: every projection's track reads them."""
 
     event_id: str
     stream: str
@@ -37,10 +38,14 @@ class ProjectedEvent:
     type: str
     payload: dict[str, Any]
     metadata: dict[str, Any]
+    category: str = field(init=False, repr=False, compare=False)
+    """The stream's category: `case` of `case-<id>`."""
+    ref: str = field(init=False, repr=False, compare=False)
+    """A source reference: `stream@revision#event-id`, enough to re-read the fact."""
 
-    @property
-    def category(self) -> str:
-        return self.stream.partition("-")[0]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "category", self.stream.partition("-")[0])
+        object.__setattr__(self, "ref", f"{self.stream}@{self.revision}#{self.event_id}")
 
     @property
     def tenant_id(self) -> str:
@@ -54,11 +59,6 @@ class ProjectedEvent:
     def occurred_at(self) -> str | None:
         value = self.metadata.get("occurredAt")
         return value if isinstance(value, str) else None
-
-    @property
-    def ref(self) -> str:
-        """A source reference: `stream@revision#event-id`, enough to re-read the fact."""
-        return f"{self.stream}@{self.revision}#{self.event_id}"
 
     def text(self, name: str) -> str:
         value = self.payload.get(name)

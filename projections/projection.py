@@ -72,16 +72,19 @@ def put(
     previous: Row | None = None,
 ) -> Put:
     """A row for `key` after `event`: its document gains the event's source ref, the stream
-    revision it reflects (`version`) and the position it is as of."""
+    revision it reflects (`version`) and the position it is as of. A `document` or `columns`
+    that is a `dict` is taken over, not copied (projections build them fresh for the row):
+    do not change them afterwards."""
     refs = list(previous.document.get("source_refs", [])) if previous else []
     refs.append(event.ref)
     if len(refs) > MAX_SOURCE_REFS:
         refs = [refs[0], *refs[-(MAX_SOURCE_REFS - 1) :]]
-    body = dict(document)
+    body = document if type(document) is dict else dict(document)
     body["source_refs"] = refs
     body["version"] = event.revision
     body["as_of_position"] = event.position
-    return Put(Row(key, event.tenant_id, dict(columns), body, event.position))
+    owned = columns if type(columns) is dict else dict(columns)
+    return Put(Row(key, event.tenant_id, owned, body, event.position))
 
 
 def document_of(row: Row) -> dict[str, Any]:

@@ -22,7 +22,6 @@ Contracts:
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from caseledger.projections.ports import (
     Subscription,
 )
 from caseledger.projections.projection import Projection
+from caseledger.projections.read_ahead import ReadAhead
 from caseledger.projections.retry import RetryPolicy
 from caseledger.projections.track import Decoded, ProjectionTrack, TrackStats
 
@@ -132,7 +132,7 @@ class ProjectionRunner:
             ProjectionTrack(p, store, settings.retry, settings.cache_size, sleep)
             for p in projections
         ]
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=settings.queue_size)
+        self._read_ahead = ReadAhead(settings.queue_size)
         self._stopping = threading.Event()
         self._caught_up = threading.Event()
         self._progress = threading.Condition()
@@ -232,7 +232,7 @@ class ProjectionRunner:
             self._settle()
             self._stop_committer()
             subscription.stop()
-            self._drain_queue()
+            self._read_ahead.clear()
             reader.join(5.0)
 
     def _start_position(self) -> int | None:
@@ -252,13 +252,7 @@ class ProjectionRunner:
         self._put(_END)
 
     def _put(self, item: object) -> bool:
-        while not self._stopping.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return self._read_ahead.put(item, self._stopping)
 
     def _consume(self, target: int) -> BaseException | None:
         idle_since = time.monotonic()
@@ -288,9 +282,8 @@ class ProjectionRunner:
         """Up to `batch_size` events: wait briefly for the first, then take what is there —
         and, while catching up, what arrives within `catch_up_linger` of the first."""
         events: list[RecordedEvent] = []
-        try:
-            item = self._queue.get(timeout=0.05)
-        except queue.Empty:
+        item = self._read_ahead.get(timeout=0.05)
+        if item is None:
             return events, None
         linger = 0.0 if self._caught_up.is_set() else self._settings.catch_up_linger
         deadline = time.monotonic() + linger
@@ -305,24 +298,17 @@ class ProjectionRunner:
                 return events, None
 
     def _next_by(self, deadline: float) -> object | None:
-        """The next item if there is one by `deadline`. Polls rather than waits on the queue:
-        with the runner waiting on it, each of the reader's puts woke it for one event — a
-        thread switch per event, ~10% of the interpreter's time in a catch-up (measured)."""
+        """The next item if there is one by `deadline`. Polls rather than waits for it: with
+        the runner waiting, each of the reader's puts woke it for one event — a thread switch
+        per event, ~10% of the interpreter's time in a catch-up (measured)."""
         while True:
-            try:
-                return self._queue.get_nowait()
-            except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._stopping.is_set():
-                    return None
-                time.sleep(min(remaining, _LINGER_POLL))
-
-    def _drain_queue(self) -> None:
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
+            item = self._read_ahead.get_nowait()
+            if item is not None:
+                return item
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._stopping.is_set():
+                return None
+            time.sleep(min(remaining, _LINGER_POLL))
 
     def _retry_parked(self) -> None:
         self._retry_requested.clear()
