@@ -1,6 +1,7 @@
 """Embedded event store benchmarks, each next to its baseline measured in the same run.
 
     .venv/bin/python -m bench.bench_eventstore [--events 1000000] [--samples 2000] [--seconds 5]
+        [--only latency|concurrent|records-concurrent|batch|reads ...]
 
 The store runs as its own process (`caseledger eventstore serve`), as does a bare gRPC server,
 so the client's and the servers' interpreters do not share a GIL. Figures go to stdout as a
@@ -23,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -287,6 +289,52 @@ def _bare_unary_client_process(
     channel.close()
 
 
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(all, idle) CPU ticks of the machine so far."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields), fields[3] + fields[4]
+
+
+@dataclass(frozen=True)
+class Load:
+    """What a concurrent run cost, over the steady middle of its window."""
+
+    server_cores: float
+    """CPU seconds the server used per second."""
+    machine_busy: float
+    """The fraction of all the machine's cores busy (clients, server, anything else)."""
+
+
+def sample_load(pid: int, seconds: float) -> Callable[[], Load]:
+    """Sample `pid`'s CPU and the machine's from 1.25 s (the clients' warm-up) to 0.25 s
+    before the end of a `seconds` window; call the result once the run is over."""
+    result: list[Load] = []
+
+    def sample() -> None:
+        time.sleep(1.25)
+        cpu, (ticks, idle) = process_cpu_seconds(pid), machine_ticks()
+        start = time.perf_counter()
+        time.sleep(max(seconds - 0.5, 0.5))
+        elapsed = time.perf_counter() - start
+        ticks_now, idle_now = machine_ticks()
+        busy = 1 - (idle_now - idle) / max(ticks_now - ticks, 1)
+        result.append(Load((process_cpu_seconds(pid) - cpu) / elapsed, busy))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+
+    def load() -> Load:
+        sampler.join()
+        return result[0]
+
+    return load
+
+
 def concurrent_rate(
     target: Callable[..., None], address: Any, clients: int, seconds: float, processes: int = 4
 ) -> float:
@@ -305,6 +353,15 @@ def concurrent_rate(
     for proc in procs:
         proc.join()
     return float(total) / seconds
+
+
+def concurrent_rate_and_load(
+    target: Callable[..., None], address: Any, server_pid: int, seconds: float
+) -> tuple[float, Load]:
+    """16 clients' rate, and what the server at `server_pid` and the machine spent on it."""
+    load = sample_load(server_pid, seconds)
+    rate = concurrent_rate(target, address, 16, seconds)
+    return rate, load()
 
 
 def concurrent_append_rate(url: str, clients: int, seconds: float) -> float:
@@ -411,13 +468,191 @@ def subscription_rate(client: KurrentDBClient, n: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+PARTS = ("latency", "concurrent", "records-concurrent", "batch", "reads")
+"""What `--only` can pick: sequential append latencies next to rtt + commit; 16 v1 clients;
+16 append_records clients; 100-event batches; fill + `$all` reads, subscriptions, memory."""
+
+
+class Run:
+    """One run's servers, client and rows; a part measures what it needs once (lazily)."""
+
+    def __init__(
+        self, args: argparse.Namespace, tmp: Path, ports: tuple[int, int], pids: tuple[int, int]
+    ):
+        store_port, bare_port = ports
+        self.store_pid, self.bare_pid = pids
+        self.args = args
+        self.tmp = tmp
+        self.store_port = store_port
+        self.bare_port = bare_port
+        self.url = f"kurrentdb://127.0.0.1:{store_port}?tls=false"
+        self.client = KurrentDBClient(uri=self.url)
+        self.rows: list[tuple[str, str, str, str]] = []
+        self._cache: dict[str, list[float]] = {}
+
+    def measured(self, name: str, measure: Callable[[], list[float]]) -> list[float]:
+        if name not in self._cache:
+            self._cache[name] = measure()
+        return self._cache[name]
+
+    def rtt(self) -> list[float]:
+        return self.measured("rtt", lambda: bare_round_trips(self.bare_port, self.args.samples))
+
+    def commits(self) -> list[float]:
+        path = self.tmp / "baseline.sqlite3"
+        return self.measured("commits", lambda: sqlite_commits(path, self.args.samples))
+
+    def appends(self) -> list[float]:
+        return self.measured("appends", lambda: sequential_appends(self.client, self.args.samples))
+
+    def records(self) -> list[float]:
+        n = self.args.samples
+        return self.measured("records", lambda: sequential_append_records(self.client, n))
+
+
+def latency_part(run: Run) -> None:
+    rtt, commits, appends = run.rtt(), run.commits(), run.appends()
+    stream_rtt = bare_client_stream_round_trips(run.bare_port, run.args.samples)
+    p50 = statistics.median(appends)
+    for label, baseline in (("unary", rtt), ("client-stream", stream_rtt)):
+        budget = statistics.median(baseline) + statistics.median(commits) + 300e-6
+        run.rows.append(
+            (
+                f"sequential single-event append p50 / p99 (vs {label} rtt)",
+                f"{p50 * 1e3:.2f} / {pct(appends, 0.99) * 1e3:.2f} ms",
+                f"bare gRPC {label} rtt p50 {statistics.median(baseline) * 1e3:.2f} ms"
+                f" + fsync'd SQLite commit p50 {statistics.median(commits) * 1e3:.2f} ms",
+                f"p50 <= {budget * 1e3:.2f} ms: {'met' if p50 <= budget else 'NOT met'}",
+            )
+        )
+    records = run.records()
+    records_p50 = statistics.median(records)
+    budget = statistics.median(rtt) + statistics.median(commits) + 300e-6
+    verdict = "met" if records_p50 <= budget else "NOT met"
+    run.rows.append(
+        (
+            "sequential single-event append_records (v2 AppendRecords) p50 / p99",
+            f"{records_p50 * 1e3:.2f} / {pct(records, 0.99) * 1e3:.2f} ms",
+            f"bare gRPC unary rtt p50 {statistics.median(rtt) * 1e3:.2f} ms"
+            f" + fsync'd SQLite commit p50 {statistics.median(commits) * 1e3:.2f} ms",
+            f"p50 <= {budget * 1e3:.2f} ms: {verdict}",
+        )
+    )
+
+
+def concurrent_part(run: Run) -> None:
+    seq_rate = 1 / statistics.mean(run.appends())
+    conc_rate = concurrent_append_rate(run.url, 16, run.args.seconds)
+    bare_conc = concurrent_rate(_bare_client_process, run.bare_port, 16, run.args.seconds)
+    run.rows.append(
+        (
+            "single-event appends, 16 concurrent clients (4 processes x 4 threads)",
+            f"{conc_rate:,.0f} events/s",
+            f"sequential {seq_rate:,.0f} events/s; the same 16 clients making bare "
+            f"Append-shaped calls (no store): {bare_conc:,.0f} calls/s",
+            f"{conc_rate / seq_rate:.2f}x (target >= 2x); "
+            f"{conc_rate / bare_conc:.2f}x the transport's own ceiling",
+        )
+    )
+
+
+def records_concurrent_part(run: Run) -> None:
+    records_seq = 1 / statistics.mean(run.records())
+    seconds = run.args.seconds
+    records_conc, load = concurrent_rate_and_load(
+        _records_client_process, run.url, run.store_pid, seconds
+    )
+    message = append_records_message()
+    bare_unary = (run.bare_port, message)
+    bare_unary_conc, bare_load = concurrent_rate_and_load(
+        _bare_unary_client_process, bare_unary, run.bare_pid, seconds
+    )
+    run.rows.append(
+        (
+            "single-event append_records, 16 concurrent clients (4 processes x 4 threads)",
+            f"{records_conc:,.0f} events/s; store CPU {load.server_cores / records_conc * 1e6:.0f}"
+            f" µs an append; machine {load.machine_busy:.0%} busy",
+            f"sequential append_records {records_seq:,.0f} events/s; the same 16 clients "
+            f"making bare unary calls of the same {len(message)} bytes (no store): "
+            f"{bare_unary_conc:,.0f} calls/s, bare server CPU "
+            f"{bare_load.server_cores / bare_unary_conc * 1e6:.0f} µs a call, machine "
+            f"{bare_load.machine_busy:.0%} busy",
+            f"{records_conc / records_seq:.2f}x (target >= 2x); "
+            f"{records_conc / bare_unary_conc:.2f}x the transport's own ceiling",
+        )
+    )
+
+
+def batch_part(run: Run) -> None:
+    batch = batch_append_rate(run.client, 200, 100)
+    raw = sqlite_executemany_rate(run.tmp / "baseline.sqlite3", 200, 100)
+    run.rows.append(
+        (
+            "100-event batch appends",
+            f"{batch:,.0f} events/s",
+            f"raw SQLite executemany of the same rows into the store's schema, a commit "
+            f"per 100: {raw:,.0f} rows/s",
+            f"{batch / raw:.2f}x (target >= 0.25x)",
+        )
+    )
+
+
+def reads_part(run: Run) -> None:
+    n = run.args.events
+    memory: list[str] = []
+    marks = {n // 4 * k for k in (1, 2, 3, 4)}
+
+    def progress(written: int) -> None:
+        if written in marks or (written >= n and not memory[3:]):
+            memory.append(f"{written:,}: {rss_mib(run.store_pid):.0f} MiB")
+
+    events_before = sum(1 for _ in run.client.read_all())
+    fill(run.client, n, progress)
+    disk = dir_mib(run.tmp / "store")
+    reads = read_all_rate(run.client, n)
+    raw_reads = raw_read_all_rate(run.store_port, n)
+    subs = subscription_rate(run.client, n)
+    raw_subs = raw_subscription_rate(run.store_port, n)
+    bare = bare_stream_rate(run.bare_port, n, len(PAYLOAD) + 150)
+    for label, rate in (
+        (f"$all read, {n:,} events", reads),
+        (f"$all read, {n:,} events, bare stub (no client library)", raw_reads),
+        (f"catch-up subscription, {n:,} events", subs),
+        (f"catch-up subscription, {n:,} events, bare stub (no client library)", raw_subs),
+    ):
+        run.rows.append(
+            (
+                label,
+                f"{rate:,.0f} events/s",
+                f"bare gRPC server stream {bare:,.0f} msgs/s",
+                f"{rate / bare:.2f}x (target >= 0.7x)",
+            )
+        )
+    total = n + events_before
+    run.rows.append(
+        (
+            "store process memory (RSS) as it grows",
+            "; ".join(memory),
+            f"disk {disk:,.0f} MiB for {total:,} events"
+            f" ({disk / total * 1e6:,.0f} MiB per million)",
+            "flat = met" if memory else "n/a",
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000, help="events for read/memory")
     parser.add_argument("--samples", type=int, default=2000, help="sequential samples")
     parser.add_argument("--seconds", type=float, default=5.0, help="each concurrent run")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help=f"run only this part (repeatable; default: all, in order: {', '.join(PARTS)})",
+    )
     args = parser.parse_args()
-    rows: list[tuple[str, str, str, str]] = []
+    parts = [part for part in PARTS if args.only is None or part in args.only]
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -427,151 +662,27 @@ def main() -> None:
         bare_cmd = [sys.executable, "-m", "bench.bare_grpc_server", str(bare_port)]
         with (
             process(store_cmd + store_args, port_open(store_port)) as store,
-            process(bare_cmd, port_open(bare_port)),
+            process(bare_cmd, port_open(bare_port)) as bare,
         ):
-            url = f"kurrentdb://127.0.0.1:{store_port}?tls=false"
-            client = KurrentDBClient(uri=url)
-            sequential_appends(client, 100)  # warm up
-            sequential_append_records(client, 100)
-
-            rtt = bare_round_trips(bare_port, args.samples)
-            stream_rtt = bare_client_stream_round_trips(bare_port, args.samples)
-            commits = sqlite_commits(tmp_path / "baseline.sqlite3", args.samples)
-            appends = sequential_appends(client, args.samples)
-            p50 = statistics.median(appends)
-            for label, baseline in (("unary", rtt), ("client-stream", stream_rtt)):
-                budget = statistics.median(baseline) + statistics.median(commits) + 300e-6
-                rows.append(
-                    (
-                        f"sequential single-event append p50 / p99 (vs {label} rtt)",
-                        f"{p50 * 1e3:.2f} / {pct(appends, 0.99) * 1e3:.2f} ms",
-                        f"bare gRPC {label} rtt p50 {statistics.median(baseline) * 1e3:.2f} ms"
-                        f" + fsync'd SQLite commit p50 {statistics.median(commits) * 1e3:.2f} ms",
-                        f"p50 <= {budget * 1e3:.2f} ms: {'met' if p50 <= budget else 'NOT met'}",
-                    )
-                )
-
-            records = sequential_append_records(client, args.samples)
-            records_p50 = statistics.median(records)
-            budget = statistics.median(rtt) + statistics.median(commits) + 300e-6
-            verdict = "met" if records_p50 <= budget else "NOT met"
-            rows.append(
-                (
-                    "sequential single-event append_records (v2 AppendRecords) p50 / p99",
-                    f"{records_p50 * 1e3:.2f} / {pct(records, 0.99) * 1e3:.2f} ms",
-                    f"bare gRPC unary rtt p50 {statistics.median(rtt) * 1e3:.2f} ms"
-                    f" + fsync'd SQLite commit p50 {statistics.median(commits) * 1e3:.2f} ms",
-                    f"p50 <= {budget * 1e3:.2f} ms: {verdict}",
-                )
-            )
-
-            seq_rate = 1 / statistics.mean(appends)
-            conc_rate = concurrent_append_rate(url, 16, args.seconds)
-            bare_conc = concurrent_rate(_bare_client_process, bare_port, 16, args.seconds)
-            rows.append(
-                (
-                    "single-event appends, 16 concurrent clients (4 processes x 4 threads)",
-                    f"{conc_rate:,.0f} events/s",
-                    f"sequential {seq_rate:,.0f} events/s; the same 16 clients making bare "
-                    f"Append-shaped calls (no store): {bare_conc:,.0f} calls/s",
-                    f"{conc_rate / seq_rate:.1f}x (target >= 2x); "
-                    f"{conc_rate / bare_conc:.2f}x the transport's own ceiling",
-                )
-            )
-            records_seq = 1 / statistics.mean(records)
-            records_conc = concurrent_rate(_records_client_process, url, 16, args.seconds)
-            message = append_records_message()
-            bare_unary = (bare_port, message)
-            bare_unary_conc = concurrent_rate(
-                _bare_unary_client_process, bare_unary, 16, args.seconds
-            )
-            rows.append(
-                (
-                    "single-event append_records, 16 concurrent clients (4 processes x 4 threads)",
-                    f"{records_conc:,.0f} events/s",
-                    f"sequential append_records {records_seq:,.0f} events/s; the same 16 clients "
-                    f"making bare unary calls of the same {len(message)} bytes (no store): "
-                    f"{bare_unary_conc:,.0f} calls/s",
-                    f"{records_conc / records_seq:.1f}x (target >= 2x); "
-                    f"{records_conc / bare_unary_conc:.2f}x the transport's own ceiling",
-                )
-            )
-
-            batch = batch_append_rate(client, 200, 100)
-            raw = sqlite_executemany_rate(tmp_path / "baseline.sqlite3", 200, 100)
-            rows.append(
-                (
-                    "100-event batch appends",
-                    f"{batch:,.0f} events/s",
-                    f"raw SQLite executemany of the same rows into the store's schema, a commit "
-                    f"per 100: {raw:,.0f} rows/s",
-                    f"{batch / raw:.2f}x (target >= 0.25x)",
-                )
-            )
-
-            memory: list[str] = []
-            marks = {args.events // 4 * k for k in (1, 2, 3, 4)}
-
-            def progress(written: int) -> None:
-                if written in marks or (written >= args.events and not memory[3:]):
-                    memory.append(f"{written:,}: {rss_mib(store.pid):.0f} MiB")
-
-            fill(client, args.events, progress)
-            disk = dir_mib(tmp_path / "store")
-            n = args.events
-            reads = read_all_rate(client, n)
-            raw_reads = raw_read_all_rate(store_port, n)
-            subs = subscription_rate(client, n)
-            raw_subs = raw_subscription_rate(store_port, n)
-            bare = bare_stream_rate(bare_port, n, len(PAYLOAD) + 150)
-            rows.append(
-                (
-                    f"$all read, {n:,} events",
-                    f"{reads:,.0f} events/s",
-                    f"bare gRPC server stream {bare:,.0f} msgs/s",
-                    f"{reads / bare:.2f}x (target >= 0.7x)",
-                )
-            )
-            rows.append(
-                (
-                    f"$all read, {n:,} events, bare stub (no client library)",
-                    f"{raw_reads:,.0f} events/s",
-                    f"bare gRPC server stream {bare:,.0f} msgs/s",
-                    f"{raw_reads / bare:.2f}x (target >= 0.7x)",
-                )
-            )
-            rows.append(
-                (
-                    f"catch-up subscription, {n:,} events",
-                    f"{subs:,.0f} events/s",
-                    f"bare gRPC server stream {bare:,.0f} msgs/s",
-                    f"{subs / bare:.2f}x (target >= 0.7x)",
-                )
-            )
-            rows.append(
-                (
-                    f"catch-up subscription, {n:,} events, bare stub (no client library)",
-                    f"{raw_subs:,.0f} events/s",
-                    f"bare gRPC server stream {bare:,.0f} msgs/s",
-                    f"{raw_subs / bare:.2f}x (target >= 0.7x)",
-                )
-            )
-            total = n + args.samples * 3 + 200 + 20000 + 32 * 1000
-            rows.append(
-                (
-                    "store process memory (RSS) as it grows",
-                    "; ".join(memory),
-                    f"disk {disk:,.0f} MiB for ~{total:,} events "
-                    f"({disk / total * 1e6:,.0f} MiB per million)",
-                    "flat = met" if memory else "n/a",
-                )
-            )
-            client.close()
+            run = Run(args, tmp_path, (store_port, bare_port), (store.pid, bare.pid))
+            sequential_appends(run.client, 100)  # warm up
+            sequential_append_records(run.client, 100)
+            for part in parts:
+                if part == "reads":
+                    reads_part(run)
+                else:
+                    {
+                        "latency": latency_part,
+                        "concurrent": concurrent_part,
+                        "records-concurrent": records_concurrent_part,
+                        "batch": batch_part,
+                    }[part](run)
+            run.client.close()
 
     print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
     print("| benchmark | embedded store | baseline (same run) | vs target |")
     print("| --- | --- | --- | --- |")
-    for row in rows:
+    for row in run.rows:
         print("| " + " | ".join(row) + " |")
 
 
