@@ -33,6 +33,7 @@ from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.postgres import PostgresProjectionStore
 from caseledger.adapters.readstore.sql_store import SqlProjectionStore
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
+from caseledger.adapters.runtime import tune_gc
 from caseledger.domain.application.ports import NO_STREAM, NewEvent
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.events import CATEGORIES
@@ -384,6 +385,7 @@ def main() -> None:
                 "seed (4 writers, 20-event batch appends)",
                 f"{seed(server.url, args.events):,.0f} events/s",
             )
+        tune_gc()  # where the entry points call it: start-up done, the work begins
 
         def raw_now(before: str) -> float:
             """The raw rate right before a rebuild: the machine's load drifts within a run."""

@@ -28,6 +28,7 @@ from caseledger.adapters.mcp.identity import (
 from caseledger.adapters.mcp.server import build_server, http_app, serve_http
 from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.adapters.observability.setup import instrument_app
+from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry, TokensFileError
 
@@ -82,6 +83,7 @@ def mcp(
             "CASELEDGER_EVENTSTORE_URL at its store)"
         )
     instrumented = instrument_app(app, observe_projections=runner)
+    tune_gc()  # start-up is done: the server runs from here on
     try:
         if runner:
             app.start()

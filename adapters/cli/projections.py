@@ -22,6 +22,7 @@ from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.sql_store import SqlProjectionStore
+from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.projections.catalogue import projection_named
 from caseledger.projections.events import CATEGORIES
@@ -81,6 +82,7 @@ def rebuild_command(
     store = open_projection_store(settings)
     try:
         with reading_store(settings) as events:
+            tune_gc()  # start-up is done: the rebuild runs from here on
             count = _rebuild_showing_progress(events, store, projection)
     except AlreadyActive as error:
         console.print(f"[red]error:[/red] {error}")

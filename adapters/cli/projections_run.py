@@ -13,6 +13,7 @@ from caseledger.adapters.cli.signals import stop_on_signals
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import ServerStartError
 from caseledger.adapters.observability.setup import instrument_app
+from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 
 console = Console(soft_wrap=True)
@@ -29,6 +30,7 @@ def run() -> None:
         raise typer.Exit(code=1) from error
     telemetry = instrument_app(app, "caseledger-projections").telemetry
     stop = stop_on_signals()
+    tune_gc()  # start-up is done: the runner runs from here on
     try:
         app.start()
         views = "PostgreSQL" if settings.readstore_url else f"SQLite in {settings.data_dir}"

@@ -25,6 +25,7 @@ from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer, HttpServerError
 from caseledger.adapters.observability.setup import instrument_app
 from caseledger.adapters.outbound import Outbound, OutboundError
+from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokensFileError, demo_token_names, demo_tokens_document
 
@@ -68,6 +69,7 @@ def serve(
     # unchanged services unless CASELEDGER_OTEL is on
     instrumented = instrument_app(app, observe_projections=runner)
     stop = stop_on_signals()
+    tune_gc()  # start-up is done: the process runs from here on
     try:
         app.start(runner=runner)
         try:
