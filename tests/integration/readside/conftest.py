@@ -43,19 +43,33 @@ def postgres_url() -> Iterator[str]:
     yield from postgres_database()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlProjectionStore]:
-    """Each test taking `store` runs once against SQLite and once against PostgreSQL."""
+BOTH_STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def built_store(
+    kind: str,
+    tmp_path: Path,
+    sqlite: type[SqliteProjectionStore] = SqliteProjectionStore,
+    postgres: type[PostgresProjectionStore] = PostgresProjectionStore,
+) -> Iterator[SqlProjectionStore]:
+    """A fresh store of `kind` (SQLite in `tmp_path`, or a fresh PostgreSQL database), closed
+    after its test."""
     built: SqlProjectionStore
-    if request.param == "sqlite":
-        built = SqliteProjectionStore(tmp_path / "readmodels.db")
+    if kind == "sqlite":
+        built = sqlite(tmp_path / "readmodels.db")
         yield built
         built.close()
         return
     for url in postgres_database():
-        built = PostgresProjectionStore(url)
+        built = postgres(url)
         yield built
         built.close()
+
+
+@pytest.fixture(params=BOTH_STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlProjectionStore]:
+    """Each test taking `store` runs once against SQLite and once against PostgreSQL."""
+    yield from built_store(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from caseledger.projections.ports import ProjectionBatch
 from caseledger.projections.rebuild import RebuildProgress, rebuild
 from caseledger.projections.views.case_summary import CaseSummaryProjection
 from caseledger.projections.views.evidence_search import EvidenceSearchProjection
-from tests.integration.readside.conftest import postgres_database
+from tests.integration.readside.conftest import BOTH_STORES, built_store
 from tests.integration.readside.runner_support import FAST, caught_up_runner
 from tests.integration.readside.test_store_contract import changes, evidence_row, summary_row
 from tests.unit.projections.facts import FakeLog, evidence_submitted, opened
@@ -53,18 +53,9 @@ class PostgresWithV3(PostgresProjectionStore):
         return super()._migration(name)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BOTH_STORES)
 def store_with_v3(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlProjectionStore]:
-    built: SqlProjectionStore
-    if request.param == "sqlite":
-        built = SqliteWithV3(tmp_path / "readmodels.db")
-        yield built
-        built.close()
-        return
-    for url in postgres_database():
-        built = PostgresWithV3(url)
-        yield built
-        built.close()
+    yield from built_store(request.param, tmp_path, SqliteWithV3, PostgresWithV3)
 
 
 def evidence_rows() -> list[tuple[str, str, str]]:
