@@ -54,7 +54,7 @@ class CountingStore(SqliteProjectionStore):
         super().commit(batches)
 
 
-def test_a_catch_up_batch_takes_the_events_that_trickle_in_while_it_lingers(
+def test_a_lingering_catch_up_batch_takes_the_trickling_events_and_no_put_wakes_the_runner(
     tmp_path: Path,
 ) -> None:
     log = TricklingLog()
@@ -67,18 +67,5 @@ def test_a_catch_up_batch_takes_the_events_that_trickle_in_while_it_lingers(
 
     assert store.commits == 1
     assert store.checkpoint(SUMMARY.id) == log.head_position()
-    store.close()
-
-
-def test_the_readers_puts_wake_no_runner_while_a_batch_lingers(tmp_path: Path) -> None:
-    log = TricklingLog()
-    log.append(*(opened(f"c{i}") for i in range(30)))
-    store = CountingStore(tmp_path / "rm.db")
-    runner = ProjectionRunner(log, store, [SUMMARY], LINGERING)
-    activate_unserved(store, [SUMMARY])
-
-    assert runner.run_until_caught_up(timeout=10)
-
-    assert store.commits == 1
     assert runner._read_ahead.wakeups <= 1  # at most for the first event: none while lingering
     store.close()
