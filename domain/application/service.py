@@ -344,9 +344,10 @@ class CommandService:
 
     def _snapshot(self, stored: Loaded[Any]) -> None:
         """After the command's append, when one is due: a snapshot of the aggregate as loaded
-        (immutable, so it may be encoded on another thread), written in the background. It is
-        noted at once, so the commands that follow do not ask for it again while it waits or
-        is written (one that fails is tried again `every` events later)."""
+        (immutable, so it may be encoded on another thread), handed to `background` (run at
+        once by default, on a thread of its own as `bootstrap` wires it). It is noted at once,
+        so the commands that follow do not ask for it again while it waits or is written (one
+        that fails is tried again `every` events later)."""
         if self._snapshots.due(stored):
             self._aggregates.noted_snapshot(stored.stream, stored.revision)
             self._background.submit(stored.stream, lambda: self._write_snapshot(stored))
