@@ -102,17 +102,9 @@ class Database:
                 self._readers.append(conn)
         yield conn
 
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[sqlite3.Connection]:
+    def writing(self) -> _WriteTransaction:
         """The writer's connection inside one transaction; commits (fsync) or rolls back."""
-        with self._mem_lock if self.in_memory else contextlib.nullcontext():
-            self.writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.writer
-            except BaseException:
-                self.writer.execute("ROLLBACK")
-                raise
-            self.writer.execute("COMMIT")
+        return _WriteTransaction(self.writer, self._mem_lock if self.in_memory else None)
 
     def close(self) -> None:
         self._closed = True
@@ -227,3 +219,46 @@ def read_all_page(
     else:
         sql = f"SELECT {_COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?"
     return [_row_to_event(r) for r in conn.execute(sql, (after, limit)).fetchall()]
+
+
+class _WriteTransaction:
+    """`with database.writing() as conn`: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on an
+    exception or a failed COMMIT. A class rather than a generator context manager: it is on
+    every group commit's path."""
+
+    __slots__ = ("_conn", "_lock")
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock | None) -> None:
+        self._conn = conn
+        self._lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        return self._conn
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if error_type is None:
+                self._commit()
+            else:
+                self._conn.execute("ROLLBACK")
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _commit(self) -> None:
+        """A failed COMMIT (disk full, I/O error) may leave the transaction open: roll it back,
+        so the next one starts clean, and raise the failure."""
+        try:
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise

@@ -54,12 +54,18 @@ def _event_id(message: shared_pb2.UUID) -> str:
         most = message.structured.most_significant_bits & 0xFFFFFFFFFFFFFFFF
         least = message.structured.least_significant_bits & 0xFFFFFFFFFFFFFFFF
         return str(uuid.UUID(int=(most << 64) | least))
-    if _CANONICAL_UUID.fullmatch(message.string):
-        return message.string  # already canonical: skip the (slower) round trip through UUID
     try:
-        return str(uuid.UUID(message.string))
+        return canonical_uuid(message.string)
     except ValueError as error:
         raise BadRequest(f"event id {message.string!r} is not a UUID") from error
+
+
+def canonical_uuid(text: str) -> str:
+    """`text` as a lowercase hyphenated UUID; ValueError when it is not a UUID. What clients
+    send is canonical already: that skips the (slower) round trip through `uuid.UUID`."""
+    if _CANONICAL_UUID.fullmatch(text):
+        return text
+    return str(uuid.UUID(text))
 
 
 def proposed_event(

@@ -61,6 +61,11 @@ class StreamState:
     def is_soft_deleted(self) -> bool:
         return not self.tombstoned and 0 <= self.last_revision < self.truncate_before
 
+    def at_revision(self, last_revision: int) -> StreamState:
+        """This state with a new last revision: `dataclasses.replace` at a fraction of its cost
+        (every append's path)."""
+        return StreamState(last_revision, self.truncate_before, self.tombstoned)
+
     @property
     def current_version(self) -> int:
         """The version a wrong-expected-version error reports: -1 when there is no stream."""

@@ -173,5 +173,5 @@ def _write(
         revisions[stream] += 1
         position = group.insert(stream, revisions[stream], event)
     for stream, revision in revisions.items():
-        group.set_state(stream, replace(group.state(stream), last_revision=revision))
+        group.set_state(stream, group.state(stream).at_revision(revision))
     return Committed(tuple(revisions.items()), position)

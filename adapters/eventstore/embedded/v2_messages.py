@@ -18,7 +18,7 @@ from google.protobuf import struct_pb2
 from kurrentdbclient.protos.v2.streams import streams_pb2
 
 from caseledger.adapters.eventstore.embedded import v2_errors as errors
-from caseledger.adapters.eventstore.embedded.messages import MAX_EVENT_BYTES
+from caseledger.adapters.eventstore.embedded.messages import MAX_EVENT_BYTES, canonical_uuid
 from caseledger.adapters.eventstore.embedded.records import (
     ANY,
     NO_STREAM,
@@ -163,7 +163,7 @@ def _record_id(value: str, field: str) -> str:
     if not value:
         return str(uuid.uuid4())
     try:
-        return str(uuid.UUID(value))
+        return canonical_uuid(value)
     except ValueError:
         raise errors.invalid(field, f"Record id {value!r} is not a UUID.") from None
 

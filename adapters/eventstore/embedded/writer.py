@@ -287,7 +287,7 @@ def _append(
     for event in events:
         revision += 1
         position = group.insert(stream, revision, event)
-    group.set_state(stream, replace(state, last_revision=revision))
+    group.set_state(stream, state.at_revision(revision))
     if stream.startswith("$$") and events[-1].type == "$metadata":
         _apply_metadata(group, stream[2:], events[-1].data)
     return Appended(revision=revision, position=position)
