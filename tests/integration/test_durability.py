@@ -4,11 +4,7 @@ and leaves no half-written batch; SIGTERM stops it cleanly with its data kept.""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,80 +16,22 @@ import pytest
 from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
 from kurrentdbclient.exceptions import NotFoundError
 
+from tests.support.store_process import StoreProcess, free_port
+
 pytestmark = pytest.mark.slow
 
 WRITERS = 3
 SHARED_STREAM = "shared-1"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _serve_command(port: int, data_dir: Path) -> list[str]:
-    args = ["eventstore", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--data-dir", str(data_dir)]
-    script = shutil.which("caseledger", path=str(Path(sys.executable).parent))
-    if script:
-        return [script, *args]
-    return [sys.executable, "-m", "caseledger.adapters.cli.app", *args]
-
-
-@dataclass
-class StoreProcess:
-    port: int
-    data_dir: Path
-    log: Path
-    process: subprocess.Popen[bytes] = field(init=False)
-
-    @property
-    def url(self) -> str:
-        return f"kurrentdb://127.0.0.1:{self.port}?tls=false"
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                _serve_command(self.port, self.data_dir), stdout=log, stderr=log
-            )
-        self._wait_until_serving()
-
-    def _wait_until_serving(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"store exited with {self.process.returncode}: {self.log_text()}")
-            try:
-                client = KurrentDBClient(uri=self.url)
-                try:
-                    client.read_gossip(timeout=1)
-                    return
-                finally:
-                    client.close()
-            except Exception:
-                time.sleep(0.1)
-        pytest.fail(f"store did not answer within {timeout}s: {self.log_text()}")
-
-    def signal(self, signum: int) -> int:
-        self.process.send_signal(signum)
-        return self.process.wait(timeout=15)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[StoreProcess]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    proc = StoreProcess(_free_port(), data_dir, tmp_path / "store.log")
+    proc = StoreProcess(free_port(), data_dir, tmp_path / "store.log")
     proc.start()
     yield proc
-    if proc.process.poll() is None:
-        proc.process.kill()
-        proc.process.wait(timeout=10)
+    proc.kill()
 
 
 @dataclass

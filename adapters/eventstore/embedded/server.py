@@ -33,6 +33,7 @@ from caseledger.adapters.eventstore.embedded.streams_service import (
     StreamsService,
 )
 from caseledger.adapters.eventstore.embedded.v2_streams_service import RecordsService
+from caseledger.adapters.eventstore.embedded.writer import WriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,10 @@ class EmbeddedServer:
             raise ServerStartError(f"cannot listen on {host}:{port}: {error}") from error
         if bound == 0:
             raise ServerStartError(f"cannot listen on {host}:{port} (is the port taken?)")
-        store = EmbeddedStore(None if mem_db else data_dir, advertise=f"{host}:{bound}")
+        try:
+            store = EmbeddedStore(None if mem_db else data_dir, advertise=f"{host}:{bound}")
+        except WriteFailed as error:  # a full disk at first start
+            raise ServerStartError(str(error)) from error
         streams_pb2_grpc.add_StreamsServicer_to_server(
             StreamsService(store, max_subscriptions), server
         )  # type: ignore[no-untyped-call]

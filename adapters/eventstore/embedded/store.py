@@ -75,10 +75,16 @@ class EmbeddedStore:
                 self._lock.close()
             raise
         self.signal = CommitSignal(0)
-        self.writer = Writer(self.database, self.signal.committed)
-        self.signal.committed(self.writer.head_position)
-        if self.writer.head_position == 0:
-            self._write_system_events(advertise)
+        try:
+            self.writer = Writer(self.database, self.signal.committed)
+            self.signal.committed(self.writer.head_position)
+            if self.writer.head_position == 0:
+                self._write_system_events(advertise)
+        except Exception:  # e.g. a full disk at first start: let go of the data dir
+            self.database.close()
+            if self._lock is not None:
+                self._lock.close()
+            raise
 
     def _write_system_events(self, advertise: str) -> None:
         """KurrentDB writes these at first start; clients' default filters exclude them."""

@@ -25,7 +25,7 @@ from caseledger.adapters.eventstore.embedded.subscriptions import (
     subscribe_all,
     subscribe_stream,
 )
-from caseledger.adapters.eventstore.embedded.writer import StoreClosed
+from caseledger.adapters.eventstore.embedded.writer import StoreUnavailable
 
 Context = grpc.ServicerContext
 
@@ -41,6 +41,10 @@ def _abort_wrong_version(context: Context, action: str, wrong: WrongExpectedVers
         f"{action} failed due to WrongExpectedVersion. Stream: {wrong.stream}, "
         f"Expected version: {wrong.expected}, Actual version: {wrong.current}",
     )
+
+
+def _abort_unavailable(context: Context, error: StoreUnavailable) -> NoReturn:
+    context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
 
 
 def _abort_bad_request(context: Context, error: Exception) -> NoReturn:
@@ -67,8 +71,8 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             outcome = self._store.append(stream, expected, events)
         except msg.BadRequest as error:
             _abort_bad_request(context, error)
-        except StoreClosed as error:
-            context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+        except StoreUnavailable as error:
+            _abort_unavailable(context, error)
         if isinstance(outcome, StreamDeleted):
             _abort_deleted(context, stream)
         if isinstance(outcome, WrongExpectedVersion):
@@ -126,8 +130,8 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             outcome = self._store.append(stream, expected, events)
         except msg.BadRequest as error:
             return msg.batch_bad_request(correlation, str(error))
-        except StoreClosed as error:
-            context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+        except StoreUnavailable as error:
+            _abort_unavailable(context, error)
         if isinstance(outcome, StreamDeleted):
             return msg.batch_stream_deleted(correlation, stream)
         if isinstance(outcome, WrongExpectedVersion):
@@ -138,7 +142,10 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
 
     def Delete(self, request: streams_pb2.DeleteReq, context: Context) -> streams_pb2.DeleteResp:
         stream, expected = self._delete_target(request.options, context)
-        outcome = self._store.delete(stream, expected)
+        try:
+            outcome = self._store.delete(stream, expected)
+        except StoreUnavailable as error:
+            _abort_unavailable(context, error)
         position = self._deleted_position(outcome, stream, expected, "Delete", context)
         return streams_pb2.DeleteResp(
             position=streams_pb2.DeleteResp.Position(
@@ -150,7 +157,10 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
         self, request: streams_pb2.TombstoneReq, context: Context
     ) -> streams_pb2.TombstoneResp:
         stream, expected = self._delete_target(request.options, context)
-        outcome = self._store.tombstone(stream, expected)
+        try:
+            outcome = self._store.tombstone(stream, expected)
+        except StoreUnavailable as error:
+            _abort_unavailable(context, error)
         position = self._deleted_position(outcome, stream, expected, "Tombstone", context)
         return streams_pb2.TombstoneResp(
             position=streams_pb2.TombstoneResp.Position(

@@ -14,7 +14,7 @@ from caseledger.adapters.eventstore.embedded import v2_errors as errors
 from caseledger.adapters.eventstore.embedded import v2_messages as v2
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 from caseledger.adapters.eventstore.embedded.transactions import Refused, Transaction
-from caseledger.adapters.eventstore.embedded.writer import StoreClosed
+from caseledger.adapters.eventstore.embedded.writer import StoreUnavailable
 
 Context = grpc.ServicerContext
 
@@ -52,5 +52,5 @@ class RecordsService(streams_pb2_grpc.StreamsServiceServicer):
     ) -> transactions.TransactionOutcome:
         try:
             return transactions.commit(self._store.writer, transaction)
-        except StoreClosed as error:
+        except StoreUnavailable as error:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(error))

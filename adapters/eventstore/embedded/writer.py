@@ -13,6 +13,7 @@ Besides the v1 requests (append, delete, tombstone), `transact` runs any decisio
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -47,10 +48,20 @@ STATE_CACHE = 100_000
 """Streams whose state the writer keeps in memory; the database is the truth beyond that."""
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
-class StoreClosed(Exception):
+class StoreUnavailable(Exception):
+    """A write the store could not take; nothing of it was written. Clients may retry it
+    (KurrentDB's UNAVAILABLE): a retry with the same event ids is idempotent."""
+
+
+class StoreClosed(StoreUnavailable):
     """The store is shutting down and takes no more writes."""
+
+
+class WriteFailed(StoreUnavailable):
+    """The disk refused a group commit (full, I/O error): the whole group was rolled back."""
 
 
 @dataclass
@@ -162,8 +173,11 @@ class Writer:
         with self._commit_lock:
             while not request.done:
                 self._commit_waiting()
-        if request.error is not None:
-            raise request.error
+        error = request.error
+        if isinstance(error, WriteFailed):  # one exception per caller: threads share no traceback
+            raise WriteFailed(str(error)) from error.__cause__
+        if error is not None:
+            raise error
         return request.outcome
 
     def close(self) -> None:
@@ -192,9 +206,10 @@ class Writer:
                 group = CommitGroup(conn, self)
                 outcomes = [_decide(group, request) for request in batch]
                 group.save()
-        except Exception as error:  # the disk failed us: nobody in the group is acknowledged
+        except Exception as error:  # nobody in the group is acknowledged
+            failure = _group_failure(error, len(batch))
             for request in batch:
-                request.error, request.done = error, True
+                request.error, request.done = failure, True
             return
         written = group.written
         if written:
@@ -207,6 +222,20 @@ class Writer:
             request.outcome, request.done = outcome, True
         if written:
             self._on_commit(self.head_position)
+
+
+def _group_failure(error: Exception, size: int) -> Exception:
+    """What each caller of a failed group gets: `WriteFailed` when SQLite or the disk refused
+    the commit (logged once here, not once per caller), the error itself when a decision
+    raised (a bug, which the caller's handler reports as such)."""
+    if not isinstance(error, sqlite3.Error | OSError):
+        return error
+    log.error("a group commit of %d write(s) failed and was rolled back: %s", size, error)
+    failure = WriteFailed(
+        f"the event store could not commit the write ({error}); nothing was written"
+    )
+    failure.__cause__ = error
+    return failure
 
 
 def _size_of(event: StoredEvent) -> int:

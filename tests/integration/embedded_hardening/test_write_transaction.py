@@ -18,7 +18,7 @@ from caseledger.adapters.eventstore.embedded.records import (
     Appended,
     ProposedEvent,
 )
-from caseledger.adapters.eventstore.embedded.writer import CommitGroup, Writer
+from caseledger.adapters.eventstore.embedded.writer import CommitGroup, WriteFailed, Writer
 
 
 def _with_deferred_check(database: Database) -> sqlite3.Connection:
@@ -97,8 +97,9 @@ def test_the_writer_goes_on_after_a_group_whose_commit_failed(database: Database
         group.conn.execute("INSERT INTO child VALUES (1)")
         return "decided"
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(WriteFailed, match="nothing was written") as failed:
         writer.transact(refused_at_commit)
+    assert isinstance(failed.value.__cause__, sqlite3.IntegrityError)
     assert writer.head_position == 0
     event = ProposedEvent(str(uuid.uuid4()), "case.opened", "application/json", b"{}", b"")
     outcome = writer.append("case-1", NO_STREAM, [event])
