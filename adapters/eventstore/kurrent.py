@@ -3,11 +3,12 @@ KurrentDB cluster; only the connection string differs."""
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import cast
+from typing import ParamSpec, TypeVar, cast
 
 from kurrentdbclient import ContentType, KurrentDBClient, NewRecord, StreamState, StreamStateCheck
 from kurrentdbclient import NewEvent as KurrentNewEvent
@@ -18,6 +19,7 @@ from kurrentdbclient.exceptions import (
     FailedPreconditionError,
     GrpcError,
     NotFoundError,
+    ServiceUnavailableError,
     StreamIsDeletedError,
     StreamTombstonedError,
     WrongCurrentVersionError,
@@ -29,12 +31,16 @@ from caseledger.domain.application.ports import (
     STREAM_EXISTS,
     AppendResult,
     ChecksUnsupported,
+    EventStoreUnavailable,
     NewEvent,
     RecordedEvent,
     StreamNotFound,
     StreamRead,
     WrongExpectedVersion,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _TOMBSTONED = -6
 """The actual state AppendRecords reports for a tombstoned stream."""
@@ -44,6 +50,20 @@ _STATES: dict[int, StreamState] = {
     ANY: StreamState.ANY,
     STREAM_EXISTS: StreamState.EXISTS,
 }
+
+
+def _reachable(method: Callable[P, R]) -> Callable[P, R]:
+    """The client's UNAVAILABLE (no connection, or the store refusing writes for now) as the
+    port's `EventStoreUnavailable`, so callers need not know kurrentdbclient."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except ServiceUnavailableError as error:
+            raise EventStoreUnavailable(str(error)) from error
+
+    return call
 
 
 class KurrentEventStore:
@@ -65,6 +85,7 @@ class KurrentEventStore:
         self._readers.shutdown(wait=False, cancel_futures=True)
         self._client.close()
 
+    @_reachable
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
         if not events:
             raise ValueError("append needs at least one event")
@@ -86,6 +107,7 @@ class KurrentEventStore:
             raise
         return AppendResult(self._last_revision(stream, events, expected), position)
 
+    @_reachable
     def append_checked(
         self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
     ) -> AppendResult:
@@ -125,11 +147,13 @@ class KurrentEventStore:
         )
         return AppendResult(revision, result.commit_position)
 
+    @_reachable
     def keep_latest(self, stream: str, count: int) -> None:
         """Stream metadata `$maxCount`: older events vanish from stream reads at once and
         from disk at the next scavenge."""
         self._client.set_stream_metadata(stream, metadata={"$maxCount": count})
 
+    @_reachable
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None
     ) -> list[RecordedEvent]:
@@ -143,6 +167,7 @@ class KurrentEventStore:
             return []
         return [_from_kurrent(e) for e in recorded]
 
+    @_reachable
     def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
         """The first read on this thread, the others on the pool, all at once."""
         if len(requests) <= 1:
@@ -180,6 +205,7 @@ class KurrentEventStore:
             inner = self._client.subscribe_to_all(commit_position=position)
         return KurrentSubscription(inner)
 
+    @_reachable
     def head_position(self, categories: Sequence[str] = ()) -> int:
         """The newest non-system event's commit position (what subscriptions can reach); with
         `categories`, the newest in streams named `<category>-...`."""

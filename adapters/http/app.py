@@ -18,6 +18,7 @@ from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
 from caseledger.adapters.http.problems import problem, problem_responses
+from caseledger.domain.application.ports import EventStoreUnavailable
 from caseledger.domain.shared.envelopes import (
     CommandEnvelope,
     CommandResult,
@@ -31,8 +32,12 @@ log = logging.getLogger(__name__)
 
 _COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "requires_approval", "model": CommandResult},
-    **problem_responses(401, 403, 404, 409, 422),
+    **problem_responses(401, 403, 404, 409, 422, 503),
 }
+STORE_UNAVAILABLE_DETAIL = (
+    "the event store is unavailable for now; retry with the same idempotency key"
+    " (safe whether or not the first attempt landed)"
+)
 _QUERY_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422, 503)
 
 
@@ -134,6 +139,17 @@ def _errors(api: FastAPI) -> None:
     def http_error(request: Request, error: HTTPException) -> JSONResponse:
         reason = {404: "no_such_route", 405: "method_not_allowed"}.get(error.status_code, "error")
         return problem(error.status_code, "rejected", reason, str(error.detail))
+
+    @api.exception_handler(EventStoreUnavailable)
+    def store_unavailable(request: Request, error: EventStoreUnavailable) -> JSONResponse:
+        log.warning("event store unavailable: %s %s: %s", request.method, request.url.path, error)
+        return problem(
+            503,
+            "unavailable",
+            "event_store_unavailable",
+            STORE_UNAVAILABLE_DETAIL,
+            headers={"Retry-After": "1"},
+        )
 
     @api.exception_handler(Exception)
     def failure(request: Request, error: Exception) -> JSONResponse:

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from caseledger.adapters.mcp.identity import IdentityError, IdentitySource, identity_for_token
 from caseledger.adapters.mcp.tools import UNTRUSTED_NOTE, CaseTools
 from caseledger.adapters.tokens import TokenRegistry
+from caseledger.domain.application.ports import EventStoreUnavailable
 
 TOOL_NAMES: Final = (
     "get_case_summary",
@@ -61,6 +62,11 @@ _SEND: Final = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
 
+STORE_UNAVAILABLE: Final = (
+    "the event store is unavailable for now: nothing to act on yet; retry later (a proposal or "
+    "command with the same idempotency_key is safe to send again)"
+)
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -74,6 +80,8 @@ def _in_thread(call: Callable[P, R]) -> Callable[P, Awaitable[R]]:
             return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
         except IdentityError as error:
             raise ToolError(str(error)) from None
+        except EventStoreUnavailable:
+            raise ToolError(STORE_UNAVAILABLE) from None
 
     return run
 

@@ -96,6 +96,12 @@ class StreamNotFound(Exception):
         self.stream = stream
 
 
+class EventStoreUnavailable(Exception):
+    """The event store cannot be reached, or cannot take writes for now (shutting down, disk
+    full). A write the store refused left nothing; one cut off in flight may have landed, so
+    the caller retries a command with the same idempotency key, which is safe either way."""
+
+
 class EventStore(Protocol):
     """Append-only streams with optimistic concurrency, and `$all` in commit order."""
 

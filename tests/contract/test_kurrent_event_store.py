@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from kurrentdbclient import KurrentDBClient, StreamState
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
-from caseledger.domain.application.ports import ANY, NO_STREAM, NewEvent, StreamNotFound
+from caseledger.domain.application.ports import (
+    ANY,
+    NO_STREAM,
+    EventStoreUnavailable,
+    NewEvent,
+    StreamNotFound,
+    StreamRead,
+)
 
 
 @pytest.fixture
@@ -44,3 +53,30 @@ def test_a_soft_deleted_stream_reads_as_empty(
 
     assert store.read_stream("case-1") == []
     assert store.append("case-1", [NewEvent("case.reopened", b"{}")], NO_STREAM).revision == 1
+
+
+UNREACHED: dict[str, Callable[[KurrentEventStore], object]] = {
+    "append": lambda store: store.append("case-1", [NewEvent("case.noted", b"{}")], ANY),
+    "append_checked": lambda store: store.append_checked(
+        "case-1", [NewEvent("case.noted", b"{}")], ANY, {"policy-t1": -1}
+    ),
+    "read_stream": lambda store: store.read_stream("case-1"),
+    "read_streams": lambda store: store.read_streams([StreamRead("case-1")] * 2),
+    "head_position": lambda store: store.head_position(),
+}
+
+
+@pytest.mark.parametrize("call", UNREACHED.values(), ids=UNREACHED.keys())
+def test_a_store_that_cannot_be_reached_is_event_store_unavailable(
+    call: Callable[[KurrentEventStore], object],
+) -> None:
+    server = EmbeddedServer.start(None, mem_db=True)
+    store = KurrentEventStore.connect(server.url)
+    try:
+        store.append("case-1", [NewEvent("case.opened", b"{}")], NO_STREAM)
+        server.stop(grace=1.0)
+        with pytest.raises(EventStoreUnavailable):
+            call(store)
+    finally:
+        store.close()
+        server.stop(grace=1.0)

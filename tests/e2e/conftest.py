@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +62,9 @@ class Live:
         return ApiClient(self.url, token)
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    data_dir: Path = tmp_path_factory.mktemp("caseledger")
+@contextmanager
+def live_service(data_dir: Path) -> Iterator[Live]:
+    """caseledger on `data_dir` (events in memory) behind uvicorn, ready; closed on exit."""
     tokens = data_dir / "tokens-e2e.toml"
     tokens.write_text(TOKENS)
     app = bootstrap(
@@ -78,6 +79,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     finally:
         server.stop()
         app.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with live_service(tmp_path_factory.mktemp("caseledger")) as service:
+        yield service
 
 
 @pytest.fixture

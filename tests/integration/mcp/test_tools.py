@@ -265,3 +265,29 @@ def test_a_call_without_a_bound_identity_is_an_error_and_writes_nothing(
     assert result.is_error
     assert "no agent identity" in result.content[0].text
     assert app.store.head_position() == head
+
+
+def test_a_proposal_while_the_event_store_is_down_is_a_tool_error_saying_to_retry(
+    app: App, case: CommandResult, server: MCPServer
+) -> None:
+    assert app.embedded is not None
+    app.embedded.stop(grace=1.0)
+
+    async def steps(client: Client) -> Any:
+        return await client.call_tool(
+            "propose_risk_update",
+            {
+                "case_id": "c1",
+                "proposed_risk_level": "high",
+                "rationale": "40% a month",
+                "evidence_refs": ["e1"],
+                "confidence": 0.8,
+                "idempotency_key": "risk-1",
+            },
+        )
+
+    result = session(server, steps)
+
+    assert result.is_error
+    assert "event store is unavailable" in result.content[0].text
+    assert "same idempotency_key" in result.content[0].text

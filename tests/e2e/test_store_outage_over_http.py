@@ -1,0 +1,33 @@
+"""The event store goes away under a running service: a command answers 503 problem+json
+(`unavailable`, `event_store_unavailable`, Retry-After), not a 500, and says how to retry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.conftest import live_service
+
+
+def test_a_command_while_the_event_store_is_down_is_503_with_retry_after(
+    tmp_path: Path,
+) -> None:
+    with live_service(tmp_path) as live:
+        analyst = live.client("tok-analyst-t1")
+        try:
+            opened = {"case_id": "case-outage-1", "allegation_summary": "Unlicensed lending"}
+            assert analyst.command("open_case", opened).status_code == 200
+            assert live.app.embedded is not None
+            live.app.embedded.stop(grace=1.0)
+
+            response = analyst.command(
+                "start_case_review", {"case_id": "case-outage-1"}, idempotency_key="review-1"
+            )
+        finally:
+            analyst.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["retry-after"] == "1"
+    body = response.json()
+    assert (body["outcome"], body["reason_code"]) == ("unavailable", "event_store_unavailable")
+    assert "retry with the same idempotency key" in body["detail"]
+    assert "127.0.0.1" not in body["detail"]  # the store's address stays inside
