@@ -44,6 +44,10 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 WORKERS = MAX_SUBSCRIPTIONS + 64
 """Threads serving calls: each open subscription holds one while it lives, and past the
 subscription limit some are always left for appends and reads."""
+APPEND_WORKERS = 4
+"""Threads answering AppendRecords, the command service's append. Few on purpose: each waits
+for its group commit, and fewer threads contending for the interpreter beat more (2-core
+measurements: 2 too few, 4 best, 6-8 no better; see BENCHMARKS.md)."""
 
 
 class ServerStartError(Exception):
@@ -53,9 +57,17 @@ class ServerStartError(Exception):
 class EmbeddedServer:
     """A running embedded store. `url` is a connection string for kurrentdbclient."""
 
-    def __init__(self, store: EmbeddedStore, server: grpc.Server, host: str, port: int) -> None:
+    def __init__(
+        self,
+        store: EmbeddedStore,
+        server: grpc.Server,
+        host: str,
+        port: int,
+        append_pool: futures.ThreadPoolExecutor,
+    ) -> None:
         self.store = store
         self._server = server
+        self._append_pool = append_pool
         self.host = host
         self.port = port
         self.tls = False
@@ -110,8 +122,11 @@ class EmbeddedServer:
         streams_pb2_grpc.add_StreamsServicer_to_server(
             StreamsService(store, max_subscriptions), server
         )  # type: ignore[no-untyped-call]
+        append_pool = futures.ThreadPoolExecutor(
+            APPEND_WORKERS, thread_name_prefix="eventstore-append"
+        )
         v2_streams_pb2_grpc.add_StreamsServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            RecordsService(store), server
+            RecordsService(store, append_pool), server
         )
         persistent_pb2_grpc.add_PersistentSubscriptionsServicer_to_server(  # type: ignore[no-untyped-call]
             PersistentSubscriptionsService(), server
@@ -120,7 +135,7 @@ class EmbeddedServer:
         server.add_generic_rpc_handlers((UnimplementedHandler(),))
         server.start()
         log.info("embedded event store serving on %s:%s", host, bound)
-        running = cls(store, server, host, bound)
+        running = cls(store, server, host, bound, append_pool)
         running.tls = tls is not None
         if data_dir is not None and not mem_db:
             (data_dir / ENDPOINT_FILE).write_text(running.url + "\n", encoding="utf-8")
@@ -146,6 +161,7 @@ class EmbeddedServer:
             (path / ENDPOINT_FILE).unlink(missing_ok=True)
         self.store.signal.close()
         self._server.stop(grace).wait()
+        self._append_pool.shutdown(wait=True)
         self.store.close()
 
 

@@ -180,6 +180,12 @@ class Writer:
             raise error
         return request.outcome
 
+    @property
+    def queued(self) -> int:
+        """Writes waiting for the next group commit."""
+        with self._pending_lock:
+            return len(self._pending)
+
     def close(self) -> None:
         """Take no more writes; commit every write already queued."""
         with self._pending_lock:
