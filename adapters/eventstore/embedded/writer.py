@@ -78,7 +78,8 @@ class _Request:
 
 class CommitGroup:
     """One transaction's worth of decisions: stream state as the group changed it, and rows
-    not yet handed to SQLite (written with executemany, flushed before any lookup)."""
+    not yet handed to SQLite (written with executemany: before a lookup of a stream they
+    belong to, and at the end, so a group of appends to different streams inserts once)."""
 
     def __init__(self, conn: sqlite3.Connection, writer: Writer) -> None:
         self.conn = conn
@@ -89,6 +90,7 @@ class CommitGroup:
         self.last_position = writer.head_position
         self.created = time.time_ns() // 100
         self.rows: list[tuple[object, ...]] = []
+        self._unflushed: set[str] = set()
 
     def state(self, stream: str) -> StreamState:
         if stream not in self.states:
@@ -105,6 +107,7 @@ class CommitGroup:
         )  # fmt: skip
         self.next_position += event.size(stream)
         self.last_position = position
+        self._unflushed.add(stream)
         return position
 
     def flush(self) -> sqlite3.Connection:
@@ -112,7 +115,13 @@ class CommitGroup:
         if self.rows:
             self.conn.executemany(db.INSERT_EVENT, self.rows)
             self.rows = []
+            self._unflushed.clear()
         return self.conn
+
+    def reading(self, stream: str) -> sqlite3.Connection:
+        """The connection for a lookup of `stream`'s events: this group's rows for it are
+        handed to SQLite first (other streams' rows cannot change the answer)."""
+        return self.flush() if stream in self._unflushed else self.conn
 
     def set_state(self, stream: str, state: StreamState, *, persist: bool = False) -> None:
         self.states[stream] = state
@@ -285,7 +294,7 @@ def idempotent_repeat(
     with the original result and write nothing; known ids plus new ones are a wrong version."""
     if state.last_revision < 0:
         return None
-    conn = group.flush()
+    conn = group.reading(stream)
     if expected >= NO_STREAM:
         first_revision: int | None = expected + 1
     else:
@@ -387,7 +396,7 @@ def _current_metadata(group: CommitGroup, meta_stream: str) -> dict[str, object]
     state = group.state(meta_stream)
     if state.last_revision < 0:
         return {}
-    last = db.events_at(group.flush(), meta_stream, state.last_revision, 1)
+    last = db.events_at(group.reading(meta_stream), meta_stream, state.last_revision, 1)
     try:
         value = orjson.loads(last[0].data) if last else {}
     except orjson.JSONDecodeError:
