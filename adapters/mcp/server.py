@@ -63,8 +63,8 @@ _SEND: Final = ToolAnnotations(
 )
 
 STORE_UNAVAILABLE: Final = (
-    "the event store is unavailable for now: nothing to act on yet; retry later (a proposal or "
-    "command with the same idempotency_key is safe to send again)"
+    "the event store is unavailable for now; try again shortly (sending the same proposal or "
+    "command again with the same idempotency_key is safe)"
 )
 
 P = ParamSpec("P")
