@@ -22,6 +22,9 @@ from caseledger.adapters.eventstore.embedded.records import (
 )
 
 DB_FILE = "events.sqlite3"
+LARGEST = 2**63 - 1
+"""SQLite's largest integer. Revisions and positions come off the wire as uint64: one above
+this is past every event, so queries take it as this (`_bounded`)."""
 SCHEMA_VERSION = "1"
 _COLUMNS = "position, stream, revision, event_id, type, content_type, data, metadata, created"
 INSERT_EVENT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -152,7 +155,8 @@ def events_at(
 
 def has_position(conn: sqlite3.Connection, position: int) -> bool:
     return (
-        conn.execute("SELECT 1 FROM events WHERE position = ?", (position,)).fetchone() is not None
+        conn.execute("SELECT 1 FROM events WHERE position = ?", (_bounded(position),)).fetchone()
+        is not None
     )
 
 
@@ -200,13 +204,13 @@ def read_stream_page(
             f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND revision >= ? "
             "ORDER BY revision LIMIT ?"
         )
-        args: tuple[object, ...] = (stream, max(from_revision, floor), limit)
+        args: tuple[object, ...] = (stream, _bounded(max(from_revision, floor)), limit)
     else:
         sql = (
             f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND revision <= ? AND revision >= ? "
             "ORDER BY revision DESC LIMIT ?"
         )
-        args = (stream, from_revision, floor, limit)
+        args = (stream, _bounded(from_revision), floor, limit)
     return [_row_to_event(r) for r in conn.execute(sql, args).fetchall()]
 
 
@@ -218,7 +222,11 @@ def read_all_page(
         sql = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
     else:
         sql = f"SELECT {_COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?"
-    return [_row_to_event(r) for r in conn.execute(sql, (after, limit)).fetchall()]
+    return [_row_to_event(r) for r in conn.execute(sql, (_bounded(after), limit)).fetchall()]
+
+
+def _bounded(value: int) -> int:
+    return min(value, LARGEST)
 
 
 class _WriteTransaction:

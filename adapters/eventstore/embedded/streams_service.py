@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 import grpc
 from kurrentdbclient.protos.v1 import streams_pb2, streams_pb2_grpc
@@ -31,7 +32,9 @@ Context = grpc.ServicerContext
 
 
 def _abort_deleted(context: Context, stream: str) -> NoReturn:
-    context.set_trailing_metadata((("exception", "stream-deleted"), ("stream-name", stream)))
+    context.set_trailing_metadata(
+        (("exception", "stream-deleted"), ("stream-name", _header_value(stream)))
+    )
     context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"Event stream '{stream}' is deleted.")
 
 
@@ -41,6 +44,14 @@ def _abort_wrong_version(context: Context, action: str, wrong: WrongExpectedVers
         f"{action} failed due to WrongExpectedVersion. Stream: {wrong.stream}, "
         f"Expected version: {wrong.expected}, Actual version: {wrong.current}",
     )
+
+
+def _header_value(text: str) -> str:
+    """`text` as an HTTP/2 header value may carry it (printable ASCII), percent-encoded
+    otherwise: grpc refuses anything else and the call would end INTERNAL instead."""
+    if text.isascii() and text.isprintable():
+        return text
+    return quote(text, safe="")
 
 
 def _abort_unavailable(context: Context, error: StoreUnavailable) -> NoReturn:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from kurrentdbclient.protos.v1 import streams_pb2
 
 from caseledger.adapters.eventstore.embedded import messages as msg
+from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 
@@ -69,8 +70,8 @@ def subscribe_stream(
 ) -> Iterator[streams_pb2.ReadResp]:
     yield msg.confirmation()
     which = options.WhichOneof("revision_option")
-    if which == "revision":
-        next_revision = options.revision + 1
+    if which == "revision":  # a uint64: past 2**63 - 1 is past every revision (and int64 out)
+        next_revision = min(options.revision, LARGEST) + 1
     elif which == "end":
         next_revision = store.stream_state(stream).last_revision + 1
     else:

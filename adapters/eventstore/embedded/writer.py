@@ -342,8 +342,9 @@ def _apply_metadata(group: CommitGroup, stream: str, data: bytes) -> None:
     try:
         metadata = orjson.loads(data)
         truncate_before = int(metadata.get("$tb", 0)) if isinstance(metadata, dict) else 0
-    except (orjson.JSONDecodeError, TypeError, ValueError):
+    except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
         truncate_before = 0
+    truncate_before = min(max(truncate_before, 0), db.LARGEST)  # past every revision at most
     state = group.state(stream)
     group.set_state(stream, replace(state, truncate_before=truncate_before), persist=True)
 

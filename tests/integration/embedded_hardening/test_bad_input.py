@@ -148,3 +148,85 @@ def test_an_unknown_method_is_unimplemented_with_a_clear_message(
         assert "Users/Create" in (raised.value.details() or "")
     finally:
         channel.close()
+
+
+# ---- numbers and names at the edges of what the wire allows ---------------------------------
+
+LARGEST_UINT64 = 2**64 - 1
+
+
+def _read(stub: streams_pb2_grpc.StreamsStub, options: streams_pb2.ReadReq.Options) -> list[str]:
+    options.no_filter.SetInParent()
+    options.uuid_option.string.SetInParent()
+    responses = stub.Read(streams_pb2.ReadReq(options=options), timeout=5)
+    return [str(response.WhichOneof("content")) for response in responses]
+
+
+def _stream_read(revision: int, *, forwards: bool, count: int = 10) -> streams_pb2.ReadReq.Options:
+    direction = streams_pb2.ReadReq.Options.Forwards if forwards else 1
+    options = streams_pb2.ReadReq.Options(read_direction=direction, count=count)
+    options.stream.stream_identifier.stream_name = b"case-2"
+    options.stream.revision = revision
+    return options
+
+
+@pytest.mark.parametrize("revision", [LARGEST_UINT64, 2**63])
+def test_a_stream_read_from_a_revision_past_sqlites_integers_is_an_ordinary_read(
+    stub: streams_pb2_grpc.StreamsStub, kurrent_client: KurrentDBClient, revision: int
+) -> None:
+    kurrent_client.append_to_stream(
+        "case-2", current_version=StreamState.NO_STREAM, events=[NewEvent(type="t", data=b"")]
+    )
+    assert _read(stub, _stream_read(revision, forwards=True)) == []
+    assert _read(stub, _stream_read(revision, forwards=False)) == ["event"]
+
+    subscription = _stream_read(revision, forwards=True)
+    subscription.subscription.SetInParent()
+    subscription.no_filter.SetInParent()
+    subscription.uuid_option.string.SetInParent()
+    responses = stub.Read(streams_pb2.ReadReq(options=subscription), timeout=5)
+    first_two = [next(responses).WhichOneof("content") for _ in range(2)]
+    responses.cancel()  # type: ignore[attr-defined]
+    assert first_two == ["confirmation", "caught_up"]
+
+
+def test_an_all_read_from_a_position_past_sqlites_integers_is_kurrentdbs_invalid_position(
+    stub: streams_pb2_grpc.StreamsStub, embedded_server: EmbeddedServer
+) -> None:
+    options = streams_pb2.ReadReq.Options(read_direction=streams_pb2.ReadReq.Options.Forwards)
+    options.all.position.commit_position = LARGEST_UINT64
+    options.all.position.prepare_position = LARGEST_UINT64
+    options.count = 10
+    with pytest.raises(grpc.RpcError) as raised:
+        _read(stub, options)
+    assert raised.value.code() is grpc.StatusCode.UNKNOWN
+    assert raised.value.details() == "Unexpected ReadAllResult: InvalidPosition"
+    _store_is_intact(embedded_server)
+
+
+def test_a_truncate_before_past_every_revision_truncates_everything_and_breaks_nothing(
+    kurrent_client: KurrentDBClient, embedded_server: EmbeddedServer
+) -> None:
+    kurrent_client.append_to_stream(
+        "case-3", current_version=StreamState.NO_STREAM, events=[NewEvent(type="t", data=b"")]
+    )
+    kurrent_client.set_stream_metadata("case-3", metadata={"$tb": 2**70})
+
+    assert kurrent_client.get_current_version("case-3") is StreamState.NO_STREAM
+    kurrent_client.append_to_stream(
+        "case-3", current_version=StreamState.ANY, events=[NewEvent(type="t", data=b"")]
+    )
+    _store_is_intact(embedded_server)
+
+
+@pytest.mark.parametrize("name", ["дело-1", "case\n1", "case-\u00e9"])
+def test_a_deleted_stream_whose_name_no_header_can_carry_is_still_failed_precondition(
+    stub: streams_pb2_grpc.StreamsStub, kurrent_client: KurrentDBClient, name: str
+) -> None:
+    kurrent_client.tombstone_stream(name, current_version=StreamState.ANY)
+
+    status = _append_status(
+        stub, [_options(name), streams_pb2.AppendReq(proposed_message=_proposed())]
+    )
+
+    assert status is grpc.StatusCode.FAILED_PRECONDITION
