@@ -47,8 +47,8 @@ def _abort_wrong_version(context: Context, action: str, wrong: WrongExpectedVers
 
 
 def _header_value(text: str) -> str:
-    """`text` as an HTTP/2 header value may carry it (printable ASCII), percent-encoded
-    otherwise: grpc refuses anything else and the call would end INTERNAL instead."""
+    """`text` when an HTTP/2 header value can carry it (printable ASCII), else percent-encoded:
+    grpc refuses anything else, and the call would end INTERNAL instead of with its status."""
     if text.isascii() and text.isprintable():
         return text
     return quote(text, safe="")

@@ -70,8 +70,8 @@ def subscribe_stream(
 ) -> Iterator[streams_pb2.ReadResp]:
     yield msg.confirmation()
     which = options.WhichOneof("revision_option")
-    if which == "revision":  # a uint64: past 2**63 - 1 is past every revision (and int64 out)
-        next_revision = min(options.revision, LARGEST) + 1
+    if which == "revision":  # a uint64; caught-up replies carry an int64, and no revision
+        next_revision = min(options.revision, LARGEST) + 1  # is past 2**63 - 1 anyway
     elif which == "end":
         next_revision = store.stream_state(stream).last_revision + 1
     else:
