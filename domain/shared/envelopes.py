@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from caseledger.domain.shared.actors import ActorType, Role
-from caseledger.domain.shared.ids import Identifier
+from caseledger.domain.shared.ids import LARGEST_STORED, Identifier
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 
@@ -36,7 +36,7 @@ class CommandEnvelope(_Envelope):
     correlation_id: Token
     causation_id: Token | None = None
     idempotency_key: Token
-    expected_aggregate_version: int | None = Field(default=None, ge=-1)
+    expected_aggregate_version: int | None = Field(default=None, ge=-1, le=LARGEST_STORED)
     policy_version: Token | None = None
     payload_schema: Token
     payload: dict[str, Any]

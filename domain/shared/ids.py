@@ -19,6 +19,11 @@ Identifier = Annotated[
 ]
 """A tenant, case, draft, evidence or brief id: 1-128 printable characters, no spaces."""
 
+LARGEST_STORED: Final = 2**63 - 1
+"""The largest number caseledger takes for a revision, a position or a count: every store it
+writes to keeps them as signed 64-bit integers (KurrentDB, SQLite, PostgreSQL `bigint`), so a
+larger one is invalid input, not a crash later."""
+
 NAMESPACE: Final = uuid.UUID("6f3d9c52-8a0e-4f53-9a51-3c5e0b2c7d11")
 """The uuid5 namespace of every id caseledger derives."""
 

@@ -11,6 +11,7 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from caseledger.domain.shared.actors import Role
+from caseledger.domain.shared.ids import LARGEST_STORED
 
 AGENT_ELIGIBLE_COMMANDS: Final = frozenset(
     {
@@ -51,7 +52,7 @@ class PolicyRules(BaseModel):
     )
     escalation: ApprovalRule = ApprovalRule(approver_roles=frozenset({Role.SUPERVISOR}))
     notice_approver_roles: frozenset[Role] = frozenset({Role.REVIEWER, Role.SUPERVISOR})
-    min_escalation_evidence: int = Field(default=1, ge=0)
+    min_escalation_evidence: int = Field(default=1, ge=0, le=LARGEST_STORED)
     min_proposal_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 
     @field_validator("agent_commands")

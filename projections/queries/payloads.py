@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from caseledger.domain.shared.ids import LARGEST_STORED
+
 
 class QueryPayload(BaseModel):
     """`min_position`: read-your-writes — wait (at most `max_wait_ms`) until the view has
@@ -11,7 +13,7 @@ class QueryPayload(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    min_position: int | None = Field(default=None, ge=0)
+    min_position: int | None = Field(default=None, ge=0, le=LARGEST_STORED)
     max_wait_ms: int = Field(default=1000, ge=0, le=5000)
 
 

@@ -83,6 +83,19 @@ def test_an_invalid_payload_answers_422(as_: Clients) -> None:
     _problem(response, 422, "validation_error", "invalid_payload")
 
 
+def test_an_expected_version_no_store_can_hold_answers_422_not_500(
+    as_: Clients, case_id: str
+) -> None:
+    analyst = as_("tok-analyst-t1")
+    _open(analyst, case_id)
+    for version in (2**63, 2**70):
+        response = analyst.command(
+            "start_case_review", {"case_id": case_id}, expected_aggregate_version=version
+        )
+        body = _problem(response, 422, "validation_error", "invalid_payload")
+        assert "expected_aggregate_version" in body["detail"]
+
+
 def test_a_body_that_is_not_an_envelope_answers_422_problem(as_: Clients) -> None:
     response = as_("tok-analyst-t1").post(
         "/v1/commands", content=b"{not json", headers={"content-type": "application/json"}

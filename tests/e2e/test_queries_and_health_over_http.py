@@ -47,6 +47,15 @@ def test_an_unknown_query_answers_422(as_: Clients) -> None:
     assert response.json()["outcome"] == "validation_error"
 
 
+def test_a_min_position_no_store_can_hold_answers_422(as_: Clients, case_id: str) -> None:
+    response = as_("tok-analyst-t1").query(
+        "get_case_summary", {"case_id": case_id, "min_position": 2**63}
+    )
+    assert response.status_code == 422
+    assert response.json()["outcome"] == "validation_error"
+    assert "min_position" in response.json()["detail"]
+
+
 def test_a_query_without_a_token_answers_401(as_: Clients) -> None:
     assert as_(None).query("list_cases", {}).status_code == 401
 

@@ -46,6 +46,7 @@ def test_a_command_envelope_carries_its_operational_metadata() -> None:
         {"requested_by_actor_type": "robot"},
         {"requested_by_roles": ["janitor"]},
         {"expected_aggregate_version": -2},
+        {"expected_aggregate_version": 2**63},
         {"idempotency_key": ""},
         {"surprise": 1},
     ],

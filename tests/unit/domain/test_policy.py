@@ -64,6 +64,11 @@ def test_no_policy_can_let_agents_approve_send_or_close() -> None:
         PolicyRules(agent_commands=frozenset({"approve_notice_draft", "close_case"}))
 
 
+def test_a_rule_count_no_store_can_hold_is_invalid() -> None:
+    with pytest.raises(ValidationError, match="min_escalation_evidence"):
+        PolicyRules(min_escalation_evidence=2**63)
+
+
 def test_auto_commit_applies_only_at_or_above_its_threshold() -> None:
     rule = ApprovalRule(approver_roles=frozenset(), auto_commit_min_confidence=0.9)
     assert rule.commits_automatically(0.9)
