@@ -15,6 +15,7 @@ from kurrentdbclient import NewEvent as KurrentNewEvent
 from kurrentdbclient import RecordedEvent as KurrentRecordedEvent
 from kurrentdbclient.common import AbstractCatchupSubscription
 from kurrentdbclient.exceptions import (
+    CancelledByClientError,
     ConsistencyChecksFailedError,
     FailedPreconditionError,
     GrpcError,
@@ -39,6 +40,7 @@ from caseledger.domain.application.ports import (
     WrongExpectedVersion,
 )
 
+_CUT_OFF = "the call was cut off: the connection to the event store was lost"
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -54,7 +56,10 @@ _STATES: dict[int, StreamState] = {
 
 def _reachable(method: Callable[P, R]) -> Callable[P, R]:
     """The client's UNAVAILABLE (no connection, or the store refusing writes for now) as the
-    port's `EventStoreUnavailable`, so callers need not know kurrentdbclient."""
+    port's `EventStoreUnavailable`, so callers need not know kurrentdbclient. Calls cut off
+    under us are the same: when one call finds the store gone the client reconnects, closing the
+    channel that the calls beside it use (`read_streams` runs several at once), and those end
+    cancelled, or refused by grpc ("Channel closed") — caseledger never cancels these itself."""
 
     @functools.wraps(method)
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -62,6 +67,12 @@ def _reachable(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except ServiceUnavailableError as error:
             raise EventStoreUnavailable(str(error)) from error
+        except CancelledByClientError as error:
+            raise EventStoreUnavailable(_CUT_OFF) from error
+        except ValueError as error:
+            if "Channel closed" not in str(error):
+                raise
+            raise EventStoreUnavailable(_CUT_OFF) from error
 
     return call
 
@@ -176,6 +187,7 @@ class KurrentEventStore:
         first = self._read(requests[0])
         return [first, *(other.result() for other in others)]
 
+    @_reachable
     def _read(self, request: StreamRead) -> list[RecordedEvent]:
         if not request.backwards:
             return self.read_stream(request.stream, request.from_revision, request.limit)
