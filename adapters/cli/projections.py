@@ -6,7 +6,6 @@ import time
 from typing import Annotated
 
 import typer
-from kurrentdbclient.exceptions import ServiceUnavailableError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -87,9 +86,6 @@ def rebuild_command(
     except AlreadyActive as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
-    except ServiceUnavailableError as error:
-        console.print(f"[red]error:[/red] the event store does not answer: {error}")
-        raise typer.Exit(code=1) from error
     finally:
         store.close()
     console.print(f"{projection.id} built from {count} events and now serving")
@@ -132,5 +128,5 @@ def _head(settings: Settings) -> int | None:
     try:
         with reading_store(settings) as events:
             return events.head_position(CATEGORIES)
-    except (typer.Exit, ServiceUnavailableError):
+    except typer.Exit:
         return None

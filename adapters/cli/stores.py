@@ -18,6 +18,7 @@ from caseledger.adapters.eventstore.embedded.server import (
 )
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.settings import Settings
+from caseledger.domain.application.ports import EventStoreUnavailable
 
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -25,14 +26,28 @@ errors = Console(stderr=True, soft_wrap=True)
 @contextmanager
 def reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
     """The configured event store, closed (and an embedded one stopped) on exit. Exit code 1
-    with the reason when there is none."""
-    if settings.eventstore_url:
-        store = KurrentEventStore.connect(settings.eventstore_url)
+    with the reason when there is none, or when it stops answering during the command."""
+    server: EmbeddedServer | None = None
+    url = settings.eventstore_url or None
+    if url is None:
+        server, url = _data_dir_store(settings)
+    try:
+        store = KurrentEventStore.connect(url)
         try:
             yield store
         finally:
             store.close()
-        return
+    except EventStoreUnavailable as error:
+        errors.print(f"[red]error:[/red] the event store does not answer: {error}")
+        raise typer.Exit(code=1) from error
+    finally:
+        if server is not None:
+            server.stop(grace=1.0)
+
+
+def _data_dir_store(settings: Settings) -> tuple[EmbeddedServer | None, str]:
+    """The data dir's embedded store: the running `caseledger serve`'s that holds it (no server
+    of ours), else one started for the command."""
     data_dir = settings.data_dir / "eventstore"
     if not data_dir.is_dir():
         errors.print(
@@ -40,19 +55,12 @@ def reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
             "set CASELEDGER_DATA_DIR / CASELEDGER_EVENTSTORE_URL"
         )
         raise typer.Exit(code=1)
-    server: EmbeddedServer | None = None
-    url = running_endpoint(data_dir)  # a running `caseledger serve` holds it: read through it
-    if url is None:
-        try:
-            server = EmbeddedServer.start(data_dir, "127.0.0.1", 0)
-        except (DataDirError, ServerStartError) as error:
-            errors.print(f"[red]error:[/red] {error}")
-            raise typer.Exit(code=1) from error
-        url = server.url
-    store = KurrentEventStore.connect(url)
+    url = running_endpoint(data_dir)
+    if url is not None:
+        return None, url
     try:
-        yield store
-    finally:
-        store.close()
-        if server is not None:
-            server.stop(grace=1.0)
+        server = EmbeddedServer.start(data_dir, "127.0.0.1", 0)
+    except (DataDirError, ServerStartError) as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from error
+    return server, server.url

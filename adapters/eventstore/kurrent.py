@@ -89,6 +89,7 @@ class KurrentEventStore:
         self._records_supported = True
 
     @classmethod
+    @_reachable
     def connect(cls, url: str) -> KurrentEventStore:
         return cls(KurrentDBClient(uri=url))
 

@@ -1,5 +1,5 @@
 """`caseledger projections status|rebuild` on a data dir no server holds: they open its event
-store themselves, and say clearly when there is none."""
+store themselves, and say clearly when there is none or it does not answer."""
 
 from __future__ import annotations
 
@@ -74,3 +74,27 @@ def test_without_an_event_store_status_still_shows_the_views_and_rebuild_says_wh
     code, output = invoke(["projections", "rebuild", "evidence_search"], env)
     assert code == 1
     assert "no event store at" in output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["projections", "rebuild", "case_summary"], ["replay", "case", "c1"], ["audit", "case", "c1"]],
+)
+def test_an_event_store_that_does_not_answer_is_a_clear_exit_1(
+    tmp_path: Path, args: list[str]
+) -> None:
+    unreachable = f"kurrentdb://127.0.0.1:{free_port()}?tls=false"
+    env = {"CASELEDGER_DATA_DIR": str(tmp_path), "CASELEDGER_EVENTSTORE_URL": unreachable}
+    code, output = invoke(args, env)
+    assert code == 1, output
+    assert "the event store does not answer" in output
+
+
+def test_status_shows_the_views_when_the_configured_event_store_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    unreachable = f"kurrentdb://127.0.0.1:{free_port()}?tls=false"
+    env = {"CASELEDGER_DATA_DIR": str(tmp_path), "CASELEDGER_EVENTSTORE_URL": unreachable}
+    code, output = invoke(["projections", "status"], env)
+    assert code == 0, output
+    assert "in $all: unreachable" in output
