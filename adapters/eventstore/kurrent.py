@@ -179,9 +179,9 @@ class KurrentEventStore:
             return []
         return [_from_kurrent(e) for e in recorded]
 
-    @_reachable
     def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
-        """The first read on this thread, the others on the pool, all at once."""
+        """The first read on this thread, the others on the pool, all at once (each through
+        `_read`, which makes an unreachable store `EventStoreUnavailable`)."""
         if len(requests) <= 1:
             return [self._read(r) for r in requests]
         others = [self._readers.submit(self._read, r) for r in requests[1:]]

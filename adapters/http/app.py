@@ -117,17 +117,9 @@ def _errors(api: FastAPI) -> None:
     def identity_refused(request: Request, error: IdentityRefused) -> JSONResponse:
         return problem(403, "rejected", error.reason.value, error.detail)
 
-    @api.exception_handler(RequestValidationError)
-    def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        return problem(
-            422,
-            "validation_error",
-            ReasonCode.INVALID_PAYLOAD.value,
-            describe_invalid(error.errors()),
-        )
-
-    @api.exception_handler(ValidationError)
-    def invalid_envelope(request: Request, error: ValidationError) -> JSONResponse:
+    @api.exception_handler(RequestValidationError)  # the body is not an envelope
+    @api.exception_handler(ValidationError)  # the envelope built from it is invalid
+    def invalid(request: Request, error: RequestValidationError | ValidationError) -> JSONResponse:
         return problem(
             422,
             "validation_error",
