@@ -89,23 +89,25 @@ def proposed_event(
 
 
 def read_event(event: StoredEvent) -> streams_pb2.ReadResp:
-    recorded = streams_pb2.ReadResp.ReadEvent.RecordedEvent(
-        id=shared_pb2.UUID(string=event.event_id),
-        stream_identifier=shared_pb2.StreamIdentifier(stream_name=event.stream.encode("utf-8")),
-        stream_revision=event.revision,
-        prepare_position=event.position,
-        commit_position=event.position,
-        metadata={
-            "type": event.type,
-            "content-type": event.content_type,
-            "created": str(event.created),
-        },
-        custom_metadata=event.metadata,
-        data=event.data,
-    )
-    return streams_pb2.ReadResp(
-        event=streams_pb2.ReadResp.ReadEvent(event=recorded, commit_position=event.position)
-    )
+    """Built from the top down, each part filled in place: a message passed to a constructor
+    is copied into its parent, and copying each level took ~3x the time of the whole (8 vs 3 µs
+    an event; reads and subscriptions stream one of these per event)."""
+    response = streams_pb2.ReadResp()
+    read = response.event
+    recorded = read.event
+    recorded.id.string = event.event_id
+    recorded.stream_identifier.stream_name = event.stream.encode("utf-8")
+    recorded.stream_revision = event.revision
+    recorded.prepare_position = event.position
+    recorded.commit_position = event.position
+    metadata = recorded.metadata
+    metadata["type"] = event.type
+    metadata["content-type"] = event.content_type
+    metadata["created"] = str(event.created)
+    recorded.custom_metadata = event.metadata
+    recorded.data = event.data
+    read.commit_position = event.position
+    return response
 
 
 def now() -> timestamp_pb2.Timestamp:
