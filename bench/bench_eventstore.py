@@ -146,6 +146,19 @@ def bare_stream_rate(port: int, n: int, size: int) -> float:
     return count / elapsed
 
 
+def sqlite_commits_after_idle(path: Path, n: int, idle: float) -> list[float]:
+    """`n` commits as `sqlite_commit` makes them, each after `idle` seconds of sleep (off the
+    clock): what a commit costs when it follows a wait, as a sequential client's appends do."""
+    commit = sqlite_commit(path)
+    times = []
+    for _ in range(n):
+        time.sleep(idle)
+        start = time.perf_counter()
+        commit()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def sqlite_executemany_rate(path: Path, batches: int, size: int) -> float:
     """The same rows as the store's batches, built before the clock starts (as those are)."""
     conn = sqlite_connection(path)
@@ -534,6 +547,16 @@ def latency_part(run: Run) -> None:
                 f"p50 <= {budget * 1e3:.2f} ms: {'met' if p50 <= budget else 'NOT met'}",
             )
         )
+    idle = sqlite_commits_after_idle(run.tmp / "idle.sqlite3", run.args.samples, 500e-6)
+    run.rows.append(
+        (
+            "fsync'd SQLite commit p50 after 0.5 ms idle (the store's schema, one row)",
+            f"{_ms(idle)} ms",
+            f"the same commits back to back: p50 {commit * 1e3:.2f} ms",
+            f"{statistics.median(idle) / commit:.1f}x: the sum above counts the commit at its"
+            " back-to-back cost",
+        )
+    )
     for call, composed in (
         ("append", "stream composed"),
         ("append_records", "composed"),
