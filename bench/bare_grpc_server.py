@@ -44,13 +44,13 @@ def _stream(request: bytes, context: Any) -> Iterator[bytes]:
         yield payload
 
 
-def _committer(path: Path) -> Callable[[bytes], None]:
+def _committer(path: Path) -> Callable[[], None]:
     """Commits one row per call (BEGIN IMMEDIATE, INSERT, COMMIT: fsync'd)."""
     conn: sqlite3.Connection = sqlite_connection(path)
     lock = threading.Lock()
     count = itertools.count()
 
-    def commit(request: bytes) -> None:
+    def commit() -> None:
         with lock:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(INSERT, row(next(count)))
@@ -65,12 +65,12 @@ def _commit_handlers(path: Path) -> dict[str, Any]:
     commit = _committer(path)
 
     def unary(request: bytes, context: Any) -> bytes:
-        commit(request)
+        commit()
         return request[:16]
 
     def collected(requests: Iterator[bytes], context: Any) -> bytes:
         request = b"".join(requests)
-        commit(request)
+        commit()
         return request[:16]
 
     return {

@@ -88,9 +88,8 @@ Call = Callable[[], object]
 
 def interleaved(calls: dict[str, Call], n: int, block: int = 100) -> dict[str, list[float]]:
     """`n` timed calls of each, taken in alternating blocks of `block`. On a VM whose speed
-    drifts from minute to minute (seen here: the same raw commit 0.06 ms one minute, 0.2 the
-    next) a drift then weighs on the store and its baselines alike, not on whichever of them
-    happened to run in a slow minute."""
+    drifts (seen here: a bare round trip 0.19 ms one hour, 0.49 the next) a drift then weighs
+    on the store and its baselines alike, not on whichever of them ran in a slow minute."""
     times: dict[str, list[float]] = {name: [] for name in calls}
     for call in calls.values():
         call()  # connect, warm up
@@ -506,9 +505,8 @@ class Run:
         self._sequential: dict[str, list[float]] = {}
 
     def sequential(self) -> dict[str, list[float]]:
-        """The sequential latencies, measured once, interleaved: the store's `append` and
-        `append_records`, the bare server's `rtt`, `stream rtt` and `composed`, and a raw
-        SQLite `commit`."""
+        """The sequential latencies by name, measured once, interleaved: the store's
+        (`store_calls`), the bare server's (`bare_calls`) and a raw SQLite `commit`."""
         if not self._sequential:
             calls = {
                 **store_calls(self.client, self.store_port, self.args.samples),
