@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from kurrentdbclient.protos.v1 import streams_pb2
 
 from caseledger.adapters.eventstore.embedded import messages as msg
+from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
 from caseledger.adapters.eventstore.embedded.records import StreamState
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
@@ -69,7 +70,7 @@ def read_all(
             raise InvalidPosition(filtered=event_filter is not None)
         after = position - 1 if forwards else position
     elif which == "end":
-        after = 2**63 - 1
+        after = LARGEST
     else:
         after = 0
     if (forwards and which == "end") or (not forwards and which == "start"):
