@@ -16,7 +16,8 @@ import pytest
 from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
 from kurrentdbclient.exceptions import NotFoundError
 
-from tests.support.store_process import StoreProcess, free_port
+from tests.support.ports import free_port
+from tests.support.store_process import StoreProcess
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,6 @@ separate process shows: kill -9, signals, a disk that fills up."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,6 @@ from pathlib import Path
 
 import pytest
 from kurrentdbclient import KurrentDBClient
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def serve_command(port: int, data_dir: Path) -> list[str]:

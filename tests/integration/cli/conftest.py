@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from caseledger.adapters.cli.app import app
+from tests.support.ports import free_port
 
 runner = CliRunner()
 
@@ -32,12 +32,6 @@ def run(args: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess
         text=True,
         timeout=60,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -8,8 +8,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.cli.conftest import free_port, invoke
+from tests.integration.cli.conftest import invoke
 from tests.support.nats import require_nats
+from tests.support.ports import free_port
 
 
 def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ import pytest
 
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.views.evidence_search import EvidenceSearchProjection
-from tests.integration.cli.conftest import free_port, invoke
+from tests.integration.cli.conftest import invoke
+from tests.support.ports import free_port
 
 
 class EvidenceSearchV1(EvidenceSearchProjection):

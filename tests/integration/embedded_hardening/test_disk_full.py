@@ -14,7 +14,8 @@ import pytest
 from kurrentdbclient import KurrentDBClient, NewEvent, NewRecord, StreamState
 from kurrentdbclient.exceptions import ServiceUnavailableError
 
-from tests.support.store_process import StoreProcess, free_port
+from tests.support.ports import free_port
+from tests.support.store_process import StoreProcess
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.outbound import OutboundError, start_outbound
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.service import CommandService
-from tests.integration.cli.conftest import free_port
+from tests.support.ports import free_port
 
 
 def _settings(tmp_path: Path, **values: object) -> Settings:

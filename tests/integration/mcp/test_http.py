@@ -3,7 +3,6 @@ an agent token never reach a tool."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,20 +27,14 @@ from tests.integration.mcp.conftest import (
     USER_TOKEN,
     structured,
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.support.ports import free_port
 
 
 @pytest.fixture
 def url(app: App) -> Iterator[str]:
     """`caseledger mcp --transport http` without a fixed identity, served in a thread."""
     server: MCPServer = build_server(CaseTools(app.commands, app.queries, IdentitySource().current))
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         http_app(server, app.tokens, "127.0.0.1", "/mcp"),
         host="127.0.0.1",
