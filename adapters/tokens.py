@@ -25,7 +25,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from caseledger.domain.shared.actors import Actor, ActorType, Role
-from caseledger.domain.shared.ids import Identifier
+from caseledger.domain.shared.ids import TenantId
 
 
 class TokensFileError(Exception):
@@ -35,7 +35,7 @@ class TokensFileError(Exception):
 class _TokenEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tenant: Identifier
+    tenant: TenantId
     actor_type: ActorType
     actor_id: str = Field(min_length=1, max_length=200)
     roles: frozenset[Role] = frozenset()

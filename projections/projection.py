@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final, Protocol
 
+from caseledger.domain.shared.ids import TENANT_SEPARATOR
 from caseledger.projections.events import ProjectedEvent
 from caseledger.projections.rows import Put, Row, RowChange, Scalar
 
@@ -54,6 +55,12 @@ class Projection(ABC):
         one query. A key left out is still found (one query for that key alone); a key that
         cannot be named (a malformed event) is left out and `apply` refuses the event."""
         return ()
+
+
+def tenant_key(tenant_id: str, key: str) -> str:
+    """A row key within one tenant (`<tenant>_<key>`, as stream names are): the same case id in
+    two tenants is two rows, never one overwritten by the other."""
+    return f"{tenant_id}{TENANT_SEPARATOR}{key}"
 
 
 def existing(rows: RowLookup, key: str, event: ProjectedEvent) -> Row:

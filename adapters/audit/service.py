@@ -19,15 +19,23 @@ import orjson
 from caseledger.adapters.integration.outbox_store import OUTBOX_FILE, SqliteOutbox
 from caseledger.adapters.notifications.ledger import NOTIFICATIONS_FILE, DeliveryLedger
 from caseledger.domain.application.ports import EventStore
+from caseledger.domain.shared import streams
+from caseledger.domain.shared.ids import is_aggregate_id, is_tenant_id
 from caseledger.projections.audit.records import AuditEvent, SideEffect
 from caseledger.projections.audit.trail import Trail, build_trail
 
-CATEGORIES: Final = ("case-", "noticedraft-", "run-", "commandlog-")
+CATEGORIES: Final = tuple(
+    f"{c}-" for c in (streams.CASE, streams.NOTICE_DRAFT, streams.AGENT_RUN, streams.COMMAND_LOG)
+)
 SCAN_TIMEOUT: Final = 60.0
 
 
 class AuditNotFound(Exception):
     """No such case or correlation for this tenant (another tenant's looks the same)."""
+
+
+class AuditAmbiguous(Exception):
+    """Without a tenant (operators), a case id that several tenants hold: name the tenant."""
 
 
 @dataclass
@@ -53,31 +61,47 @@ class AuditService:
             self.deliveries.close()
 
     def case(self, case_id: str, tenant_id: str | None = None) -> Trail:
-        """A case's trail; `tenant_id` None (operators) takes the case's own tenant."""
+        """A case's trail in `tenant_id`'s stream (`case-<tenant>_<id>`); `tenant_id` None
+        (operators) takes the one tenant holding that case id (AuditAmbiguous if several do).
+        Raises InvalidId for ids outside the grammar."""
+        streams.check_aggregate_id(case_id, "case_id")
+        if tenant_id is not None:
+            streams.check_tenant_id(tenant_id)
         everything = self._scan()
-        stream = f"case-{case_id}"
-        opened = [e for e in everything if e.stream == stream]
-        if not opened or (tenant_id is not None and opened[0].tenant_id != tenant_id):
+        holders = sorted(
+            {
+                name.tenant_id
+                for e in everything
+                if (name := streams.parse_stream(e.stream)) is not None
+                and (name.category, name.aggregate_id) == (streams.CASE, case_id)
+                and tenant_id in (None, name.tenant_id)
+            }
+        )
+        if not holders:
             raise AuditNotFound(f"no case {case_id!r}")
-        tenant = opened[0].tenant_id
+        if len(holders) > 1:
+            raise AuditAmbiguous(
+                f"case {case_id!r} exists in tenants {', '.join(holders)}: name one (--tenant)"
+            )
+        tenant = holders[0]
+        stream = streams.aggregate_stream(streams.CASE, tenant, case_id)
         mine = [e for e in everything if e.tenant_id == tenant]
         drafts = {
             e.stream
             for e in mine
             if e.event_type == "notice_draft.drafted" and e.payload.get("case_id") == case_id
         }
-        streams = {stream, *drafts}
-        runs = {e.run_id for e in mine if e.stream in streams and e.run_id}
+        runs = {e.run_id for e in mine if e.stream in (stream, *drafts) and e.run_id}
         runs |= {
             str(e.payload.get("run_id"))
             for e in mine
             if e.event_type == "run.started" and e.payload.get("case_id") == case_id
         }
-        streams |= {f"run-{r}" for r in runs}
+        wanted = {stream, *drafts, *_run_streams(tenant, runs)}
         chosen = [
             e
             for e in mine
-            if e.stream in streams or (e.refused and e.payload.get("stream_id") in streams)
+            if e.stream in wanted or (e.refused and e.payload.get("stream_id") in wanted)
         ]
         return self._trail(f"case {case_id}", tenant, chosen)
 
@@ -92,7 +116,7 @@ class AuditService:
         if not chosen:
             raise AuditNotFound(f"no correlation {correlation_id!r}")
         tenants = {e.tenant_id for e in chosen}
-        runs = {f"run-{e.run_id}" for e in chosen if e.run_id}
+        runs = {s for e in chosen if e.run_id for s in _run_streams(e.tenant_id, [e.run_id])}
         chosen += [
             e
             for e in everything
@@ -106,7 +130,13 @@ class AuditService:
     def _side_effects(self, events: list[AuditEvent]) -> Iterable[SideEffect]:
         effects: list[SideEffect] = []
         if self.deliveries is not None:
-            drafts = sorted({e.stream.removeprefix("noticedraft-") for e in events})
+            mine = {
+                (name.tenant_id, name.aggregate_id)
+                for e in events
+                if (name := streams.parse_stream(e.stream)) is not None
+                and name.category == streams.NOTICE_DRAFT
+            }
+            drafts = sorted({draft for _, draft in mine if draft is not None})
             effects += [
                 SideEffect(
                     kind="smtp_delivery",
@@ -118,6 +148,7 @@ class AuditService:
                     detail={"draft_id": d.draft_id, "send_request_id": d.send_request_id},
                 )
                 for d in self.deliveries.for_drafts(drafts)
+                if (d.tenant_id, d.draft_id) in mine
             ]
         if self.outbox is not None:
             effects += [
@@ -163,3 +194,14 @@ class AuditService:
             watchdog.cancel()
             subscription.stop()
         return found
+
+
+def _run_streams(tenant_id: str, run_ids: Iterable[str]) -> set[str]:
+    """The streams of the runs named (an envelope's run id outside the id grammar names none)."""
+    if not is_tenant_id(tenant_id):
+        return set()
+    return {
+        streams.aggregate_stream(streams.AGENT_RUN, tenant_id, r)
+        for r in run_ids
+        if is_aggregate_id(r)
+    }

@@ -1,7 +1,8 @@
 """`caseledger audit case <id>` and `caseledger audit correlation <id>`: the timeline and the
 causation tree from the user's request to the side effect, with the answers to seed §22's
 questions — as rich text (default), `--json`, or `--mermaid` (a diagram an auditor can open).
-Only reads. Operators on the machine see every tenant unless `--tenant` narrows it."""
+Only reads. Operators on the machine see every tenant unless `--tenant` narrows it; a case id
+that several tenants hold needs `--tenant`."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from caseledger.adapters.audit.service import AuditNotFound, AuditService
+from caseledger.adapters.audit.service import AuditAmbiguous, AuditNotFound, AuditService
 from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.settings import Settings
+from caseledger.domain.shared.streams import InvalidId
 from caseledger.projections.audit.report import answers, document, mermaid, timeline
 from caseledger.projections.audit.trail import Node, Trail
 
@@ -61,7 +63,10 @@ def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermai
         audit = AuditService.for_data_dir(store, settings.data_dir)
         try:
             trail = (audit.case if kind == "case" else audit.correlation)(subject, tenant)
-        except AuditNotFound as error:
+        except InvalidId as error:
+            errors.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(code=2) from error
+        except (AuditNotFound, AuditAmbiguous) as error:
             errors.print(f"[red]error:[/red] {error}")
             raise typer.Exit(code=1) from error
         finally:

@@ -34,7 +34,7 @@ from caseledger.adapters.envelopes import command_envelope, query_envelope
 from caseledger.adapters.notifications.sink import SmtpSink
 from caseledger.adapters.outbound import Outbound
 from caseledger.adapters.settings import Settings
-from caseledger.adapters.tokens import Principal, demo_token_names
+from caseledger.adapters.tokens import DEMO_TENANT, Principal, demo_token_names
 from caseledger.domain.application.replay import Replay, replay
 from caseledger.domain.shared.envelopes import CommandResult, EventEnvelope, QueryResult
 
@@ -136,9 +136,12 @@ def demo(
             errors.print(f"[red]failed:[/red] {failure}")
         raise typer.Exit(code=1)
     console.print(
-        f"\nreplay it:  CASELEDGER_DATA_DIR={data_dir} caseledger replay case {CASE}\n"
-        f"            CASELEDGER_DATA_DIR={data_dir} caseledger replay noticedraft {DRAFT}\n"
-        f"audit it:   CASELEDGER_DATA_DIR={data_dir} caseledger audit case {CASE}"
+        f"\nreplay it:  CASELEDGER_DATA_DIR={data_dir} caseledger replay case {CASE} "
+        f"--tenant {DEMO_TENANT}\n"
+        f"            CASELEDGER_DATA_DIR={data_dir} caseledger replay noticedraft {DRAFT} "
+        f"--tenant {DEMO_TENANT}\n"
+        f"audit it:   CASELEDGER_DATA_DIR={data_dir} caseledger audit case {CASE} "
+        f"--tenant {DEMO_TENANT}"
     )
     if sent is not None:
         console.print(
@@ -228,7 +231,7 @@ def _sending(drill: Drill, outbound: Outbound, sink: SmtpSink) -> EventEnvelope 
         return None
     deadline = time.monotonic() + SENDING_TIMEOUT
     while time.monotonic() < deadline:
-        notice = replay(drill.app.store, "notice_draft", DRAFT)
+        notice = replay(drill.app.store, "notice_draft", DEMO_TENANT, DRAFT)
         if notice.history and notice.history[-1].event_type == "notice_draft.sent":
             sent = notice.history[-1]
             message_id = str(sent.payload.get("message_id", ""))
@@ -248,8 +251,8 @@ def _sending(drill: Drill, outbound: Outbound, sink: SmtpSink) -> EventEnvelope 
 
 
 def _summary(drill: Drill, sent: EventEnvelope | None) -> None:
-    case = replay(drill.app.store, "case", CASE)
-    notice = replay(drill.app.store, "notice_draft", DRAFT)
+    case = replay(drill.app.store, "case", DEMO_TENANT, CASE)
+    notice = replay(drill.app.store, "notice_draft", DEMO_TENANT, DRAFT)
     _table(case, notice)
     if sent is not None:
         console.print(

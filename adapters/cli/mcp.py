@@ -31,6 +31,7 @@ from caseledger.adapters.observability.setup import instrument_app
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry, TokensFileError
+from caseledger.domain.shared.streams import InvalidId, check_tenant_id
 
 
 class Transport(StrEnum):
@@ -123,6 +124,10 @@ def _fixed_identity(
         return None
     if not tenant or not agent_name:
         _fail("--tenant and --agent-name go together")
+    try:
+        check_tenant_id(tenant, "--tenant")
+    except InvalidId as error:
+        _fail(str(error))
     return AgentIdentity(tenant, agent_name, run_id or new_run_id())
 
 

@@ -1,5 +1,6 @@
-"""`caseledger replay case|noticedraft <id>`: an aggregate's state at a revision and its history
-with metadata, for audits. Replay only reads; it never writes an event.
+"""`caseledger replay case|noticedraft <id> --tenant T`: an aggregate's state at a revision and
+its history with metadata, for audits. Ids are a tenant's (`case-<tenant>_<id>`). Replay only
+reads; it never writes an event.
 
 Where it reads: CASELEDGER_EVENTSTORE_URL if set; else the data dir's embedded store, opened
 for the replay -- or, when a running `caseledger serve` holds it, that server
@@ -19,6 +20,7 @@ from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.replay import Replay, replay, replay_document
 from caseledger.domain.shared.errors import EventDecodingError
+from caseledger.domain.shared.streams import InvalidId, check_aggregate_id, check_tenant_id
 
 app = typer.Typer(
     help="Replay a stream for audits: state at a revision, history with metadata. Never writes.",
@@ -32,32 +34,45 @@ AsOf = Annotated[
     typer.Option("--as-of-revision", min=0, help="Fold events up to this revision (0-based)."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print state and history as JSON.")]
+Tenant = Annotated[str, typer.Option("--tenant", help="The tenant whose id it is.")]
 
 
 @app.command("case")
 def case(
-    case_id: Annotated[str, typer.Argument(help="The case id (stream case-<id>).")],
+    case_id: Annotated[str, typer.Argument(help="The case id (stream case-<tenant>_<id>).")],
+    tenant: Tenant,
     as_of_revision: AsOf = None,
     as_json: AsJson = False,
 ) -> None:
     """A case's state at a revision and its history (who, which run, correlation, causation)."""
-    _replay("case", case_id, as_of_revision, as_json)
+    _replay("case", tenant, case_id, as_of_revision, as_json)
 
 
 @app.command("noticedraft")
 def noticedraft(
-    draft_id: Annotated[str, typer.Argument(help="The draft id (stream noticedraft-<id>).")],
+    draft_id: Annotated[
+        str, typer.Argument(help="The draft id (stream noticedraft-<tenant>_<id>).")
+    ],
+    tenant: Tenant,
     as_of_revision: AsOf = None,
     as_json: AsJson = False,
 ) -> None:
     """A notice draft's state at a revision and its history."""
-    _replay("notice_draft", draft_id, as_of_revision, as_json)
+    _replay("notice_draft", tenant, draft_id, as_of_revision, as_json)
 
 
-def _replay(aggregate: str, aggregate_id: str, as_of: int | None, as_json: bool) -> None:
+def _replay(
+    aggregate: str, tenant: str, aggregate_id: str, as_of: int | None, as_json: bool
+) -> None:
+    try:
+        check_tenant_id(tenant, "--tenant")
+        check_aggregate_id(aggregate_id, "id")
+    except InvalidId as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from error
     with reading_store(Settings()) as store:
         try:
-            result = replay(store, aggregate, aggregate_id, as_of)
+            result = replay(store, aggregate, tenant, aggregate_id, as_of)
         except EventDecodingError as error:
             errors.print(f"[red]error:[/red] cannot replay safely: {error}")
             raise typer.Exit(code=1) from error

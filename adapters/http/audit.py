@@ -18,11 +18,12 @@ from caseledger.adapters.http.auth import Caller
 from caseledger.adapters.http.problems import problem, problem_responses
 from caseledger.adapters.tokens import Principal
 from caseledger.domain.shared.actors import ActorType
+from caseledger.domain.shared.streams import InvalidId
 from caseledger.projections.audit.report import document
 from caseledger.projections.audit.trail import Trail
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404)
+_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422)
 
 
 @router.get("/cases/{case_id}", responses=_RESPONSES, summary="A case's audit trail")
@@ -49,6 +50,8 @@ def _answer(
     audit = AuditService.for_data_dir(app.store, app.settings.data_dir)
     try:
         trail = trail_of(audit)
+    except InvalidId as error:
+        return problem(422, "validation_error", "invalid_payload", str(error))
     except AuditNotFound:
         return problem(404, "not_found", "not_found", "no such case or correlation for this tenant")
     finally:

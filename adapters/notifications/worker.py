@@ -48,6 +48,7 @@ from caseledger.domain.notice_draft.state import NoticeDraftState, NoticeStatus
 from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from caseledger.domain.shared.outcomes import CommandOutcome
+from caseledger.domain.shared.streams import InvalidId
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,10 @@ class NotificationWorker:
             request = NoticeSendRequestedV1.model_validate(event.data)
         except ValueError as error:
             return self._drop(message, None, None, f"malformed send request: {error}")
-        notice = replay(self._events, "notice_draft", request.draft_id).state
+        try:
+            notice = replay(self._events, "notice_draft", event.tenant_id, request.draft_id).state
+        except InvalidId as error:
+            return self._drop(message, None, None, f"malformed send request: {error}")
         refusal = _refusal(notice, request.draft_id, event.tenant_id)
         if refusal is not None:
             return self._drop(message, event.tenant_id, request.draft_id, refusal)

@@ -10,6 +10,7 @@ from typing import Final
 import orjson
 
 from caseledger.domain.application.ports import ANY, EventStore, NewEvent
+from caseledger.domain.shared import streams
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from caseledger.domain.shared.events import DomainEvent
 from caseledger.domain.shared.ids import derived_uuid
@@ -42,7 +43,7 @@ class CommandNotAccepted(DomainEvent):
 
 
 def commandlog_stream(tenant_id: str) -> str:
-    return f"commandlog-{tenant_id}"
+    return streams.tenant_stream(streams.COMMAND_LOG, tenant_id)
 
 
 def record_not_accepted(

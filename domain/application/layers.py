@@ -18,6 +18,7 @@ from caseledger.domain.shared.errors import describe_invalid
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.policy_rules import PolicyRules
 from caseledger.domain.shared.reasons import ReasonCode
+from caseledger.domain.shared.streams import InvalidId
 
 
 class Refused(Exception):
@@ -63,6 +64,15 @@ def validate_payload(route: Route, envelope: CommandEnvelope) -> CommandBody:
         return route.body.model_validate(payload)
     except ValidationError as error:
         raise _invalid(ReasonCode.INVALID_PAYLOAD, describe_invalid(error.errors())) from error
+
+
+def stream_of(route: Route, body: CommandBody, tenant_id: str) -> str:
+    """Schema: the stream the command appends to, built from ids inside their grammar only (the
+    payload's are checked by its schema; this refuses whatever slipped past)."""
+    try:
+        return route.stream(body, tenant_id)
+    except InvalidId as error:
+        raise _invalid(ReasonCode.INVALID_PAYLOAD, str(error)) from error
 
 
 def identify(envelope: CommandEnvelope) -> Actor:

@@ -34,16 +34,19 @@ class Replay:
 def replay(
     store: EventStore,
     aggregate: str,
+    tenant_id: str,
     aggregate_id: str,
     as_of_revision: int | None = None,
     registry: EventRegistry | None = None,
 ) -> Replay:
-    """`aggregate` is `case`, `notice_draft` or `policy`. Raises `EventDecodingError`
-    (`UnknownEventType`, `UnknownEventVersion`) rather than show a history it cannot read."""
+    """`aggregate` is `case`, `notice_draft`, `agent_run` or `policy` (whose id is the tenant),
+    always of one tenant. Raises `InvalidId` for an id outside the grammar, and
+    `EventDecodingError` (`UnknownEventType`, `UnknownEventVersion`) rather than show a history
+    it cannot read."""
     kind: Aggregate[Any] | None = AGGREGATES.get(aggregate)
     if kind is None:
         raise ValueError(f"no aggregate {aggregate!r}; one of {sorted(AGGREGATES)}")
-    stream = kind.stream(aggregate_id)
+    stream = kind.stream(tenant_id, aggregate_id)
     loaded, history = load(store, registry or event_registry(), kind, stream, as_of_revision)
     return Replay(
         aggregate=aggregate,

@@ -41,7 +41,7 @@ class Route:
     body: type[CommandBody]
     aggregate: Aggregate[Any]
     aggregate_id: Callable[[Any, str], str]
-    """(body, tenant id) -> the aggregate id; the stream is `<category>-<id>`."""
+    """(body, tenant id) -> the aggregate id; the stream is the tenant's (`Aggregate.stream`)."""
     stream_rule: StreamRule
     issuers: frozenset[Issuer]
     related_case: Callable[[Any, Any], str | None] | None = None
@@ -53,7 +53,7 @@ class Route:
         return f"{self.command_type}.v{self.command_version}"
 
     def stream(self, body: CommandBody, tenant_id: str) -> str:
-        return self.aggregate.stream(self.aggregate_id(body, tenant_id))
+        return self.aggregate.stream(tenant_id, self.aggregate_id(body, tenant_id))
 
     def may_be_issued_by(self, actor: Actor) -> bool:
         """Users by role; agents and the system by their type."""

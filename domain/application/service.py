@@ -111,7 +111,7 @@ class CommandService:
 
     def handle(self, envelope: CommandEnvelope) -> CommandResult:
         """Answer `envelope`; every answer but ACCEPTED/DUPLICATE_ACCEPTED is also recorded
-        in `commandlog-<tenant>`."""
+        in the tenant's command log (`commandlog-<tenant>`)."""
         result = self._handle(envelope)
         record_not_accepted(self._store, envelope, result, self._clock.now())
         return result
@@ -121,7 +121,7 @@ class CommandService:
         try:
             route = layers.route_for(self._routes, envelope)
             body = layers.validate_payload(route, envelope)
-            stream = route.stream(body, envelope.tenant_id)
+            stream = layers.stream_of(route, body, envelope.tenant_id)
             actor = layers.identify(envelope)
             layers.authorize(route, actor)
             layers.check_payload_tenant(envelope)
@@ -207,7 +207,11 @@ class CommandService:
             outcome=outcome.value,
             policy_version=meta.policy_version,
             occurred_at=meta.issued_at,
-            facts_read={CASE.stream(meta.case.case_id): meta.case.revision} if meta.case else {},
+            facts_read=(
+                {CASE.stream(meta.case.tenant_id, meta.case.case_id): meta.case.revision}
+                if meta.case
+                else {}
+            ),
         )
         metas = [provenance.metadata(event) for event in events]
         ids = [self._ids.event_id(meta.id_seed, n) for n in range(len(events))]
@@ -259,7 +263,7 @@ class CommandService:
             if unread is not None:
                 return unread
         tenant, stream = request.envelope.tenant_id, request.stream
-        policy_stream = POLICY.stream(tenant)
+        policy_stream = POLICY.stream(tenant, tenant)
         wanted: list[tuple[Aggregate[Any], str]] = [(request.route.aggregate, stream)]
         if policy_stream != stream:
             wanted.append((POLICY, policy_stream))
@@ -267,7 +271,7 @@ class CommandService:
         state = cached.state if cached else request.route.aggregate.initial_state()
         guess = self._related_case_id(request, state)
         if guess is not None:
-            wanted.append((CASE, CASE.stream(guess)))
+            wanted.append((CASE, CASE.stream(tenant, guess)))
         try:
             stored, *others = self._aggregates.load_many(wanted)
             policy = others.pop(0) if policy_stream != stream else stored
@@ -278,7 +282,7 @@ class CommandService:
                 case = (
                     others[0]
                     if case_id == guess
-                    else self._aggregates.load(CASE, CASE.stream(case_id))
+                    else self._aggregates.load(CASE, CASE.stream(tenant, case_id))
                 )
         except EventDecodingError as error:
             raise Refused(CommandOutcome.REJECTED, error.reason, str(error)) from error
@@ -291,7 +295,8 @@ class CommandService:
         stored = self._aggregates.cached(route.aggregate, stream)
         if stored is None and route.stream_rule is StreamRule.NEW:
             stored = empty(route.aggregate, stream)
-        policy_stream = POLICY.stream(request.envelope.tenant_id)
+        tenant = request.envelope.tenant_id
+        policy_stream = POLICY.stream(tenant, tenant)
         policy = (
             stored if policy_stream == stream else self._aggregates.cached(POLICY, policy_stream)
         )
@@ -302,7 +307,7 @@ class CommandService:
         )
         case = None
         if case_id is not None:
-            case = self._aggregates.cached(CASE, CASE.stream(case_id))
+            case = self._aggregates.cached(CASE, CASE.stream(tenant, case_id))
             if case is None:
                 return None
         return _Load(stored, policy, case, read=False)

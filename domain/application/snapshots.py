@@ -30,15 +30,12 @@ from caseledger.domain.application.aggregates import Aggregate
 from caseledger.domain.application.loading import IdempotencyRecord, IdempotencyScope, Loaded
 from caseledger.domain.application.ports import NewEvent, RecordedEvent
 from caseledger.domain.shared.persistent import PMap
+from caseledger.domain.shared.streams import snapshot_stream as snapshot_stream
 
 SNAPSHOT_EVENT_TYPE: Final = "caseledger.snapshot"
 SNAPSHOT_FORMAT: Final = 2
 """The layout of the snapshot document below; bump it when the layout changes."""
 _NAMESPACE: Final = uuid.UUID("5b0f3f8e-2c4a-4f6e-9a51-7d1c2f0e9b11")
-
-
-def snapshot_stream(stream: str) -> str:
-    return f"snapshot-{stream}"
 
 
 DEFAULT_EVERY: Final = 25

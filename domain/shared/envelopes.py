@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from caseledger.domain.shared.actors import ActorType, Role
-from caseledger.domain.shared.ids import LARGEST_STORED, Identifier
+from caseledger.domain.shared.ids import LARGEST_STORED, TenantId
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 
@@ -27,7 +27,7 @@ class CommandEnvelope(_Envelope):
     command_id: Token
     command_type: Token
     command_version: Token = "1"
-    tenant_id: Identifier
+    tenant_id: TenantId
     requested_by_actor_type: ActorType
     requested_by_actor_id: Token
     requested_by_roles: frozenset[Role] = frozenset()
@@ -106,7 +106,7 @@ class QueryEnvelope(_Envelope):
     query_id: Token
     query_type: Token
     query_version: Token = "1"
-    tenant_id: Identifier
+    tenant_id: TenantId
     requested_by_actor_type: ActorType
     requested_by_actor_id: Token
     requested_by_roles: frozenset[Role] = frozenset()

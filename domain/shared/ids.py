@@ -1,6 +1,9 @@
 """Identifiers, digests and the id source.
 
-Ids that name streams (`case-<id>`) are short printable tokens. Ids the domain mints (approval
+Ids that name streams follow a grammar checked before any stream name is built
+(`caseledger.domain.shared.streams`): tenant ids are 1-64 characters of a small ASCII charset
+without the tenant separator `_`, aggregate ids 1-128 of the same charset with `_`. Unicode
+look-alikes, spaces and control characters are outside it. Ids the domain mints (approval
 requests, proposals) are derived deterministically from a seed the service hands in, so a retried
 command mints the same ids. Event ids are fresh for every write: see `IdGenerator.event_id`.
 """
@@ -8,16 +11,75 @@ command mints the same ids. Event ids are fresh for every write: see `IdGenerato
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from typing import Annotated, Any, Final, Protocol
 
 import orjson
-from pydantic import StringConstraints
+from pydantic import AfterValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+TENANT_ID_MAX: Final = 64
+AGGREGATE_ID_MAX: Final = 128
+TENANT_SEPARATOR: Final = "_"
+"""What separates the tenant from the aggregate id in a stream name (`case-<tenant>_<id>`):
+tenant ids never contain it, so the first one after the category ends the tenant."""
+
+_TENANT_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:-]{0,63}")
+_AGGREGATE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+TENANT_ID_RULE: Final = (
+    f"1-{TENANT_ID_MAX} ASCII letters, digits, '.', ':' or '-', starting with a letter or digit "
+    f"(never {TENANT_SEPARATOR!r})"
+)
+AGGREGATE_ID_RULE: Final = (
+    f"1-{AGGREGATE_ID_MAX} ASCII letters, digits, '.', '_', ':' or '-', starting with a letter "
+    "or digit"
+)
+
+
+def is_tenant_id(value: str) -> bool:
+    """The tenant id grammar: a small ASCII charset (no look-alikes), never the separator."""
+    return len(value) <= TENANT_ID_MAX and _TENANT_ID.fullmatch(value) is not None
+
+
+def is_aggregate_id(value: str) -> bool:
+    """The grammar of ids that name streams or things in them (case, draft, run, evidence, brief,
+    proposal, approval request ...)."""
+    return len(value) <= AGGREGATE_ID_MAX and _AGGREGATE_ID.fullmatch(value) is not None
+
+
+def _tenant_id(value: str) -> str:
+    if not is_tenant_id(value):
+        raise PydanticCustomError(
+            "invalid_tenant_id", "not a tenant id: {rule}", {"rule": TENANT_ID_RULE}
+        )
+    return value
+
+
+def _aggregate_id(value: str) -> str:
+    if not is_aggregate_id(value):
+        raise PydanticCustomError("invalid_id", "not an id: {rule}", {"rule": AGGREGATE_ID_RULE})
+    return value
+
+
+TenantId = Annotated[
+    str,
+    AfterValidator(_tenant_id),
+    WithJsonSchema(
+        {"type": "string", "pattern": f"^{_TENANT_ID.pattern}$", "maxLength": TENANT_ID_MAX}
+    ),
+]
+"""A tenant id (see `is_tenant_id`). An invalid one is refused without echoing it."""
 
 Identifier = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$", strip_whitespace=False)
+    str,
+    AfterValidator(_aggregate_id),
+    WithJsonSchema(
+        {"type": "string", "pattern": f"^{_AGGREGATE_ID.pattern}$", "maxLength": AGGREGATE_ID_MAX}
+    ),
 ]
-"""A tenant, case, draft, evidence or brief id: 1-128 printable characters, no spaces."""
+"""A case, draft, run, evidence, brief, proposal or approval id (see `is_aggregate_id`). An
+invalid one is refused without echoing it."""
 
 LARGEST_STORED: Final = 2**63 - 1
 """The largest number caseledger takes for a revision, a position or a count: every store it

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from caseledger.domain.shared.policy_rules import DEFAULT_POLICY_VERSION, DEFAULT_RULES, PolicyRules
 from caseledger.projections.ports import ViewReader
+from caseledger.projections.projection import tenant_key
 from caseledger.projections.queries import actions
 from caseledger.projections.queries.views import (
     CaseAgentContextView,
@@ -27,7 +28,7 @@ SNIPPET_CHARS: Final = 400
 
 
 def case_summary(reader: ViewReader, question: Question) -> Answer:
-    row = reader.get("case_summary", question.tenant_id, question.payload.case_id)
+    row = reader.get("case_summary", question.tenant_id, _case_key(question))
     if row is None:
         return None, []
     doc = row.document
@@ -77,7 +78,7 @@ def dashboard(reader: ViewReader, question: Question) -> Answer:
 
 
 def agent_context(reader: ViewReader, question: Question) -> Answer:
-    row = reader.get("case_agent_context", question.tenant_id, question.payload.case_id)
+    row = reader.get("case_agent_context", question.tenant_id, _case_key(question))
     if row is None:
         return None, []
     policy, policy_version = _policy(reader, question.tenant_id)
@@ -212,6 +213,10 @@ def _policy(reader: ViewReader, tenant_id: str) -> tuple[PolicyRules, str]:
         )
     except ValidationError:
         return DEFAULT_RULES, f"{row.document.get('policy_version')} (unreadable; default applied)"
+
+
+def _case_key(question: Question) -> str:
+    return tenant_key(question.tenant_id, question.payload.case_id)
 
 
 def _last_ref(row: Row) -> str:

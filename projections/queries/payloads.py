@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from caseledger.domain.shared.ids import LARGEST_STORED
+from caseledger.domain.shared.ids import LARGEST_STORED, Identifier
 
 
 class QueryPayload(BaseModel):
@@ -18,7 +18,7 @@ class QueryPayload(BaseModel):
 
 
 class CaseQuery(QueryPayload):
-    case_id: str = Field(min_length=1, max_length=128)
+    case_id: Identifier
 
 
 class ListCases(QueryPayload):
@@ -36,12 +36,12 @@ class SearchEvidence(QueryPayload):
 
 class ListPendingApprovals(QueryPayload):
     kind: str | None = None
-    case_id: str | None = None
+    case_id: Identifier | None = None
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=10_000)
 
 
 class ListNoticeDrafts(QueryPayload):
-    case_id: str = Field(min_length=1, max_length=128)
+    case_id: Identifier
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=10_000)

@@ -14,6 +14,7 @@ from caseledger.projections.projection import (
     document_of,
     existing,
     put,
+    tenant_key,
 )
 from caseledger.projections.rows import Row, RowChange
 from caseledger.projections.views.case_summary import CASE_EVENTS
@@ -42,19 +43,23 @@ class CaseAgentContextProjection(Projection):
     categories: ClassVar[frozenset[str]] = frozenset({"case"})
 
     def reads(self, event: ProjectedEvent) -> Sequence[str]:
-        return [] if event.type == "case.opened" else [event.text("case_id")]
+        return [] if event.type == "case.opened" else [_key(event)]
 
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
-        case_id = event.text("case_id")
+        key = _key(event)
         previous: Row | None = None
         if event.type == "case.opened":
             doc = _opened(event)
         else:
-            previous = existing(rows, case_id, event)
+            previous = existing(rows, key, event)
             doc = document_of(previous)
             _evolve(doc, event)
         doc["recent_events"] = _recent(doc, event)
-        return [put(event, case_id, doc, {"status": doc["status"]}, previous)]
+        return [put(event, key, doc, {"status": doc["status"]}, previous)]
+
+
+def _key(event: ProjectedEvent) -> str:
+    return tenant_key(event.tenant_id, event.text("case_id"))
 
 
 def _opened(event: ProjectedEvent) -> dict[str, Any]:

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from caseledger.projections.events import ProjectedEvent
-from caseledger.projections.projection import Projection, RowLookup, document_of, existing, put
+from caseledger.projections.projection import (
+    Projection,
+    RowLookup,
+    document_of,
+    existing,
+    put,
+    tenant_key,
+)
 from caseledger.projections.rows import RowChange
 
 CASE_EVENTS: frozenset[str] = frozenset(
@@ -53,13 +60,12 @@ class CaseSummaryProjection(Projection):
     categories: ClassVar[frozenset[str]] = frozenset({"case"})
 
     def reads(self, event: ProjectedEvent) -> Sequence[str]:
-        return [] if event.type == "case.opened" else [event.text("case_id")]
+        return [] if event.type == "case.opened" else [_key(event)]
 
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
-        case_id = event.text("case_id")
         if event.type == "case.opened":
             return [self._row(event, _opened(event))]
-        previous = existing(rows, case_id, event)
+        previous = existing(rows, _key(event), event)
         doc = document_of(previous)
         _evolve(doc, event)
         return [self._row(event, doc, previous)]
@@ -68,7 +74,11 @@ class CaseSummaryProjection(Projection):
         doc["last_updated_at"] = event.occurred_at or doc.get("last_updated_at")
         doc["last_event_type"] = event.type
         columns = {name: doc.get(name) for name in self.columns}
-        return put(event, doc["case_id"], doc, columns, previous)
+        return put(event, tenant_key(event.tenant_id, doc["case_id"]), doc, columns, previous)
+
+
+def _key(event: ProjectedEvent) -> str:
+    return tenant_key(event.tenant_id, event.text("case_id"))
 
 
 def _opened(event: ProjectedEvent) -> dict[str, Any]:

@@ -8,14 +8,21 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from caseledger.projections.events import ProjectedEvent
-from caseledger.projections.projection import Projection, RowLookup, document_of, existing, put
+from caseledger.projections.projection import (
+    Projection,
+    RowLookup,
+    document_of,
+    existing,
+    put,
+    tenant_key,
+)
 from caseledger.projections.rows import RowChange, Scalar
 
 _VERDICTS = {"case.evidence_approved": "approved", "case.evidence_rejected": "rejected"}
 
 
-def evidence_key(case_id: str, evidence_id: str) -> str:
-    return f"{case_id}/{evidence_id}"
+def evidence_key(tenant_id: str, case_id: str, evidence_id: str) -> str:
+    return tenant_key(tenant_id, f"{case_id}/{evidence_id}")
 
 
 class EvidenceSearchProjection(Projection):
@@ -33,11 +40,11 @@ class EvidenceSearchProjection(Projection):
     def reads(self, event: ProjectedEvent) -> Sequence[str]:
         if event.type == "case.evidence_submitted":
             return []
-        return [evidence_key(event.text("case_id"), event.text("evidence_id"))]
+        return [evidence_key(event.tenant_id, event.text("case_id"), event.text("evidence_id"))]
 
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         case_id = event.text("case_id")
-        key = evidence_key(case_id, event.text("evidence_id"))
+        key = evidence_key(event.tenant_id, case_id, event.text("evidence_id"))
         if event.type == "case.evidence_submitted":
             doc = {
                 "case_id": case_id,

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
 from caseledger.projections.events import ProjectedEvent
-from caseledger.projections.projection import Projection, RowLookup, document_of, existing, put
+from caseledger.projections.projection import (
+    Projection,
+    RowLookup,
+    document_of,
+    existing,
+    put,
+    tenant_key,
+)
 from caseledger.projections.rows import RowChange
 
 _STATUS_AFTER: Final = {
@@ -42,10 +49,11 @@ class NoticeDraftsProjection(Projection):
     categories: ClassVar[frozenset[str]] = frozenset({"noticedraft"})
 
     def reads(self, event: ProjectedEvent) -> Sequence[str]:
-        return [] if event.type == "notice_draft.drafted" else [event.text("draft_id")]
+        return [] if event.type == "notice_draft.drafted" else [_key(event)]
 
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         draft_id = event.text("draft_id")
+        key = _key(event)
         previous = None
         if event.type == "notice_draft.drafted":
             doc: dict[str, Any] = {
@@ -62,7 +70,7 @@ class NoticeDraftsProjection(Projection):
                 "message_id": None,
             }
         else:
-            previous = existing(rows, draft_id, event)
+            previous = existing(rows, key, event)
             doc = document_of(previous)
             for field in _COPIED.get(event.type, ()):
                 doc[field] = event.payload.get(field)
@@ -72,4 +80,8 @@ class NoticeDraftsProjection(Projection):
         doc["status"] = _STATUS_AFTER[event.type]
         doc["last_updated_at"] = event.occurred_at
         columns = {"case_id": doc["case_id"], "status": doc["status"]}
-        return [put(event, draft_id, doc, columns, previous)]
+        return [put(event, key, doc, columns, previous)]
+
+
+def _key(event: ProjectedEvent) -> str:
+    return tenant_key(event.tenant_id, event.text("draft_id"))

@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
 from caseledger.projections.events import ProjectedEvent
-from caseledger.projections.projection import Projection, RowLookup, document_of, existing, put
+from caseledger.projections.projection import (
+    Projection,
+    RowLookup,
+    document_of,
+    existing,
+    put,
+    tenant_key,
+)
 from caseledger.projections.rows import Remove, RowChange
 
 _PROPOSED: Final = {
@@ -29,12 +36,12 @@ _NOTICE_CLOSED: Final = frozenset(
 )
 
 
-def proposal_key(case_id: str, proposal_id: str) -> str:
-    return f"case/{case_id}/proposal/{proposal_id}"
+def proposal_key(tenant_id: str, case_id: str, proposal_id: str) -> str:
+    return tenant_key(tenant_id, f"case/{case_id}/proposal/{proposal_id}")
 
 
-def notice_key(draft_id: str) -> str:
-    return f"noticedraft/{draft_id}"
+def notice_key(tenant_id: str, draft_id: str) -> str:
+    return tenant_key(tenant_id, f"noticedraft/{draft_id}")
 
 
 class PendingApprovalsProjection(Projection):
@@ -66,11 +73,11 @@ class PendingApprovalsProjection(Projection):
         if event.type in _PROPOSED:
             return self._proposed(event)
         if event.type in _PROPOSAL_CLOSED:
-            return [Remove(proposal_key(event.text("case_id"), event.text("proposal_id")))]
+            return [Remove(_proposal_key(event))]
         if event.type == "notice_draft.approval_requested":
             return [self._notice_requested(event)]
         if event.type in _NOTICE_CLOSED:
-            return [Remove(notice_key(event.text("draft_id")))]
+            return [Remove(notice_key(event.tenant_id, event.text("draft_id")))]
         return self._renewed(event, rows)
 
     def _proposed(self, event: ProjectedEvent) -> Sequence[RowChange]:
@@ -93,7 +100,7 @@ class PendingApprovalsProjection(Projection):
             "policy_version": event.text("policy_version"),
             "requested_at": event.occurred_at,
         }
-        return [put(event, proposal_key(case_id, doc["subject_id"]), doc, _columns(doc))]
+        return [put(event, _proposal_key(event), doc, _columns(doc))]
 
     def _notice_requested(self, event: ProjectedEvent) -> RowChange:
         doc: dict[str, Any] = {
@@ -107,7 +114,7 @@ class PendingApprovalsProjection(Projection):
             "policy_version": event.text("policy_version"),
             "requested_at": event.occurred_at,
         }
-        return put(event, notice_key(doc["subject_id"]), doc, _columns(doc))
+        return put(event, notice_key(event.tenant_id, doc["subject_id"]), doc, _columns(doc))
 
     def _renewed(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
         """A policy change renewed the request: same subject, new request id and policy."""
@@ -120,8 +127,12 @@ class PendingApprovalsProjection(Projection):
 
 def _renewed_key(event: ProjectedEvent) -> str:
     if event.type == "case.proposal_reevaluated":
-        return proposal_key(event.text("case_id"), event.text("proposal_id"))
-    return notice_key(event.text("draft_id"))
+        return _proposal_key(event)
+    return notice_key(event.tenant_id, event.text("draft_id"))
+
+
+def _proposal_key(event: ProjectedEvent) -> str:
+    return proposal_key(event.tenant_id, event.text("case_id"), event.text("proposal_id"))
 
 
 def _columns(doc: dict[str, Any]) -> dict[str, str]:

@@ -26,7 +26,17 @@ def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:
 
     env = {"CASELEDGER_DATA_DIR": str(data_dir), "CASELEDGER_EVENTSTORE_URL": ""}
     code, output = invoke(
-        ["replay", "noticedraft", "demo-notice-1", "--as-of-revision", "1", "--json"], env
+        [
+            "replay",
+            "noticedraft",
+            "demo-notice-1",
+            "--tenant",
+            "demo",
+            "--as-of-revision",
+            "1",
+            "--json",
+        ],
+        env,
     )
     assert code == 0, output
     document = orjson.loads(output)
@@ -36,7 +46,7 @@ def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:
         "notice_draft.drafted",
         "notice_draft.approval_requested",
     ]
-    code, again = invoke(["replay", "case", "demo-case-1", "--json"], env)
+    code, again = invoke(["replay", "case", "demo-case-1", "--tenant", "demo", "--json"], env)
     case = orjson.loads(again)
     assert case["revision"] == 7  # replay wrote nothing
     assert case["state"]["status"] == "closed"
@@ -55,12 +65,14 @@ def test_demo_ends_with_the_notice_sent_once_when_nats_answers(tmp_path: Path) -
     assert "caseledger audit correlation" in output
 
     env = {"CASELEDGER_DATA_DIR": str(data_dir), "CASELEDGER_EVENTSTORE_URL": ""}
-    code, replayed = invoke(["replay", "noticedraft", "demo-notice-1", "--json"], env)
+    code, replayed = invoke(
+        ["replay", "noticedraft", "demo-notice-1", "--tenant", "demo", "--json"], env
+    )
     document = orjson.loads(replayed)
     assert document["state"]["status"] == "sent"
     assert [e["event_type"] for e in document["history"]].count("notice_draft.sent") == 1
     assert document["history"][-1]["payload"]["message_id"] == delivered.group(1)
-    code, replayed = invoke(["replay", "case", "demo-case-1", "--json"], env)
+    code, replayed = invoke(["replay", "case", "demo-case-1", "--tenant", "demo", "--json"], env)
     assert orjson.loads(replayed)["state"]["status"] == "closed"  # closed once the notice was out
 
 
@@ -74,14 +86,14 @@ def test_demo_refuses_a_data_dir_that_is_not_fresh(tmp_path: Path) -> None:
 def test_replay_of_an_unknown_case_exits_1(tmp_path: Path) -> None:
     (tmp_path / "eventstore").mkdir()
     env = {"CASELEDGER_DATA_DIR": str(tmp_path), "CASELEDGER_EVENTSTORE_URL": ""}
-    code, output = invoke(["replay", "case", "nope"], env)
+    code, output = invoke(["replay", "case", "nope", "--tenant", "t1"], env)
     assert code == 1
     assert "does not exist" in output
 
 
 def test_replay_without_an_event_store_says_how_to_get_one(tmp_path: Path) -> None:
     env = {"CASELEDGER_DATA_DIR": str(tmp_path / "none"), "CASELEDGER_EVENTSTORE_URL": ""}
-    code, output = invoke(["replay", "case", "c1"], env)
+    code, output = invoke(["replay", "case", "c1", "--tenant", "t1"], env)
     assert code == 1
     assert "caseledger serve" in output
 

@@ -79,7 +79,11 @@ def test_without_an_event_store_status_still_shows_the_views_and_rebuild_says_wh
 
 @pytest.mark.parametrize(
     "args",
-    [["projections", "rebuild", "case_summary"], ["replay", "case", "c1"], ["audit", "case", "c1"]],
+    [
+        ["projections", "rebuild", "case_summary"],
+        ["replay", "case", "c1", "--tenant", "t1"],
+        ["audit", "case", "c1"],
+    ],
 )
 def test_an_event_store_that_does_not_answer_is_a_clear_exit_1(
     tmp_path: Path, args: list[str]

@@ -85,7 +85,7 @@ def test_replay_reads_through_the_running_serve(served: Served) -> None:
     payload = '{"case_id": "cli-2", "allegation_summary": "x"}'
     opened = _as(served, "analyst", "command", "--type", "open_case", "--payload", payload)
     assert opened.exit_code == 0, opened.output
-    replayed = run(["replay", "case", "cli-2", "--json"], served.env)
+    replayed = run(["replay", "case", "cli-2", "--tenant", "demo", "--json"], served.env)
     assert replayed.returncode == 0, replayed.stderr
     document = orjson.loads(replayed.stdout)
     assert (document["revision"], document["history"][0]["actor_id"]) == (0, "alice")

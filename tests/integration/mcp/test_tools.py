@@ -88,7 +88,7 @@ def test_a_case_summary_carries_refs_freshness_and_fenced_text(
     assert view["allegation_summary"].startswith('<untrusted-data source="get_case_summary.')
     assert "&lt;b&gt;at&lt;/b&gt;" in view["allegation_summary"]
     assert answer["source_refs"]
-    assert all(re.fullmatch(r"case-c1@\d+#[\w-]+", r) for r in answer["source_refs"])
+    assert all(re.fullmatch(r"case-t1_c1@\d+#[\w-]+", r) for r in answer["source_refs"])
     freshness = answer["freshness"]
     assert freshness["reached"] is True
     assert freshness["as_of_position"] >= case.commit_position
@@ -136,7 +136,7 @@ def test_a_risk_proposal_is_recorded_as_the_configured_agent_and_awaits_a_human(
     assert answer["approval_request_id"]
     assert answer["events"] == ["case.risk_update_proposed"]
     assert answer["freshness"]["commit_position"] is not None
-    event_type, metadata = events_of(app, "case-c1")[-1]
+    event_type, metadata = events_of(app, "case-t1_c1")[-1]
     assert event_type == "case.risk_update_proposed"
     assert (
         metadata["tenantId"],
@@ -150,7 +150,7 @@ def test_a_risk_proposal_is_recorded_as_the_configured_agent_and_awaits_a_human(
         AGENT.run_id,
     )
     assert answer["source_refs"] == [
-        f"case-c1@{answer['stream_revision']}#{answer['source_refs'][0].split('#')[1]}"
+        f"case-t1_c1@{answer['stream_revision']}#{answer['source_refs'][0].split('#')[1]}"
     ]
 
 
@@ -169,7 +169,7 @@ def test_retrying_a_proposal_with_its_key_records_it_once(
 
     assert first["outcome"] == "requires_approval"
     assert again["outcome"] == "duplicate_accepted"
-    proposed = [t for t, _ in events_of(app, "case-c1") if t == "case.escalation_proposed"]
+    proposed = [t for t, _ in events_of(app, "case-t1_c1") if t == "case.escalation_proposed"]
     assert len(proposed) == 1
 
 
@@ -200,7 +200,7 @@ def test_sending_needs_approval_and_a_sender_the_handler_accepts(
     requested = call(server, "request_approval", {"draft_id": draft_id})
     assert requested["outcome"] == "accepted"
     assert requested["approval_request_id"]
-    digest = last_payload(app, f"noticedraft-{draft_id}")["digest"]
+    digest = last_payload(app, f"noticedraft-t1_{draft_id}")["digest"]
     accepted(
         issue(
             app.commands,
@@ -218,7 +218,7 @@ def test_sending_needs_approval_and_a_sender_the_handler_accepts(
     # agents never send by themselves (the domain's hard rule): the gate holds either way
     for answer in (unapproved, approved):
         assert (answer["outcome"], answer["reason_code"]) == ("rejected", "not_permitted")
-    types = [t for t, _ in events_of(app, f"noticedraft-{draft_id}")]
+    types = [t for t, _ in events_of(app, f"noticedraft-t1_{draft_id}")]
     assert types == [
         "notice_draft.drafted",
         "notice_draft.approval_requested",

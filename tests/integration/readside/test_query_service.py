@@ -85,7 +85,7 @@ def test_case_summary_is_source_referenced_with_freshness(
         2,
         1,
     )
-    assert result.source_refs[0].startswith("case-c1@0#")
+    assert result.source_refs[0].startswith("case-t1_c1@0#")
     freshness = result.data["freshness"]
     assert freshness["as_of_position"] == log.head_position()
     assert (freshness["head_position"], freshness["lag"]) == (log.head_position(), 0)

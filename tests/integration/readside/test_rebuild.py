@@ -65,10 +65,10 @@ def test_a_new_version_is_built_beside_the_serving_one_then_switched_atomically(
     assert set(served_during_build) == {1}
     assert len(served_during_build) >= 2
     assert store.active_version("case_summary") == 2
-    row = store.get("case_summary", "t1", "c1")
+    row = store.get("case_summary", "t1", "t1_c1")
     assert row is not None
     assert (row.document["shape"], row.document["status"]) == ("v2", "under_review")
-    assert store.load_rows("case_summary_v1", ["c1"])["c1"].document.get("shape") is None
+    assert store.load_rows("case_summary_v1", ["t1_c1"])["t1_c1"].document.get("shape") is None
     assert log.events == events_before
 
 

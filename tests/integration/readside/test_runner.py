@@ -43,7 +43,7 @@ def history(log: FakeLog, cases: int = 20) -> None:
 
 
 def evidence_count(store: SqliteProjectionStore, case_id: str) -> int:
-    row = store.get(SUMMARY.name, "t1", case_id)
+    row = store.get(SUMMARY.name, "t1", f"t1_{case_id}")
     assert row is not None
     return int(row.document["evidence_count"])
 
@@ -54,7 +54,7 @@ class PoisonedSummary(CaseSummaryProjection):
     calls = 0
 
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
-        if event.stream == "case-c-poison":
+        if event.stream == "case-t1_c-poison":
             PoisonedSummary.calls += 1
             raise ValueError("cannot project this")
         return super().apply(event, rows)
@@ -98,7 +98,7 @@ def test_out_of_order_event_is_detected_and_parked_never_applied(
     runner = caught_up_runner(log, sqlite_store, [SUMMARY])
 
     (parked,) = sqlite_store.parked(SUMMARY.id)
-    assert (parked.revision, parked.reason) == (2, "revision gap in case-c1: expected 1, got 2")
+    assert (parked.revision, parked.reason) == (2, "revision gap in case-t1_c1: expected 1, got 2")
     assert evidence_count(sqlite_store, "c1") == 0
     assert runner.status().stats[SUMMARY.id].gaps == 1
     assert sqlite_store.checkpoint(SUMMARY.id) == log.head_position()
@@ -113,7 +113,7 @@ def test_a_poison_event_is_retried_then_parked_and_the_runner_moves_on(
     caught_up_runner(log, sqlite_store, [PoisonedSummary()])
 
     (parked,) = sqlite_store.parked(SUMMARY.id)
-    assert parked.stream == "case-c-poison"
+    assert parked.stream == "case-t1_c-poison"
     assert "ValueError: cannot project this" in parked.reason
     assert PoisonedSummary.calls == FAST.retry.attempts
     assert evidence_count(sqlite_store, "c1") == 1
@@ -131,7 +131,7 @@ def test_a_parked_event_is_applied_when_retried_after_the_fix(
     assert fixed.run_until_caught_up(timeout=30)
 
     assert sqlite_store.parked(SUMMARY.id) == []
-    assert sqlite_store.get(SUMMARY.name, "t1", "c-poison") is not None
+    assert sqlite_store.get(SUMMARY.name, "t1", "t1_c-poison") is not None
 
 
 def test_a_failing_store_is_retried_and_every_event_lands_once(
@@ -154,15 +154,18 @@ def test_a_batch_that_cannot_be_stored_parks_only_the_event_that_breaks_it(
     log.append(opened("c1"), opened("c-unstorable"), opened("c2"))
 
     def refuses_the_bad_row(batches: Sequence[ProjectionBatch]) -> bool:
-        return any("c-unstorable" in b.changes.rows for b in batches)
+        return any("t1_c-unstorable" in b.changes.rows for b in batches)
 
     store = FailingStore(tmp_path / "rm.db", refuses_the_bad_row)
     caught_up_runner(log, store, [SUMMARY])
 
     (parked,) = store.parked(SUMMARY.id)
-    assert parked.stream == "case-c-unstorable"
+    assert parked.stream == "case-t1_c-unstorable"
     assert parked.reason.startswith("could not be stored: commit failed: OSError")
-    assert [store.get(SUMMARY.name, "t1", c) is not None for c in ("c1", "c2")] == [True, True]
+    assert [store.get(SUMMARY.name, "t1", c) is not None for c in ("t1_c1", "t1_c2")] == [
+        True,
+        True,
+    ]
 
 
 def test_a_restarted_runner_resumes_from_its_checkpoint(
@@ -187,7 +190,7 @@ def test_wait_until_answers_once_a_written_position_is_visible(
     try:
         position = log.append(opened("c1"))
         assert runner.wait_until(position, timeout=10)
-        assert sqlite_store.get(SUMMARY.name, "t1", "c1") is not None
+        assert sqlite_store.get(SUMMARY.name, "t1", "t1_c1") is not None
         assert not runner.wait_until(position + 1, timeout=0.05)
     finally:
         runner.stop()

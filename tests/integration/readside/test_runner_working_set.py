@@ -96,8 +96,9 @@ def test_the_runner_keeps_a_bounded_working_set_however_many_streams(
     bound = 2 * TINY_CACHE.cache_size
     assert all(held <= bound for held in first.status().held.values())
     assert all(held <= bound for held in again.status().held.values())
-    stored = store.load_revisions("case_summary_v1", [f"case-c{i}" for i in range(150)])
-    assert stored == {f"case-c{i}": 5 if i == 1 else 3 for i in range(150)}
+    streams = {f"case-{'t1' if i % 3 else 't2'}_c{i}": i for i in range(150)}
+    stored = store.load_revisions("case_summary_v1", list(streams))
+    assert stored == {s: 5 if i == 1 else 3 for s, i in streams.items()}
 
 
 def test_a_view_built_with_a_tiny_cache_equals_a_clean_replay(

@@ -56,11 +56,11 @@ def test_preparing_twice_changes_nothing(prepared: SqlProjectionStore) -> None:
 
 
 def test_rows_revisions_and_checkpoint_commit_together(prepared: SqlProjectionStore) -> None:
-    batch = ProjectionBatch(SUMMARY.id, None, 200, changes(summary_row("c1")), {"case-c1": 0})
+    batch = ProjectionBatch(SUMMARY.id, None, 200, changes(summary_row("c1")), {"case-t1_c1": 0})
     prepared.commit([batch])
 
     assert prepared.checkpoint(SUMMARY.id) == 200
-    assert prepared.load_revisions(SUMMARY.id, ["case-c1", "case-zz"]) == {"case-c1": 0}
+    assert prepared.load_revisions(SUMMARY.id, ["case-t1_c1", "case-zz"]) == {"case-t1_c1": 0}
     row = prepared.get(SUMMARY.name, "t1", "c1")
     assert row is not None
     assert row.document == {"case_id": "c1", "status": "opened"}
@@ -107,7 +107,7 @@ def test_rows_and_revisions_load_many_keys_at_once_and_skip_absent_ones(
     assert sorted(loaded) == sorted(keys[::2])
     assert loaded["c2"].document == {"case_id": "c2", "status": "opened"}
     streams = [f"case-{k}" for k in keys]
-    assert prepared.load_revisions(SUMMARY.id, [*streams, "case-c0"]) == revisions
+    assert prepared.load_revisions(SUMMARY.id, [*streams, "case-t1_c0"]) == revisions
     assert prepared.load_rows(SUMMARY.id, []) == {}
     assert prepared.load_revisions(SUMMARY.id, []) == {}
 
@@ -174,12 +174,12 @@ def test_search_text_cannot_inject_query_syntax(prepared: SqlProjectionStore) ->
 
 
 def test_parked_events_are_visible_and_resolved_once_applied(prepared: SqlProjectionStore) -> None:
-    parked = ParkedEvent(SUMMARY.id, 100, "ev-1", "case-c1", 0, "case.opened", "boom", 3)
+    parked = ParkedEvent(SUMMARY.id, 100, "ev-1", "case-t1_c1", 0, "case.opened", "boom", 3)
     prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, parked=[parked])])
 
     assert prepared.parked(SUMMARY.id) == [parked]
     assert [s.parked for s in prepared.states() if s.name == SUMMARY.name] == [1]
-    prepared.resolve_parked(SUMMARY.id, "ev-1", changes(summary_row("c1")), {"case-c1": 0})
+    prepared.resolve_parked(SUMMARY.id, "ev-1", changes(summary_row("c1")), {"case-t1_c1": 0})
     assert prepared.parked(SUMMARY.id) == []
     assert prepared.get(SUMMARY.name, "t1", "c1") is not None
 

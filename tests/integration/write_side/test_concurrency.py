@@ -70,7 +70,7 @@ def brief(n: int) -> CommandEnvelope:
 
 
 def stored(store: EventStore, event_type: str) -> list[dict[str, object]]:
-    return [orjson.loads(r.data) for r in store.read_stream("case-c1") if r.type == event_type]
+    return [orjson.loads(r.data) for r in store.read_stream("case-t1_c1") if r.type == event_type]
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_concurrent_writers_without_expected_versions_lose_and_double_nothing(
     assert {r.status for r in results} == {CommandOutcome.ACCEPTED}
     briefs = [b["brief_id"] for b in stored(store, "case.analyst_brief_created")]
     assert sorted(briefs) == sorted(f"b{n}" for n in range(WRITERS))
-    revisions = [r.revision for r in store.read_stream("case-c1")]
+    revisions = [r.revision for r in store.read_stream("case-t1_c1")]
     assert revisions == list(range(4 + WRITERS))
     assert sorted(r.stream_revision for r in results) == list(range(4, 4 + WRITERS))
 
@@ -96,7 +96,7 @@ def test_concurrent_writers_without_expected_versions_lose_and_double_nothing(
 def test_writers_with_the_same_expected_version_have_one_winner(
     services: Services, store: EventStore
 ) -> None:
-    head = len(store.read_stream("case-c1")) - 1
+    head = len(store.read_stream("case-t1_c1")) - 1
     commands = [brief(n).model_copy(update={"expected_aggregate_version": head}) for n in range(8)]
     results = run_together(services(8, False), commands)
     assert Counter(r.status for r in results) == {
@@ -126,7 +126,7 @@ def test_concurrent_duplicates_of_one_command_are_written_once(
     payload = {"case_id": "c1", "rationale": "Pattern", "evidence_refs": ["e1"], "confidence": 0.7}
     command = envelope("propose_case_escalation", payload, AGENT, key="same")
     results = run_together(services(WRITERS, shared), [command] * WRITERS)
-    proposals = [r for r in store.read_stream("case-c1") if r.type == "case.escalation_proposed"]
+    proposals = [r for r in store.read_stream("case-t1_c1") if r.type == "case.escalation_proposed"]
     assert len(proposals) == 1
     assert {r.status for r in results} <= {
         CommandOutcome.REQUIRES_APPROVAL,
@@ -136,5 +136,5 @@ def test_concurrent_duplicates_of_one_command_are_written_once(
     assert {(r.approval_request_id, r.commit_position) for r in results} == {
         (results[0].approval_request_id, results[0].commit_position)
     }
-    assert len(store.read_stream("case-c1")) == 5
+    assert len(store.read_stream("case-t1_c1")) == 5
     assert len(store.read_stream("commandlog-t1")) == 1  # requires_approval, audited once

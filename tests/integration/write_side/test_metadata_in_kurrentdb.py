@@ -50,7 +50,7 @@ def test_an_agents_proposal_carries_its_provenance_in_kurrentdb_metadata(
     result = service.handle(command)
     assert result.status is CommandOutcome.REQUIRES_APPROVAL
 
-    recorded = raw.get_stream("case-c1")[-1]
+    recorded = raw.get_stream("case-t1_c1")[-1]
     meta = json.loads(recorded.metadata)
     assert (recorded.type, recorded.content_type) == (
         "case.risk_update_proposed",
@@ -90,8 +90,8 @@ def test_a_notice_records_the_case_revision_it_read(
     head = case_under_review(service).stream_revision
     draft = {"draft_id": "n1", "case_id": "c1", "recipient": "r", "subject": "s", "body": "b"}
     service.handle(envelope("create_notice_draft", draft, ANALYST))
-    meta = json.loads(raw.get_stream("noticedraft-n1")[0].metadata)
-    assert meta["factsRead"] == f"case-c1@{head}"
+    meta = json.loads(raw.get_stream("noticedraft-t1_n1")[0].metadata)
+    assert meta["factsRead"] == f"case-t1_c1@{head}"
 
 
 def test_a_refused_command_is_audited_in_the_tenants_commandlog(
@@ -118,5 +118,5 @@ def test_a_refused_command_is_audited_in_the_tenants_commandlog(
     assert (data["outcome"], data["reason_code"], data["stream_id"]) == (
         "rejected",
         "not_permitted",
-        "case-c1",
+        "case-t1_c1",
     )

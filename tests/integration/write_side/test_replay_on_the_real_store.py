@@ -14,6 +14,7 @@ from caseledger.domain.application.replay import replay, replay_document
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.case.state import CaseStatus, EvidenceStatus, RiskLevel
 from tests.support.actors import AGENT, REVIEWER
+from tests.support.builders import TENANT
 from tests.support.clocks import FixedClock
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
@@ -62,13 +63,13 @@ def everything(raw: KurrentDBClient) -> list[tuple[str, int]]:
 def test_replay_shows_the_state_at_a_revision_and_the_history_with_metadata(
     store: CountingKurrentStore, raw: KurrentDBClient
 ) -> None:
-    full = replay(store, "case", "c1")
+    full = replay(store, "case", TENANT, "c1")
     assert (full.revision, full.state.status, full.state.risk_level) == (
         5,
         CaseStatus.UNDER_REVIEW,
         RiskLevel.HIGH,
     )
-    before_risk = replay(store, "case", "c1", as_of_revision=3)
+    before_risk = replay(store, "case", TENANT, "c1", as_of_revision=3)
     assert (before_risk.revision, before_risk.state.risk_level) == (3, None)
     assert before_risk.state.evidence == {"e1": EvidenceStatus.APPROVED}
     assert [e.event_type for e in before_risk.history] == [
@@ -79,7 +80,7 @@ def test_replay_shows_the_state_at_a_revision_and_the_history_with_metadata(
     ]
 
     proposed = full.history[4]
-    stored = raw.get_stream("case-c1")[4]
+    stored = raw.get_stream("case-t1_c1")[4]
     meta = orjson.loads(stored.metadata)
     assert (proposed.event_id, proposed.stream_revision, proposed.commit_position) == (
         str(stored.id),
@@ -111,10 +112,10 @@ def test_replay_shows_the_state_at_a_revision_and_the_history_with_metadata(
 
 def test_replay_never_writes(store: CountingKurrentStore, raw: KurrentDBClient) -> None:
     head, stored, appends = store.head_position(), everything(raw), store.appends
-    replay(store, "case", "c1")
-    replay(store, "case", "c1", as_of_revision=0)
-    replay_document(replay(store, "policy", "t1"))
-    nothing = replay(store, "notice_draft", "no-such-draft")
+    replay(store, "case", TENANT, "c1")
+    replay(store, "case", TENANT, "c1", as_of_revision=0)
+    replay_document(replay(store, "policy", "t1", "t1"))
+    nothing = replay(store, "notice_draft", TENANT, "no-such-draft")
     assert (nothing.revision, nothing.history) == (-1, [])
     assert (store.head_position(), raw.get_commit_position()) == (head, head)
     assert everything(raw) == stored

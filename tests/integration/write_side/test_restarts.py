@@ -44,7 +44,7 @@ def test_a_retry_is_a_duplicate_for_a_new_service_on_the_same_store(
         first = CommandService(store).handle(command)
     with kurrent_store(server) as store:
         again = CommandService(store).handle(command)
-        proposals = [r for r in store.read_stream("case-c1") if r.type.endswith("_proposed")]
+        proposals = [r for r in store.read_stream("case-t1_c1") if r.type.endswith("_proposed")]
     the_same_answer(first, again)
     assert len(proposals) == 1
 
@@ -58,7 +58,7 @@ def test_a_retry_is_a_duplicate_after_the_store_restarted(tmp_path: Path) -> Non
         first = CommandService(store).handle(command)
     with embedded_store(data_dir) as server, kurrent_store(server) as store:
         again = CommandService(store).handle(command)
-        proposals = [r for r in store.read_stream("case-c1") if r.type.endswith("_proposed")]
+        proposals = [r for r in store.read_stream("case-t1_c1") if r.type.endswith("_proposed")]
         log = store.read_stream("commandlog-t1")
     the_same_answer(first, again)
     assert len(proposals) == 1

@@ -19,11 +19,11 @@ from tests.support.histories import random_history
 
 def test_a_cold_service_loads_from_the_snapshot_what_the_events_say(store: EventStore) -> None:
     walk = random_history(CommandService(store, snapshot_every=5), seed=7, steps=30)
-    assert store.read_stream(snapshot_stream("case-c1"))
+    assert store.read_stream(snapshot_stream("case-t1_c1"))
 
     cold = AggregateCache(store, event_registry(), snapshots=SnapshotPolicy(5))
-    from_snapshot = cold.load(CASE, "case-c1")
-    from_events, _ = load(store, event_registry(), CASE, "case-c1")
+    from_snapshot = cold.load(CASE, "case-t1_c1")
+    from_events, _ = load(store, event_registry(), CASE, "case-t1_c1")
 
     assert from_snapshot.snapshot_revision > 0
     assert (from_snapshot.state, from_snapshot.revision) == (

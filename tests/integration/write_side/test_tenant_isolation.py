@@ -1,6 +1,7 @@
-"""No existence leak across tenants: a command on another tenant's case or notice draft is
-answered exactly as one on an id nobody holds -- same outcome, reason code, reason text,
-stream and audit record -- on both stores."""
+"""Tenants share nothing: streams are the tenant's (`case-<tenant>_<id>`), so a command on an id
+another tenant holds is answered exactly as one on an id nobody holds -- same outcome, reason
+code, reason text, stream and audit record -- and the same id in two tenants is two independent
+aggregates, on both stores."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import orjson
 import pytest
 
 from caseledger.domain.application.ports import EventStore
+from caseledger.domain.application.replay import replay
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.actors import Actor
 from caseledger.domain.shared.envelopes import CommandResult
@@ -134,21 +136,54 @@ def test_another_tenants_idempotency_key_is_no_duplicate_here(store: EventStore)
     assert result.events == []
 
 
-def test_creating_with_an_id_another_tenant_holds_is_answered_as_for_ones_own(
+def test_creating_with_an_id_another_tenant_holds_opens_an_independent_aggregate(
     store: EventStore,
 ) -> None:
-    """Ids are one namespace across tenants (`case-<id>`): `already_exists` says the id is
-    taken, as it would to its owner, and nothing of the case."""
+    """Streams are the tenant's (`case-<tenant>_<id>`): t2 opening c1, which t1 holds, opens its
+    own c1 -- no `already_exists` to tell t2 what t1 holds, and t1's stream untouched."""
     holding = world_where_t1_holds_c1_and_n1(store)
-    before = store.read_stream("case-c1")
+    before = store.read_stream("case-t1_c1")
     opening = {"case_id": "c1", "allegation_summary": "Other"}
-    own: CommandResult = holding.handle(envelope("open_case", opening, ANALYST))
     theirs: CommandResult = holding.handle(envelope("open_case", opening, ANALYST, tenant="t2"))
-    assert (theirs.status, theirs.reason_code, theirs.reason, theirs.stream_id) == (
-        own.status,
-        own.reason_code,
-        own.reason,
-        own.stream_id,
+    assert (theirs.status, theirs.stream_id, theirs.stream_revision) == (
+        CommandOutcome.ACCEPTED,
+        "case-t2_c1",
+        0,
     )
-    assert theirs.reason_code is ReasonCode.ALREADY_EXISTS
-    assert store.read_stream("case-c1") == before
+    draft = {"draft_id": "n1", "case_id": "c1", **NOTICE}
+    notice = holding.handle(envelope("create_notice_draft", draft, ANALYST, tenant="t2"))
+    assert (notice.status, notice.stream_id) == (CommandOutcome.ACCEPTED, "noticedraft-t2_n1")
+    assert store.read_stream("case-t1_c1") == before
+    assert [r.type for r in store.read_stream("case-t2_c1")] == ["case.opened"]
+
+
+def test_already_exists_is_a_refusal_within_one_tenant_only(store: EventStore) -> None:
+    holding = world_where_t1_holds_c1_and_n1(store)
+    opening = {"case_id": "c1", "allegation_summary": "Again"}
+    again = holding.handle(envelope("open_case", opening, ANALYST))
+    assert (again.status, again.reason_code) == (CommandOutcome.REJECTED, ReasonCode.ALREADY_EXISTS)
+    elsewhere = holding.handle(envelope("open_case", opening, ANALYST, tenant="t2"))
+    assert elsewhere.status is CommandOutcome.ACCEPTED
+    assert holding.handle(envelope("open_case", opening, ANALYST, tenant="t2")).reason_code is (
+        ReasonCode.ALREADY_EXISTS
+    )
+
+
+def test_the_same_ids_in_two_tenants_are_two_aggregates_each_deciding_on_its_own(
+    store: EventStore,
+) -> None:
+    """Both tenants hold c1 and n1; what one does to its own never moves the other's."""
+    service = world_where_t1_holds_c1_and_n1(store)
+    case_under_review(service, tenant="t2")
+    draft = {"draft_id": "n1", "case_id": "c1", **NOTICE}
+    accepted(service.handle(envelope("create_notice_draft", draft, ANALYST, key="d", tenant="t2")))
+    closing = {"case_id": "c1", "resolution": "done"}
+    accepted(service.handle(envelope("close_case", closing, SUPERVISOR, tenant="t2")))
+    t1_case = replay(store, "case", "t1", "c1").state
+    t2_case = replay(store, "case", "t2", "c1").state
+    assert (t1_case.tenant_id, t1_case.status.value) == ("t1", "under_review")
+    assert (t2_case.tenant_id, t2_case.status.value) == ("t2", "closed")
+    assert replay(store, "notice_draft", "t2", "n1").state.tenant_id == "t2"
+    review = {"case_id": "c1", "evidence_id": "e1", "verdict": "approve"}
+    t1_review = service.handle(envelope("review_evidence", review, REVIEWER, key="r"))
+    assert t1_review.status is CommandOutcome.REJECTED  # e1 was approved already in t1's c1

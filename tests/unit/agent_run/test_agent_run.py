@@ -51,7 +51,7 @@ def test_a_run_records_request_responses_and_tool_calls_in_its_stream() -> None:
         CommandOutcome.REJECTED,
         ReasonCode.DUPLICATE_ID,
     )
-    types = [e.type for e in store.read_stream("run-run-1")]
+    types = [e.type for e in store.read_stream("run-t1_run-1")]
     assert types == ["run.started", "run.model_response_recorded", "run.tool_call_recorded"]
 
 

@@ -62,7 +62,7 @@ def test_a_warm_command_reads_nothing_and_its_append_checks_what_it_decided_on()
     result = accepted(issue(service, "create_analyst_brief", BRIEF, ANALYST))
 
     assert store.read_calls == 0
-    assert store.checked == [("case-c1", head, {"policy-t1": -1})]
+    assert store.checked == [("case-t1_c1", head, {"policy-t1": -1})]
     assert result.stream_revision == head + 1
 
 
@@ -83,7 +83,7 @@ def test_a_notice_command_checks_the_case_it_read() -> None:
     accepted(issue(service, "approve_notice_draft", approval, REVIEWER))
 
     assert store.read_calls == 0
-    assert store.checked[-1] == ("noticedraft-d1", 1, {"policy-t1": -1, "case-c1": head})
+    assert store.checked[-1] == ("noticedraft-t1_d1", 1, {"policy-t1": -1, "case-t1_c1": head})
 
 
 def test_a_policy_published_elsewhere_is_seen_before_the_decision_commits() -> None:
@@ -102,7 +102,7 @@ def test_a_policy_published_elsewhere_is_seen_before_the_decision_commits() -> N
         CommandOutcome.REJECTED,
         ReasonCode.POLICY_FORBIDS_AGENT,
     )
-    assert [r.type for r in store.read_stream("case-c1")][
+    assert [r.type for r in store.read_stream("case-t1_c1")][
         -1
     ] == "case.evidence_approved"  # nothing written
 
@@ -137,7 +137,7 @@ def test_a_retry_of_a_command_written_elsewhere_is_a_duplicate_with_the_original
         original.commit_position,
     )
     assert (
-        len([r for r in store.read_stream("case-c1") if r.type == "case.analyst_brief_created"])
+        len([r for r in store.read_stream("case-t1_c1") if r.type == "case.analyst_brief_created"])
         == 1
     )
 
@@ -167,6 +167,6 @@ def test_without_atomic_checks_the_service_reads_before_every_command() -> None:
 
     assert store.read_calls == 2
     assert (
-        len([r for r in store.read_stream("case-c1") if r.type == "case.analyst_brief_created"])
+        len([r for r in store.read_stream("case-t1_c1") if r.type == "case.analyst_brief_created"])
         == 2
     )

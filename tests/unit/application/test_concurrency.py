@@ -39,7 +39,7 @@ def run_together(service: CommandService, commands: list[CommandEnvelope]) -> li
 def briefs(store: InMemoryEventStore) -> list[str]:
     return [
         orjson.loads(r.data)["brief_id"]
-        for r in store.read_stream("case-c1")
+        for r in store.read_stream("case-t1_c1")
         if r.type == "case.analyst_brief_created"
     ]
 
@@ -56,7 +56,7 @@ def test_concurrent_writers_without_expected_versions_lose_and_double_nothing() 
     results = run_together(service, [brief(n) for n in range(WRITERS)])
     assert {r.status for r in results} == {CommandOutcome.ACCEPTED}
     assert sorted(briefs(store)) == sorted(f"b{n}" for n in range(WRITERS))
-    revisions = [r.revision for r in store.read_stream("case-c1")]
+    revisions = [r.revision for r in store.read_stream("case-t1_c1")]
     assert revisions == list(range(len(revisions)))
 
 
@@ -89,7 +89,7 @@ def test_concurrent_duplicates_of_one_command_are_written_once() -> None:
     payload = {"case_id": "c1", "rationale": "Pattern", "evidence_refs": ["e1"], "confidence": 0.7}
     command = envelope("propose_case_escalation", payload, AGENT, key="same")
     results = run_together(service, [command] * WRITERS)
-    proposals = [r for r in store.read_stream("case-c1") if r.type == "case.escalation_proposed"]
+    proposals = [r for r in store.read_stream("case-t1_c1") if r.type == "case.escalation_proposed"]
     assert len(proposals) == 1
     assert {r.status for r in results} <= {
         CommandOutcome.REQUIRES_APPROVAL,

@@ -34,7 +34,9 @@ def loaded(
     revision: int = 0,
     keys: dict[IdempotencyScope, IdempotencyRecord] | None = None,
 ) -> Loaded[CaseState]:
-    return Loaded(CASE, "case-c1", CaseState(case_id="c1", tenant_id=tenant), revision, keys or {})
+    return Loaded(
+        CASE, "case-t1_c1", CaseState(case_id="c1", tenant_id=tenant), revision, keys or {}
+    )
 
 
 def test_schema_an_unknown_command_type_is_a_validation_error() -> None:

@@ -11,6 +11,7 @@ from caseledger.domain.case.state import CaseStatus, RiskLevel
 from caseledger.domain.notice_draft.state import NoticeStatus
 from caseledger.domain.shared.outcomes import CommandOutcome
 from tests.support.actors import AGENT, REVIEWER, SUPERVISOR, SYSTEM
+from tests.support.builders import TENANT
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.memory_store import InMemoryEventStore
@@ -24,7 +25,7 @@ def test_the_enforcement_drill_runs_end_to_end(
     # fetch case (a read: replay) and search evidence (approved items only; the read side's
     # full-text search comes later) -- neither writes
     writes = store.appends
-    fetched = replay(store, "case", "c1")
+    fetched = replay(store, "case", TENANT, "c1")
     assert fetched.state.approved_evidence() == ["e1", "e2"]
     assert store.appends == writes
 
@@ -117,14 +118,14 @@ def test_the_enforcement_drill_runs_end_to_end(
         issue(service, "close_case", {"case_id": "c1", "resolution": "Notice sent"}, SUPERVISOR)
     )
 
-    case = replay(store, "case", "c1").state
-    notice = replay(store, "notice_draft", "n1").state
+    case = replay(store, "case", TENANT, "c1").state
+    notice = replay(store, "notice_draft", TENANT, "n1").state
     assert (case.status, case.risk_level, case.briefs) == (
         CaseStatus.CLOSED,
         RiskLevel.HIGH,
         frozenset({"b1"}),
     )
     assert (notice.status, notice.digest) == (NoticeStatus.SENT, digest)
-    drafted_meta = orjson.loads(store.read_stream("noticedraft-n1")[0].metadata)
-    assert drafted_meta["factsRead"] == "case-c1@8"  # the case head when drafted
+    drafted_meta = orjson.loads(store.read_stream("noticedraft-t1_n1")[0].metadata)
+    assert drafted_meta["factsRead"] == "case-t1_c1@8"  # the case head when drafted
     assert store.read_stream("commandlog-t1")[0].type == "commandlog.command_not_accepted"

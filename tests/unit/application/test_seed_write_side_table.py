@@ -13,6 +13,7 @@ from caseledger.domain.shared.errors import UnknownEventVersion
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import AGENT, REVIEWER, SUPERVISOR
+from tests.support.builders import TENANT
 from tests.support.commands import envelope, issue
 from tests.support.desk import case_under_review
 from tests.support.memory_store import InMemoryEventStore
@@ -30,11 +31,11 @@ def test_command_without_permission_is_rejected(
     service: CommandService, store: InMemoryEventStore
 ) -> None:
     case_under_review(service)
-    before = store.read_stream("case-c1")
+    before = store.read_stream("case-t1_c1")
     result = issue(service, "close_case", {"case_id": "c1", "resolution": "done"}, AGENT)
     assert result.status is CommandOutcome.REJECTED
     assert result.reason_code is ReasonCode.NOT_PERMITTED
-    assert store.read_stream("case-c1") == before
+    assert store.read_stream("case-t1_c1") == before
 
 
 def test_command_with_stale_aggregate_version_conflicts(
@@ -45,7 +46,7 @@ def test_command_with_stale_aggregate_version_conflicts(
     stale = issue(service, "propose_risk_update", RISK_PROPOSAL, AGENT, expected=head - 1)
     assert stale.status is CommandOutcome.CONFLICT
     assert stale.reason_code is ReasonCode.STALE_VERSION
-    assert len(store.read_stream("case-c1")) == head + 1
+    assert len(store.read_stream("case-t1_c1")) == head + 1
 
 
 def test_command_duplicate_idempotency_key_returns_the_same_result(
@@ -62,7 +63,7 @@ def test_command_duplicate_idempotency_key_returns_the_same_result(
         first.commit_position,
         first.approval_request_id,
     )
-    proposals = [r for r in store.read_stream("case-c1") if r.type.endswith("_proposed")]
+    proposals = [r for r in store.read_stream("case-t1_c1") if r.type.endswith("_proposed")]
     assert len(proposals) == 1
 
 
@@ -74,7 +75,7 @@ def test_proposed_escalation_without_evidence_is_rejected(
     result = issue(service, "propose_case_escalation", payload, AGENT)
     assert result.status is CommandOutcome.REJECTED
     assert result.reason_code is ReasonCode.EVIDENCE_REQUIRED
-    assert not any(r.type == "case.escalation_proposed" for r in store.read_stream("case-c1"))
+    assert not any(r.type == "case.escalation_proposed" for r in store.read_stream("case-t1_c1"))
 
 
 def test_human_approval_missing_command_requires_approval(
@@ -84,7 +85,7 @@ def test_human_approval_missing_command_requires_approval(
     proposal = issue(service, "propose_risk_update", RISK_PROPOSAL, AGENT)
     assert proposal.status is CommandOutcome.REQUIRES_APPROVAL
     assert proposal.approval_request_id is not None
-    assert replay(store, "case", "c1").state.risk_level is None
+    assert replay(store, "case", TENANT, "c1").state.risk_level is None
     decision = {
         "case_id": "c1",
         "approval_request_id": proposal.approval_request_id,
@@ -94,23 +95,23 @@ def test_human_approval_missing_command_requires_approval(
     approved = issue(service, "decide_proposal", decision, REVIEWER)
     assert approved.status is CommandOutcome.ACCEPTED
     assert approved.events[0].event_type == "case.risk_level_changed"
-    assert replay(store, "case", "c1").state.risk_level is RiskLevel.HIGH
+    assert replay(store, "case", TENANT, "c1").state.risk_level is RiskLevel.HIGH
 
 
 def test_event_replay_reconstructs_expected_state(
     service: CommandService, store: InMemoryEventStore
 ) -> None:
     case_under_review(service, approved_evidence=("e1", "e2"))
-    full = replay(store, "case", "c1")
+    full = replay(store, "case", TENANT, "c1")
     assert full.state.status is CaseStatus.UNDER_REVIEW
     assert full.state.evidence == {"e1": EvidenceStatus.APPROVED, "e2": EvidenceStatus.APPROVED}
     assert [e.stream_revision for e in full.history] == list(range(6))
     assert full.history[0].actor_id == "alice"
     assert full.history[0].correlation_id == "corr-1"
-    at_open = replay(store, "case", "c1", as_of_revision=0)
+    at_open = replay(store, "case", TENANT, "c1", as_of_revision=0)
     assert (at_open.state.status, at_open.revision) == (CaseStatus.OPENED, 0)
     writes = store.appends
-    replay(store, "case", "c1")
+    replay(store, "case", TENANT, "c1")
     assert store.appends == writes
 
 
@@ -120,12 +121,12 @@ def test_unknown_event_version_is_rejected(
     case_under_review(service)
     future = {"schemaVersion": 9, "tenantId": "t1"}
     store.append(
-        "case-c1",
+        "case-t1_c1",
         [NewEvent("case.review_started", orjson.dumps({"case_id": "c1"}), orjson.dumps(future))],
-        len(store.read_stream("case-c1")) - 1,
+        len(store.read_stream("case-t1_c1")) - 1,
     )
     with pytest.raises(UnknownEventVersion):
-        replay(store, "case", "c1")
+        replay(store, "case", TENANT, "c1")
     refused = issue(service, "close_case", {"case_id": "c1", "resolution": "x"}, SUPERVISOR)
     assert refused.status is CommandOutcome.REJECTED
     assert refused.reason_code is ReasonCode.UNKNOWN_EVENT_VERSION
@@ -135,7 +136,7 @@ def test_a_replay_renders_as_json_for_auditors(
     service: CommandService, store: InMemoryEventStore
 ) -> None:
     case_under_review(service)
-    document = replay_document(replay(store, "case", "c1", as_of_revision=1))
+    document = replay_document(replay(store, "case", TENANT, "c1", as_of_revision=1))
     decoded = orjson.loads(orjson.dumps(document))
     assert decoded["state"]["status"] == "under_review"
     assert decoded["state"]["briefs"] == []

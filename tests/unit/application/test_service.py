@@ -18,6 +18,7 @@ from caseledger.domain.shared.envelopes import CommandProposal
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import AGENT, ANALYST, REVIEWER, SUPERVISOR
+from tests.support.builders import TENANT
 from tests.support.clocks import FixedClock
 from tests.support.commands import envelope, issue
 from tests.support.desk import accepted, case_under_review
@@ -31,7 +32,7 @@ def test_stored_metadata_follows_kurrentdb_conventions(
     service: CommandService, store: InMemoryEventStore
 ) -> None:
     result = issue(service, "open_case", OPEN, ANALYST, command_id="cmd-open")
-    recorded = store.read_stream("case-c1")[0]
+    recorded = store.read_stream("case-t1_c1")[0]
     meta = orjson.loads(recorded.metadata)
     assert meta["$correlationId"] == "corr-1"
     assert meta["$causationId"] == "cmd-open"
@@ -88,7 +89,7 @@ def test_a_retry_survives_a_restart_of_the_service(store: InMemoryEventStore) ->
     assert [(e.event_id, e.payload) for e in again.events] == [
         (e.event_id, e.payload) for e in first.events
     ]
-    assert len(store.read_stream("case-c1")) == 1
+    assert len(store.read_stream("case-t1_c1")) == 1
 
 
 def test_a_retry_with_the_original_stale_version_is_still_a_duplicate(
@@ -159,7 +160,7 @@ def test_a_policy_change_between_proposal_and_decision_asks_again(
     renewed = issue(service, "decide_proposal", decision, SUPERVISOR)
     assert renewed.status is CommandOutcome.REQUIRES_APPROVAL
     assert renewed.approval_request_id not in (None, proposal.approval_request_id)
-    assert replay(store, "case", "c1").state.status is CaseStatus.UNDER_REVIEW
+    assert replay(store, "case", TENANT, "c1").state.status is CaseStatus.UNDER_REVIEW
     again = {**decision, "approval_request_id": renewed.approval_request_id}
     escalated = accepted(issue(service, "decide_proposal", again, SUPERVISOR))
     assert escalated.events[0].payload["policy_version"] == "v2"
@@ -181,7 +182,7 @@ class OneLostRace(InMemoryEventStore):
         self.raced = False
 
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
-        if stream == "case-c1" and expected == 0 and not self.raced:
+        if stream == "case-t1_c1" and expected == 0 and not self.raced:
             self.raced = True
             super().append(stream, [_foreign_brief()], expected)
         return super().append(stream, events, expected)
@@ -207,7 +208,7 @@ def test_without_an_expected_version_a_lost_race_is_redecided() -> None:
     accepted(issue(service, "open_case", OPEN, ANALYST))
     result = issue(service, "start_case_review", {"case_id": "c1"}, ANALYST)
     assert result.status is CommandOutcome.ACCEPTED
-    assert [r.type for r in store.read_stream("case-c1")] == [
+    assert [r.type for r in store.read_stream("case-t1_c1")] == [
         "case.opened",
         "case.analyst_brief_created",
         "case.review_started",
@@ -220,7 +221,7 @@ def test_with_an_expected_version_a_lost_race_is_a_conflict() -> None:
     accepted(issue(service, "open_case", OPEN, ANALYST))
     result = issue(service, "start_case_review", {"case_id": "c1"}, ANALYST, expected=0)
     assert result.status is CommandOutcome.CONFLICT
-    assert len(store.read_stream("case-c1")) == 2
+    assert len(store.read_stream("case-t1_c1")) == 2
 
 
 def test_an_agent_proposal_becomes_a_proposing_command() -> None:

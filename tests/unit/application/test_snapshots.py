@@ -37,6 +37,7 @@ from caseledger.domain.application.snapshots import (
 from caseledger.domain.case.state import CaseStatus
 from caseledger.domain.shared.outcomes import CommandOutcome
 from tests.support.actors import ANALYST, REVIEWER
+from tests.support.builders import TENANT
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.histories import random_history
@@ -70,7 +71,7 @@ def test_loading_from_a_snapshot_equals_loading_from_the_events(seed: int) -> No
     store = InMemoryEventStore()
     random_history(CommandService(store, snapshot_every=EVERY), seed, steps=60)
 
-    for aggregate, stream in ((CASE, "case-c1"), (NOTICE_DRAFT, "noticedraft-d1")):
+    for aggregate, stream in ((CASE, "case-t1_c1"), (NOTICE_DRAFT, "noticedraft-t1_d1")):
         from_events, _ = load(store, event_registry(), aggregate, stream)
         from_snapshot = _cold(store, aggregate, stream)
         _assert_same(from_snapshot, from_events)
@@ -82,22 +83,22 @@ def test_a_cold_load_reads_the_snapshot_and_the_newest_events_in_one_call() -> N
     store = ReadLog()
     service = CommandService(store, snapshot_every=EVERY)
     case_under_review(service, approved_evidence=tuple(f"e{n}" for n in range(12)))
-    (snapshot,) = store.read_stream(snapshot_stream("case-c1"))[-1:]
+    (snapshot,) = store.read_stream(snapshot_stream("case-t1_c1"))[-1:]
     snapshot_revision = orjson.loads(snapshot.data)["revision"]
     store.calls = 0
 
-    loaded = _cold(store, CASE, "case-c1")
+    loaded = _cold(store, CASE, "case-t1_c1")
 
     assert loaded.snapshot_revision == snapshot_revision
     assert store.calls == 1, "the snapshot is within the window of newest events"
-    assert loaded.state == load(store, event_registry(), CASE, "case-c1")[0].state
+    assert loaded.state == load(store, event_registry(), CASE, "case-t1_c1")[0].state
 
 
 def test_a_snapshot_further_back_than_the_window_is_read_on_from_in_a_second_call() -> None:
     store = ReadLog()
     evidence = ("e1", "e2", "e3")
     case_under_review(CommandService(store, snapshot_every=EVERY), approved_evidence=evidence)
-    snapshot = store.read_stream(snapshot_stream("case-c1"))[-1]
+    snapshot = store.read_stream(snapshot_stream("case-t1_c1"))[-1]
     snapshot_revision = orjson.loads(snapshot.data)["revision"]
     no_snapshots = CommandService(store, snapshot_every=0)
     for n in range(2 * EVERY):
@@ -106,12 +107,12 @@ def test_a_snapshot_further_back_than_the_window_is_read_on_from_in_a_second_cal
     store.calls = 0
     store.reads.clear()
 
-    loaded = _cold(store, CASE, "case-c1")
+    loaded = _cold(store, CASE, "case-t1_c1")
 
     assert loaded.snapshot_revision == snapshot_revision
     assert store.calls == 2
-    assert ("case-c1", snapshot_revision) in store.reads, "from the snapshot's revision on"
-    _assert_same(loaded, load(store, event_registry(), CASE, "case-c1")[0])
+    assert ("case-t1_c1", snapshot_revision) in store.reads, "from the snapshot's revision on"
+    _assert_same(loaded, load(store, event_registry(), CASE, "case-t1_c1")[0])
 
 
 def test_a_stream_shorter_than_the_window_is_read_whole_in_one_call() -> None:
@@ -126,7 +127,7 @@ def test_a_stream_shorter_than_the_window_is_read_whole_in_one_call() -> None:
     )
     store.calls = 0
 
-    loaded = _cold(store, CASE, "case-c1")
+    loaded = _cold(store, CASE, "case-t1_c1")
 
     assert (loaded.revision, loaded.snapshot_revision, store.calls) == (0, -1, 1)
 
@@ -176,7 +177,7 @@ def _case_with_wrong_snapshot(change: Any) -> tuple[InMemoryEventStore, str]:
     store = InMemoryEventStore()
     service = CommandService(store, snapshot_every=0)
     case_under_review(service, approved_evidence=tuple(f"e{n}" for n in range(9)))
-    stored, _ = load(store, event_registry(), CASE, "case-c1")
+    stored, _ = load(store, event_registry(), CASE, "case-t1_c1")
     lying = Loaded(
         CASE,
         stored.stream,
@@ -188,8 +189,8 @@ def _case_with_wrong_snapshot(change: Any) -> tuple[InMemoryEventStore, str]:
     document = orjson.loads(encode(lying).data)
     changed = change(document)
     data = changed if isinstance(changed, bytes) else orjson.dumps(changed)
-    store.append(snapshot_stream("case-c1"), [NewEvent(SNAPSHOT_EVENT_TYPE, data)], ANY)
-    return store, "case-c1"
+    store.append(snapshot_stream("case-t1_c1"), [NewEvent(SNAPSHOT_EVENT_TYPE, data)], ANY)
+    return store, "case-t1_c1"
 
 
 def test_the_key_index_round_trips_through_a_snapshot() -> None:
@@ -198,13 +199,20 @@ def test_the_key_index_round_trips_through_a_snapshot() -> None:
         ("user:alice", "k2"): IdempotencyRecord("cmd-2", "d2", "accepted", (), 4, 6),
         ("agent:triage", "k1"): IdempotencyRecord("cmd-3", "d3", "rejected", (), 7, 7),
     }
-    stored, _ = load(InMemoryEventStore(), event_registry(), CASE, "case-c1")
-    snapshot = encode(Loaded(CASE, "case-c1", stored.state, 7, keys, last_event_id=uuid.uuid4()))
+    stored, _ = load(InMemoryEventStore(), event_registry(), CASE, "case-t1_c1")
+    snapshot = encode(Loaded(CASE, "case-t1_c1", stored.state, 7, keys, last_event_id=uuid.uuid4()))
     recorded = RecordedEvent(
-        snapshot.id, "snapshot-case-c1", 0, snapshot.type, snapshot.data, b"", "application/json", 0
+        snapshot.id,
+        "snapshot-case-t1_c1",
+        0,
+        snapshot.type,
+        snapshot.data,
+        b"",
+        "application/json",
+        0,
     )
 
-    restored = restore(CASE, "case-c1", [recorded])
+    restored = restore(CASE, "case-t1_c1", [recorded])
 
     assert restored is not None
     assert dict(restored.loaded.keys) == keys
@@ -231,7 +239,7 @@ def test_a_duplicate_after_a_cold_start_from_a_snapshot_returns_the_original_eve
     for n in range(2, 2 + EVERY):  # so that a snapshot covers the brief
         payload = {**brief, "brief_id": f"b{n}"}
         accepted(issue(first, "create_analyst_brief", payload, ANALYST))
-    latest = orjson.loads(store.read_stream(snapshot_stream("case-c1"))[-1].data)["revision"]
+    latest = orjson.loads(store.read_stream(snapshot_stream("case-t1_c1"))[-1].data)["revision"]
     assert latest >= (original.stream_revision or 0), "a snapshot covers the brief"
 
     again = issue(CommandService(store), "create_analyst_brief", brief, ANALYST, key="brief-1")
@@ -296,7 +304,7 @@ def test_a_failed_snapshot_write_never_fails_the_command() -> None:
         payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
         results.append(issue(service, "submit_evidence", payload, ANALYST))
     assert {r.status for r in results} == {CommandOutcome.ACCEPTED}
-    assert store.read_stream(snapshot_stream("case-c1")) == []
+    assert store.read_stream(snapshot_stream("case-t1_c1")) == []
     assert store.snapshot_attempts == 3  # tried again every 2 events, not on every command
 
 
@@ -304,15 +312,15 @@ def test_a_snapshot_is_written_after_the_command_in_its_own_stream() -> None:
     store = InMemoryEventStore()
     service = CommandService(store, snapshot_every=EVERY)
     case_under_review(service, approved_evidence=("e1", "e2", "e3"))
-    (snapshot,) = store.read_stream(snapshot_stream("case-c1"))
+    (snapshot,) = store.read_stream(snapshot_stream("case-t1_c1"))
     document = orjson.loads(snapshot.data)
     assert (snapshot.type, document["stream"], document["schema"]) == (
         SNAPSHOT_EVENT_TYPE,
-        "case-c1",
+        "case-t1_c1",
         schema_of(CASE),
     )
     assert document["revision"] >= EVERY - 1
-    assert all(r.type != SNAPSHOT_EVENT_TYPE for r in store.read_stream("case-c1"))
+    assert all(r.type != SNAPSHOT_EVENT_TYPE for r in store.read_stream("case-t1_c1"))
 
 
 class HeldBack:
@@ -337,25 +345,25 @@ def test_a_command_is_answered_before_its_snapshot_is_written_then_the_newest_is
     for n in range(4):
         payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
         accepted(issue(service, "submit_evidence", payload, ANALYST))
-    assert store.read_stream(snapshot_stream("case-c1")) == []  # answered, nothing written yet
-    assert list(background.waiting) == ["case-c1"]  # one waiting, the newest
+    assert store.read_stream(snapshot_stream("case-t1_c1")) == []  # answered, nothing written yet
+    assert list(background.waiting) == ["case-t1_c1"]  # one waiting, the newest
 
     background.run()
-    (snapshot,) = store.read_stream(snapshot_stream("case-c1"))
+    (snapshot,) = store.read_stream(snapshot_stream("case-t1_c1"))
     assert orjson.loads(snapshot.data)["revision"] == 3  # the case as the last command loaded it
-    from_events, _ = load(store, event_registry(), CASE, "case-c1")
-    _assert_same(_cold(store, CASE, "case-c1"), from_events)
+    from_events, _ = load(store, event_registry(), CASE, "case-t1_c1")
+    _assert_same(_cold(store, CASE, "case-t1_c1"), from_events)
 
 
 def test_replays_for_audits_never_read_a_snapshot() -> None:
     store = ReadLog()
     case_under_review(CommandService(store, snapshot_every=2), approved_evidence=("e1", "e2"))
-    assert store.read_stream(snapshot_stream("case-c1"))
+    assert store.read_stream(snapshot_stream("case-t1_c1"))
     store.reads.clear()
 
-    replayed = replay(store, "case", "c1")
+    replayed = replay(store, "case", TENANT, "c1")
 
-    assert {stream for stream, _ in store.reads} == {"case-c1"}
+    assert {stream for stream, _ in store.reads} == {"case-t1_c1"}
     assert replayed.revision == 5
 
 
@@ -376,7 +384,7 @@ def test_without_checks_a_warm_command_reads_its_aggregate_and_policy_in_one_cal
     )
 
     assert store.calls == 1
-    assert sorted(stream for stream, _ in store.reads) == ["case-c1", "policy-t1"]
+    assert sorted(stream for stream, _ in store.reads) == ["case-t1_c1", "policy-t1"]
 
 
 def test_without_checks_a_notice_command_reads_its_draft_policy_and_case_in_one_call() -> None:
@@ -398,9 +406,13 @@ def test_without_checks_a_notice_command_reads_its_draft_policy_and_case_in_one_
     accepted(issue(service, "approve_notice_draft", approval, REVIEWER))
 
     assert store.calls == 1
-    assert sorted(stream for stream, _ in store.reads) == ["case-c1", "noticedraft-d1", "policy-t1"]
-    approved = orjson.loads(store.read_stream("noticedraft-d1")[-1].metadata)
-    assert approved["factsRead"] == "case-c1@3"
+    assert sorted(stream for stream, _ in store.reads) == [
+        "case-t1_c1",
+        "noticedraft-t1_d1",
+        "policy-t1",
+    ]
+    approved = orjson.loads(store.read_stream("noticedraft-t1_d1")[-1].metadata)
+    assert approved["factsRead"] == "case-t1_c1@3"
 
 
 def test_a_snapshot_stream_keeps_only_its_newest_snapshots() -> None:
@@ -411,7 +423,7 @@ def test_a_snapshot_stream_keeps_only_its_newest_snapshots() -> None:
         payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
         accepted(issue(service, "submit_evidence", payload, ANALYST))
 
-    kept = store.read_stream(snapshot_stream("case-c1"))
+    kept = store.read_stream(snapshot_stream("case-t1_c1"))
 
     assert [orjson.loads(s.data)["revision"] for s in kept] == [9, 11]
     assert kept[-1].revision >= 4  # older snapshots were written, and are no longer readable

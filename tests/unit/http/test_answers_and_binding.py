@@ -47,13 +47,13 @@ def test_another_tenants_aggregate_is_answered_like_a_missing_one() -> None:
         command_id="x",
         status=CommandOutcome.REJECTED,
         reason_code=ReasonCode.TENANT_MISMATCH,
-        reason="case-c1 is not this tenant's",
+        reason="case-t1_c1 is not this tenant's",
     )
     missing = CommandResult(
         command_id="x",
         status=CommandOutcome.REJECTED,
         reason_code=ReasonCode.NOT_FOUND,
-        reason="case-c1 does not exist",
+        reason="case-t1_c1 does not exist",
     )
     assert command_answer(ENVELOPE, mismatch).body == command_answer(ENVELOPE, missing).body
 

@@ -64,7 +64,7 @@ def test_a_command_span_carries_its_correlation_causation_and_outcome(
     assert attributes["caseledger.causation_id"] == "req-9"
     assert attributes["caseledger.command_id"] == command.command_id
     assert attributes["caseledger.outcome"] == "accepted"
-    assert attributes["caseledger.stream_id"] == "case-c1"
+    assert attributes["caseledger.stream_id"] == "case-t1_c1"
     assert attributes["caseledger.commit_position"] == result.commit_position
     assert span.status.status_code is not StatusCode.ERROR
 

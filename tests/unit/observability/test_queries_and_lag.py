@@ -29,7 +29,7 @@ class Answering:
             query_id=query.query_id,
             status="ok",
             data={"case_summary": {}, "freshness": {"lag": self.lag}},
-            source_refs=["case-c1@0#e"],
+            source_refs=["case-t1_c1@0#e"],
         )
 
 

@@ -41,7 +41,9 @@ class Fact:
 
 
 def case(case_id: str, type_: str, tenant: str = "t1", **payload: Any) -> Fact:
-    return Fact(f"case-{case_id}", f"case.{type_}", {"case_id": case_id, **payload}, tenant)
+    return Fact(
+        f"case-{tenant}_{case_id}", f"case.{type_}", {"case_id": case_id, **payload}, tenant
+    )
 
 
 def opened(case_id: str, tenant: str = "t1", team: str | None = "fraud") -> Fact:
@@ -186,7 +188,7 @@ def closed(case_id: str, tenant: str = "t1") -> Fact:
 
 def notice(draft_id: str, type_: str, tenant: str = "t1", **payload: Any) -> Fact:
     return Fact(
-        f"noticedraft-{draft_id}",
+        f"noticedraft-{tenant}_{draft_id}",
         f"notice_draft.{type_}",
         {"draft_id": draft_id, **payload},
         tenant,

@@ -25,9 +25,13 @@ from tests.unit.projections.facts import (
 def test_an_opened_case_is_summarized_with_its_team_and_no_risk() -> None:
     rows = given(CaseSummaryProjection(), [opened("c1", team="fraud")])
 
-    doc = rows["c1"].document
+    doc = rows["t1_c1"].document
     assert (doc["status"], doc["risk_level"], doc["assigned_team"]) == ("opened", None, "fraud")
-    assert rows["c1"].columns == {"status": "opened", "risk_level": None, "assigned_team": "fraud"}
+    assert rows["t1_c1"].columns == {
+        "status": "opened",
+        "risk_level": None,
+        "assigned_team": "fraud",
+    }
     assert doc["version"] == 0
 
 
@@ -42,7 +46,7 @@ def test_evidence_counts_follow_submissions_and_verdicts() -> None:
         ],
     )
 
-    doc = rows["c1"].document
+    doc = rows["t1_c1"].document
     assert (doc["evidence_count"], doc["evidence_approved"], doc["evidence_pending"]) == (2, 1, 1)
 
 
@@ -57,7 +61,7 @@ def test_a_committed_risk_change_and_escalation_update_the_summary_and_close_pro
             risk_changed("c1", "p1", level="critical"),
         ],
     )
-    assert rows["c1"].document["open_proposals"] == 1
+    assert rows["t1_c1"].document["open_proposals"] == 1
 
     rows = given(
         CaseSummaryProjection(),
@@ -70,25 +74,25 @@ def test_a_committed_risk_change_and_escalation_update_the_summary_and_close_pro
             escalated("c1", "p2"),
         ],
     )
-    doc = rows["c1"].document
+    doc = rows["t1_c1"].document
     assert (doc["risk_level"], doc["status"], doc["open_proposals"]) == ("critical", "escalated", 0)
-    assert rows["c1"].columns["status"] == "escalated"
+    assert rows["t1_c1"].columns["status"] == "escalated"
 
 
 def test_a_proposal_committed_by_a_policy_rule_is_never_open() -> None:
     rows = given(CaseSummaryProjection(), [opened("c1"), risk_proposed("c1", "p1", request=None)])
 
-    assert rows["c1"].document["open_proposals"] == 0
+    assert rows["t1_c1"].document["open_proposals"] == 0
 
 
 def test_every_row_carries_its_source_refs_version_and_position_bounded() -> None:
     facts = [opened("c1")] + [evidence_submitted("c1", f"e{i}", "x") for i in range(30)]
-    row = given(CaseSummaryProjection(), facts)["c1"]
+    row = given(CaseSummaryProjection(), facts)["t1_c1"]
 
     refs = row.document["source_refs"]
     assert len(refs) == MAX_SOURCE_REFS
-    assert refs[0].startswith("case-c1@0#")
-    assert refs[-1].startswith("case-c1@30#")
+    assert refs[0].startswith("case-t1_c1@0#")
+    assert refs[-1].startswith("case-t1_c1@30#")
     assert row.document["version"] == 30
     assert row.document["as_of_position"] == row.position
 
@@ -112,7 +116,7 @@ def test_agent_context_lists_evidence_verdicts_open_proposals_and_recent_events(
         evidence_submitted("c1", "e3", "note"),
         evidence_submitted("c1", "e4", "note"),
     ]
-    doc = given(CaseAgentContextProjection(), facts)["c1"].document
+    doc = given(CaseAgentContextProjection(), facts)["t1_c1"].document
 
     assert {k: v["status"] for k, v in doc["evidence"].items()} == {
         "e1": "approved",
@@ -123,13 +127,13 @@ def test_agent_context_lists_evidence_verdicts_open_proposals_and_recent_events(
     assert list(doc["open_proposals"]) == ["p2"]
     assert doc["open_proposals"]["p2"]["kind"] == "escalation"
     assert len(doc["recent_events"]) == RECENT_EVENTS
-    assert doc["recent_events"][0]["ref"].startswith("case-c1@1#")
+    assert doc["recent_events"][0]["ref"].startswith("case-t1_c1@1#")
     assert doc["recent_events"][-1]["type"] == "case.evidence_submitted"
 
 
 def test_agent_context_of_a_closed_case_says_closed() -> None:
     doc = given(CaseAgentContextProjection(), [opened("c1"), review_started("c1"), closed("c1")])[
-        "c1"
+        "t1_c1"
     ].document
 
     assert doc["status"] == "closed"

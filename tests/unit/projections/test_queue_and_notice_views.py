@@ -69,11 +69,11 @@ def test_a_notice_approval_request_leaves_the_queue_when_approved_or_revised() -
 def test_a_revision_voids_a_notice_approval() -> None:
     drafts = NoticeDraftsProjection()
     approved = [drafted("n1", "c1"), approval_requested("n1", "c1"), notice_approved("n1", "c1")]
-    assert given(drafts, approved)["n1"].document["status"] == "approved"
+    assert given(drafts, approved)["t1_n1"].document["status"] == "approved"
 
-    doc = given(drafts, [*approved, notice_revised("n1")])["n1"].document
+    doc = given(drafts, [*approved, notice_revised("n1")])["t1_n1"].document
     assert (doc["status"], doc["approval_id"], doc["digest"]) == ("drafted", None, "d2")
-    assert given(drafts, approved)["n1"].columns == {"case_id": "c1", "status": "approved"}
+    assert given(drafts, approved)["t1_n1"].columns == {"case_id": "c1", "status": "approved"}
 
 
 def test_evidence_rows_carry_their_verdict_for_the_search_index() -> None:
@@ -89,8 +89,8 @@ def test_evidence_rows_carry_their_verdict_for_the_search_index() -> None:
     )
 
     assert {k: r.columns["status"] for k, r in rows.items()} == {
-        "c1/e1": "approved",
-        "c1/e2": "rejected",
+        "t1_c1/e1": "approved",
+        "t1_c1/e2": "rejected",
     }
 
 
