@@ -9,7 +9,9 @@
 
 `bootstrap(settings) -> App` builds, from `Settings` (every default overridable by keyword):
 - the event store: the embedded KurrentDB-compatible server on `data_dir/eventstore` unless
-  `eventstore_url` names a KurrentDB; either way reached through `KurrentEventStore` (`.store`);
+  `eventstore_url` names a KurrentDB; either way reached through `KurrentEventStore` (`.store`),
+  refused (BootstrapError) when it holds streams in another naming format, marked when new
+  (`domain.application.storeformat`);
 - the read store: SQLite in the data dir unless `readstore_url` is `postgresql://...`
   (`.views`; the read side's `open_projection_store`);
 - the projection runner over all current projections (`.runner`; not started until `start()`):
@@ -40,6 +42,7 @@ from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.service import CommandService
+from caseledger.domain.application.storeformat import StoreFormatError, check_store_format
 from caseledger.domain.shared.clock import Clock
 from caseledger.domain.shared.ids import IdGenerator
 from caseledger.projections.catalogue import all_projections
@@ -59,6 +62,10 @@ class ReadStore(ProjectionStore, ViewReader, Protocol):
 
 class BootstrapError(Exception):
     """A setting points at something unusable: the message says which and why."""
+
+
+class StoreFormatRefused(BootstrapError):
+    """The event store holds streams in another naming format: the message names the fix."""
 
 
 @dataclass
@@ -162,6 +169,7 @@ def bootstrap(
     embedded, url = _event_store(settings, mem_db, eventstore_port)
     try:
         store = KurrentEventStore.connect(url)
+        _check_store_format(store)
         views = read_store(settings)
         projections = all_projections()
         runner = ProjectionRunner(
@@ -189,6 +197,15 @@ def bootstrap(
         embedded=embedded,
         background=background,
     )
+
+
+def _check_store_format(store: KurrentEventStore) -> None:
+    """Refuse a store in another naming format (old `case-<id>` names); mark a new one."""
+    try:
+        check_store_format(store, mark=True)
+    except StoreFormatError as error:
+        store.close()
+        raise StoreFormatRefused(str(error)) from error
 
 
 def read_store(settings: Settings) -> ReadStore:

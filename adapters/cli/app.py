@@ -10,6 +10,7 @@ from caseledger.adapters.cli import (
     demo,
     eventstore,
     mcp,
+    migrate,
     notifications,
     outbox,
     projections,
@@ -39,6 +40,7 @@ app.command("mcp")(mcp.mcp)
 app.add_typer(audit.app, name="audit")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(notifications.app, name="notifications")
+app.command("migrate")(migrate.migrate)
 
 
 def main() -> None:

@@ -15,7 +15,12 @@ from typing import Annotated, NoReturn
 import anyio
 import typer
 
-from caseledger.adapters.bootstrap import BootstrapError, bootstrap, token_registry
+from caseledger.adapters.bootstrap import (
+    BootstrapError,
+    StoreFormatRefused,
+    bootstrap,
+    token_registry,
+)
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import ServerStartError
 from caseledger.adapters.mcp.identity import (
@@ -78,6 +83,9 @@ def mcp(
         _fail("no tokens configured (CASELEDGER_TOKENS_FILE): every request would be refused")
     try:
         app = bootstrap(settings, tokens=tokens)
+    except StoreFormatRefused as error:
+        print(f"caseledger mcp: {error}", file=sys.stderr)
+        raise typer.Exit(1) from error
     except (ServerStartError, DataDirError, BootstrapError) as error:
         _fail(
             f"{error} (is `caseledger serve` using this data dir? then point "

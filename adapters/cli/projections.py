@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from caseledger.adapters.cli.stores import reading_store
+from caseledger.adapters.cli.stores import StoreRefused, reading_store
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.sql_store import SqlProjectionStore
@@ -128,5 +128,7 @@ def _head(settings: Settings) -> int | None:
     try:
         with reading_store(settings) as events:
             return events.head_position(CATEGORIES)
+    except StoreRefused:
+        raise
     except typer.Exit:
         return None

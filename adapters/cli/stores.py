@@ -19,6 +19,7 @@ from caseledger.adapters.eventstore.embedded.server import (
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.ports import EventStoreUnavailable
+from caseledger.domain.application.storeformat import StoreFormatError, check_store_format
 
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -34,6 +35,7 @@ def reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
     try:
         store = KurrentEventStore.connect(url)
         try:
+            _check_store_format(store)
             yield store
         finally:
             store.close()
@@ -43,6 +45,20 @@ def reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
     finally:
         if server is not None:
             server.stop(grace=1.0)
+
+
+class StoreRefused(typer.Exit):
+    """Exit 1: the store holds streams in another naming format (the message named the fix)."""
+
+
+def _check_store_format(store: KurrentEventStore) -> None:
+    """Exit 1 naming the fix when the store holds streams in another naming format; a store
+    this command only reads is never marked."""
+    try:
+        check_store_format(store, mark=False)
+    except StoreFormatError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise StoreRefused(code=1) from error
 
 
 def _data_dir_store(settings: Settings) -> tuple[EmbeddedServer | None, str]:
