@@ -63,10 +63,10 @@ class Live:
 
 
 @contextmanager
-def live_service(data_dir: Path) -> Iterator[Live]:
+def live_service(data_dir: Path, tokens_toml: str = TOKENS) -> Iterator[Live]:
     """caseledger on `data_dir` (events in memory) behind uvicorn, ready; closed on exit."""
     tokens = data_dir / "tokens-e2e.toml"
-    tokens.write_text(TOKENS)
+    tokens.write_text(tokens_toml)
     app = bootstrap(
         Settings(data_dir=data_dir, tokens_file=tokens), mem_db=True, eventstore_port=0
     ).start()
