@@ -123,7 +123,8 @@ def seed(url: str, events: int) -> float:
         store = KurrentEventStore.connect(url)
         for n in range(worker, cases, 4):
             case_id = f"c{n}-{uuid.uuid4().hex[:6]}"
-            store.append(f"case-{case_id}", case_events(case_id, f"t{n % 10}"), NO_STREAM)
+            tenant = f"t{n % 10}"
+            store.append(f"case-{tenant}_{case_id}", case_events(case_id, tenant), NO_STREAM)
         store.close()
 
     with ThreadPoolExecutor(4) as pool:
@@ -243,7 +244,8 @@ def lag_percentiles(url: str, store: SqlProjectionStore, samples: int) -> Lags:
     assert runner.run_until_caught_up(timeout=3600)
     runner = ProjectionRunner(feed, store, all_projections(), RunnerSettings(batch_size=2000))
     runner.start()
-    warm_up = writer.append(f"case-{uuid.uuid4().hex[:10]}", case_events("w", "t0")[:1], NO_STREAM)
+    warm_up_stream = f"case-t0_{uuid.uuid4().hex[:10]}"
+    warm_up = writer.append(warm_up_stream, case_events("w", "t0")[:1], NO_STREAM)
     assert runner.wait_until(warm_up.commit_position, timeout=30)
     lags: list[float] = []
     appends: list[float] = []
@@ -252,7 +254,7 @@ def lag_percentiles(url: str, store: SqlProjectionStore, samples: int) -> Lags:
         for _ in range(samples):
             case_id = uuid.uuid4().hex[:10]
             started = time.perf_counter()
-            result = writer.append(f"case-{case_id}", case_events(case_id, "t0")[:1], NO_STREAM)
+            result = writer.append(f"case-t0_{case_id}", case_events(case_id, "t0")[:1], NO_STREAM)
             acknowledged = time.perf_counter()
             assert runner.wait_until(result.commit_position, timeout=10)
             visible = time.perf_counter()

@@ -103,13 +103,13 @@ def seed_case(store: EventStore, case_id: str, events: int) -> None:
     open_case(service, case_id)
     for _ in range(events - 2):
         accepted(service.handle(brief(case_id)))
-    recorded = fake.read_stream(f"case-{case_id}")
+    recorded = fake.read_stream(CASE.stream("t1", case_id))
     for start in range(0, len(recorded), 500):
         batch = [
             NewEvent(r.type, r.data, r.metadata, r.content_type, r.id)
             for r in recorded[start : start + 500]
         ]
-        store.append(f"case-{case_id}", batch, start - 1)
+        store.append(CASE.stream("t1", case_id), batch, start - 1)
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -185,7 +185,7 @@ def command_vs_append(url: str, samples: int) -> list[Row]:
     service = CommandService(store)
     open_case(service, "hot")
     example = accepted(service.handle(brief("hot")))
-    recorded = store.read_stream("case-hot", example.stream_revision or 0)[0]
+    recorded = store.read_stream(CASE.stream("t1", "hot"), example.stream_revision or 0)[0]
     event = NewEvent(recorded.type, recorded.data, recorded.metadata)
     bare_appends(client, 100, event)  # warm up
     bare_records(client, 100, event)
@@ -272,7 +272,7 @@ def rehydration(url: str, bare_port: int, samples: int) -> list[Row]:
     store = KurrentEventStore.connect(url)
     seed_case(store, "k1", 1000)
     registry = event_registry()
-    stream = CASE.stream("k1")
+    stream = CASE.stream("t1", "k1")
     records = store.read_stream(stream)
     worst, mean = SNAPSHOT_EVERY, SNAPSHOT_EVERY // 2
     snapshots = SnapshotPolicy(SNAPSHOT_EVERY)
@@ -303,7 +303,7 @@ def rehydration(url: str, bare_port: int, samples: int) -> list[Row]:
     bare = [len(records) / bare_stream_rate(bare_port, len(records), size) for _ in range(samples)]
     p50, f50, b50 = statistics.median(total), statistics.median(folds), statistics.median(bare)
     s50, h50 = statistics.median(snapped), statistics.median(halfway)
-    policy = POLICY.stream("t1")
+    policy = POLICY.stream("t1", "t1")
     tails = [timed(lambda: store.read_stream(stream, len(records))) for _ in range(samples * 5)]
     both = [
         timed(lambda: store.read_streams([StreamRead(stream, len(records)), StreamRead(policy)]))
@@ -455,7 +455,7 @@ def background_commands(store: EventStore, case_id: str, samples: int) -> list[f
 def snapshot_writes(store: EventStore, case_id: str, samples: int) -> tuple[int, float]:
     """(size in bytes, p50 seconds) of what the service does when a snapshot is due: encode the
     aggregate as loaded and append it (each sample a new event id, so every append writes)."""
-    stream = CASE.stream(case_id)
+    stream = CASE.stream("t1", case_id)
     loaded, _ = load(store, event_registry(), CASE, stream)
     times = []
     for _ in range(samples):
