@@ -16,7 +16,8 @@ import orjson
 from caseledger.domain.application.ports import RecordedEvent
 
 CATEGORIES: Final = ("case", "noticedraft", "policy")
-"""The stream categories the read side follows (`case-<id>`, `noticedraft-<id>`, `policy-<t>`)."""
+"""The stream categories the read side follows (`case-<tenant>_<id>`, `noticedraft-<tenant>_<id>`,
+`policy-<tenant>`)."""
 
 READABLE_SCHEMA_VERSION: Final = 1
 """Every catalogued event is at schema version 1; a later one needs this code to learn it."""
@@ -39,7 +40,7 @@ class ProjectedEvent:
     payload: dict[str, Any]
     metadata: dict[str, Any]
     category: str = field(init=False, repr=False, compare=False)
-    """The stream's category: `case` of `case-<id>`."""
+    """The stream's category: `case` of `case-<tenant>_<id>`."""
     ref: str = field(init=False, repr=False, compare=False)
     """A source reference: `stream@revision#event-id`, enough to re-read the fact."""
 

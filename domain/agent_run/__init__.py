@@ -1,2 +1,2 @@
 """Agent runs (seed §11): the runtime's record of what the user asked, what the model answered
-and which tools it called, in `run-<run_id>` streams."""
+and which tools it called, in `run-<tenant>_<run_id>` streams."""

@@ -1,1 +1,1 @@
-"""The Case aggregate (stream `case-<id>`): lifecycle, evidence, briefs, proposals."""
+"""The Case aggregate (stream `case-<tenant>_<id>`): lifecycle, evidence, briefs, proposals."""

@@ -1,1 +1,2 @@
-"""The NoticeDraft aggregate (stream `noticedraft-<id>`): content versions, approval, sending."""
+"""The NoticeDraft aggregate (stream `noticedraft-<tenant>_<id>`): content versions, approval,
+sending."""
