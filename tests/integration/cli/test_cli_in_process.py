@@ -91,6 +91,19 @@ def test_replay_of_an_unknown_case_exits_1(tmp_path: Path) -> None:
     assert "does not exist" in output
 
 
+@pytest.mark.parametrize(
+    "args", [["c1", "--tenant", "t_1"], ["c/1", "--tenant", "t1"], ["c1", "--tenant", "x" * 65]]
+)
+def test_replay_of_an_id_outside_the_grammar_exits_2_naming_it(
+    tmp_path: Path, args: list[str]
+) -> None:
+    (tmp_path / "eventstore").mkdir()
+    env = {"CASELEDGER_DATA_DIR": str(tmp_path), "CASELEDGER_EVENTSTORE_URL": ""}
+    code, output = invoke(["replay", "case", *args], env)
+    assert code == 2
+    assert "not a valid id" in output
+
+
 def test_replay_without_an_event_store_says_how_to_get_one(tmp_path: Path) -> None:
     env = {"CASELEDGER_DATA_DIR": str(tmp_path / "none"), "CASELEDGER_EVENTSTORE_URL": ""}
     code, output = invoke(["replay", "case", "c1", "--tenant", "t1"], env)
