@@ -66,7 +66,7 @@ def _replay(
 ) -> None:
     try:
         check_tenant_id(tenant, "--tenant")
-        check_aggregate_id(aggregate_id, "id")
+        check_aggregate_id(aggregate_id, "case_id" if aggregate == "case" else "draft_id")
     except InvalidId as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=2) from error
