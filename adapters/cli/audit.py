@@ -11,13 +11,20 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from caseledger.adapters.audit.service import AuditNotFound, AuditService
 from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.settings import Settings
-from caseledger.projections.audit.report import answers, document, mermaid, timeline
+from caseledger.projections.audit.report import (
+    answers,
+    document,
+    mermaid,
+    timeline,
+    unreadable,
+)
 from caseledger.projections.audit.trail import Node, Trail
 
 app = typer.Typer(
@@ -76,6 +83,8 @@ def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermai
 
 def show(trail: Trail, out: Console) -> None:
     out.print(f"[bold]audit of {trail.subject}[/bold] (tenant {trail.tenant_id})")
+    for event in unreadable(trail):
+        out.print(f"[yellow]unreadable:[/yellow] {escape(str(event['reason']))}")
     for question, facts in answers(trail).items():
         out.print(f"[bold cyan]{question.replace('_', ' ')}?[/bold cyan]")
         if not facts:

@@ -101,7 +101,8 @@ class UnreadableEvent(EventDecodingError):
     def __init__(
         self, stream: str, revision: int, problem: str, cause: ReasonCode | None = None
     ) -> None:
-        super().__init__(clip(f"{stream}@{revision} cannot be read: {problem}", MAX_REASON))
+        self.cause = cause or ReasonCode.UNREADABLE_EVENT
+        why = "" if self.cause is ReasonCode.UNREADABLE_EVENT else f" ({self.cause.value})"
+        super().__init__(clip(f"{stream}@{revision} cannot be read{why}: {problem}", MAX_REASON))
         self.stream = stream
         self.revision = revision
-        self.cause = cause or ReasonCode.UNREADABLE_EVENT
