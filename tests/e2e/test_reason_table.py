@@ -323,3 +323,18 @@ def test_each_reason_is_answered_with_its_row(world: World, reason: Reason) -> N
 @pytest.mark.parametrize("document", ["README.md", "docs/catalogue.md"])
 def test_the_docs_hold_the_table_word_for_word(document: str) -> None:
     assert TABLE in (ROOT / document).read_text()
+
+
+def test_the_openapi_document_lists_every_status_each_operation_can_answer(live: Live) -> None:
+    document = httpx.get(f"{live.url}/openapi.json").json()
+    documented = {
+        (method.upper(), path): {int(status) for status in operation["responses"]}
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    }
+
+    assert documented[("POST", "/v1/commands")] >= {200, 202, 401, 403, 404, 409, 413, 422, 503}
+    assert documented[("POST", "/v1/queries")] >= {200, 401, 403, 404, 413, 422, 503}
+    for path in ("/v1/audit/cases/{case_id}", "/v1/audit/correlations/{correlation_id}"):
+        assert documented[("GET", path)] >= {200, 401, 403, 404, 413, 503}
+    assert 503 in documented[("GET", "/readyz")]

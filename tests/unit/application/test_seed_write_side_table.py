@@ -130,7 +130,8 @@ def test_unknown_event_version_is_rejected(
     refused = issue(service, "close_case", {"case_id": "c1", "resolution": "x"}, SUPERVISOR)
     assert refused.status is CommandOutcome.REJECTED
     assert refused.reason_code is ReasonCode.UNREADABLE_EVENT
-    assert refused.reason is not None and "case-c1@4" in refused.reason
+    assert refused.reason is not None
+    assert "case-c1@4" in refused.reason
 
 
 def test_a_replay_renders_as_json_for_auditors(
