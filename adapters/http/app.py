@@ -24,6 +24,7 @@ from caseledger.adapters.http.guards import Authenticate, BodyLimit, principal_o
 from caseledger.adapters.http.problems import problem, problem_responses
 from caseledger.adapters.refusals import RefusalLog, refusal_of
 from caseledger.adapters.tokens import Principal
+from caseledger.domain.application.commandlog import Refusal
 from caseledger.domain.application.ports import EventStoreUnavailable
 from caseledger.domain.shared.envelopes import (
     CommandEnvelope,
@@ -186,34 +187,46 @@ def _identity_refused(
     """403, recorded in the token tenant's command log (the body's claims are not trusted)."""
     fields = body.model_dump(mode="json", exclude={"payload"})
     query = isinstance(body, QueryRequest)
-    refusals.record_refusal(
+    _record(
+        refusals,
         refusal_of(
             caller, fields, CommandOutcome.REJECTED, error.reason.value, error.detail, query=query
-        )
+        ),
     )
     return problem(403, "rejected", error.reason.value, error.detail)
+
+
+def _record(refusals: RefusalLog, refusal: Refusal) -> None:
+    """Record `refusal`; with the event store unavailable the refusal is still answered (and
+    the record's loss logged)."""
+    try:
+        refusals.record_refusal(refusal)
+    except EventStoreUnavailable as error:
+        log.warning("refusal %s not recorded: %s", refusal.command_id, error)
 
 
 def _record_invalid(refusals: RefusalLog, request: Request, body: object, detail: str) -> None:
     """A command body that is not an envelope, from an authenticated caller, is recorded."""
     caller = principal_of(request.scope)
     if caller is not None and request.url.path == COMMANDS_PATH:
-        refusals.record_refusal(
+        _record(
+            refusals,
             refusal_of(
                 caller,
                 body,
                 CommandOutcome.VALIDATION_ERROR,
                 ReasonCode.INVALID_PAYLOAD.value,
                 detail,
-            )
+            ),
         )
 
 
 def _record_too_large(refusals: RefusalLog, scope: Scope) -> None:
     caller = principal_of(scope)
     if caller is not None and scope.get("path") == COMMANDS_PATH:
-        refusals.record_refusal(
+        _record(
+            refusals,
             refusal_of(
                 caller, None, CommandOutcome.REJECTED, "payload_too_large", "the body is too large"
-            )
+            ),
         )

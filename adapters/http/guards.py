@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+import anyio
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,7 +65,8 @@ class BodyLimit:
         max_bytes: int,
         on_refused: Callable[[Scope], None] | None = None,
     ) -> None:
-        """`on_refused(scope)` is told of each 413 (e.g. to record it) before it is sent."""
+        """`on_refused(scope)` is told of each 413 (e.g. to record it), on a worker thread,
+        before it is sent."""
         self._app = app
         self._max = max_bytes
         self._on_refused = on_refused
@@ -76,7 +78,7 @@ class BodyLimit:
         body = await self._read(scope, receive)
         if body is None:
             if self._on_refused is not None:
-                self._on_refused(scope)
+                await anyio.to_thread.run_sync(self._on_refused, scope)
             await _send_problem(
                 send,
                 413,
