@@ -17,6 +17,7 @@ import pytest
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.reasons import REASONS, TABLE, Reason
 from caseledger.adapters.http.server import HttpServer
+from caseledger.domain.application.aggregates import CASE
 from caseledger.domain.application.ports import ANY, EventStoreUnavailable, NewEvent
 from caseledger.domain.shared.envelopes import (
     CommandEnvelope,
@@ -101,7 +102,7 @@ class World:
     def raw_event(self, case_id: str, event_type: str, metadata: dict[str, Any]) -> None:
         data = orjson.dumps({"case_id": case_id, "started_by": "a"})
         self.live.app.store.append(
-            f"case-{case_id}", [NewEvent(event_type, data, orjson.dumps(metadata))], ANY
+            CASE.stream(case_id), [NewEvent(event_type, data, orjson.dumps(metadata))], ANY
         )
 
 

@@ -20,6 +20,7 @@ from mcp import Client
 from caseledger.adapters.mcp.identity import AgentIdentity, IdentitySource
 from caseledger.adapters.mcp.server import build_server
 from caseledger.adapters.mcp.tools import CaseTools
+from caseledger.domain.application.aggregates import CASE
 from caseledger.domain.application.commandlog import commandlog_stream
 from tests.e2e.conftest import Live
 from tests.integration.cli.conftest import run
@@ -59,7 +60,7 @@ def cases(live: Live) -> Iterator[tuple[str, str]]:
     raw = KurrentDBClient(uri=live.app.eventstore_url)
     try:
         raw.append_to_stream(
-            f"case-{broken}",
+            CASE.stream(broken),
             current_version=StreamState.ANY,
             events=[
                 RawEvent(type=kind, data=data, metadata=metadata)
@@ -84,7 +85,7 @@ def test_a_command_on_the_case_is_refused_naming_stream_and_revision_and_recorde
     assert answer.status_code == 409, answer.text
     problem = answer.json()
     assert (problem["outcome"], problem["reason_code"]) == ("rejected", "unreadable_event")
-    assert f"case-{broken}@1" in problem["detail"]
+    assert f"{CASE.stream(broken)}@1" in problem["detail"]
     assert "unknown_event_type" in problem["detail"]
     records = live.app.store.read_stream(commandlog_stream("t1"))
     recorded = [orjson.loads(r.data) for r in records]
@@ -109,10 +110,10 @@ def test_replay_exits_1_with_one_line_naming_the_event(live: Live, cases: tuple[
     assert failed.returncode == 1, failed.stderr
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1, failed.stderr
-    assert f"case-{broken}@1" in lines[0]
+    assert f"{CASE.stream(broken)}@1" in lines[0]
     assert "Traceback" not in failed.stderr
     assert replayed.returncode == 0, replayed.stderr
-    assert orjson.loads(replayed.stdout)["stream"] == f"case-{sound}"
+    assert orjson.loads(replayed.stdout)["stream"] == CASE.stream(sound)
 
 
 def test_an_mcp_command_on_the_case_is_a_tool_error_with_the_reason(
@@ -140,7 +141,7 @@ def test_an_mcp_command_on_the_case_is_a_tool_error_with_the_reason(
     assert result.is_error
     text = result.content[0].text
     assert "unreadable_event: " in text
-    assert f"case-{broken}@1" in text
+    assert f"{CASE.stream(broken)}@1" in text
 
 
 @pytest.mark.parametrize("token", ["tok-supervisor-t1", "tok-reviewer-t1"])
@@ -156,7 +157,7 @@ def test_audits_list_the_unreadable_events_and_carry_on(
     assert of_broken.status_code == 200, of_broken.text
     unreadable = of_broken.json()["unreadable"]
     assert [(u["stream"], u["revision"]) for u in unreadable] == [
-        (f"case-{broken}", revision) for revision in range(1, 1 + len(UNREADABLE))
+        (CASE.stream(broken), revision) for revision in range(1, 1 + len(UNREADABLE))
     ]
     assert all("cannot be read" in u["reason"] for u in unreadable)
     assert of_sound.status_code == 200, of_sound.text

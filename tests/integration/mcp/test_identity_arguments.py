@@ -17,6 +17,7 @@ from caseledger.adapters.bootstrap import App
 from caseledger.adapters.mcp.identity import IdentitySource
 from caseledger.adapters.mcp.server import build_server
 from caseledger.adapters.mcp.tools import CaseTools
+from caseledger.domain.application.aggregates import CASE
 from caseledger.domain.application.commandlog import commandlog_stream
 from caseledger.domain.shared.envelopes import CommandResult
 from tests.integration.mcp.conftest import AGENT, AGENT_TOKEN, structured
@@ -52,13 +53,13 @@ def refusals(app: App) -> list[dict[str, Any]]:
 def test_a_tenant_id_argument_naming_another_tenant_is_refused_and_recorded(
     app: App, checked: MCPServer, case: CommandResult
 ) -> None:
-    before = len(app.store.read_stream("case-c1"))
+    before = len(app.store.read_stream(CASE.stream("c1")))
 
     result = call(checked, "propose_risk_update", {**PROPOSAL, "tenant_id": "t2"})
 
     assert result.is_error
     assert "tenant_mismatch: " in result.content[0].text
-    assert len(app.store.read_stream("case-c1")) == before
+    assert len(app.store.read_stream(CASE.stream("c1"))) == before
     [record] = [r for r in refusals(app) if r["reason_code"] == "tenant_mismatch"]
     assert (record["command_type"], record["actor_id"], record["run_id"]) == (
         "mcp:propose_risk_update",
