@@ -102,7 +102,7 @@ def show(trail: Trail, out: Console) -> None:
             str(row.get("position") or ""),
             str(row.get("at") or ""),
             row["kind"],
-            row["event_type"],
+            escape(str(row["event_type"])),
             f"{row.get('stream', '')}@{row.get('revision', '')}" if row.get("stream") else "",
             str(row.get("actor") or ""),
             str(row.get("command_type") or row.get("status") or ""),
@@ -111,6 +111,6 @@ def show(trail: Trail, out: Console) -> None:
 
 
 def _branch(parent: Tree, trail: Trail, node: Node) -> None:
-    branch = parent.add(f"[magenta]{node.kind}[/magenta] {node.label}")
+    branch = parent.add(f"[magenta]{node.kind}[/magenta] {escape(node.label)}")
     for child in node.children:
         _branch(branch, trail, trail.nodes[child])

@@ -30,7 +30,7 @@ QUESTIONS: Final = (
 
 def answers(trail: Trail) -> dict[str, list[dict[str, Any]]]:
     """Seed §22, one list of facts per question (empty: the trail holds no such fact)."""
-    events = [e for e in trail.events if not e.refused]
+    events = [e for e in trail.events if not e.refused and e.unreadable is None]
     committed = [e for e in events if not e.event_type.startswith("run.")]
     return {
         "what_did_the_user_ask": [
