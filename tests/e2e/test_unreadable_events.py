@@ -160,6 +160,8 @@ def test_audits_list_the_unreadable_events_and_carry_on(
         (CASE.stream(broken), revision) for revision in range(1, 1 + len(UNREADABLE))
     ]
     assert all("cannot be read" in u["reason"] for u in unreadable)
+    emitted = of_broken.json()["answers"]["which_event_was_emitted"]
+    assert [e["event_type"] for e in emitted] == ["case.opened"]
     assert of_sound.status_code == 200, of_sound.text
     assert of_sound.json()["unreadable"] == []
     assert any(row["event_type"] == "case.opened" for row in of_sound.json()["timeline"])
