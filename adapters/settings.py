@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     eventstore_port: int = Field(default=2113, description="Embedded store's port.")
     http_host: str = Field(default="127.0.0.1", description="Where `serve`'s HTTP API binds.")
     http_port: int = Field(default=8000, description="`serve`'s HTTP API port (0 = any free).")
+    http_max_body: int = Field(
+        default=1_048_576,
+        ge=1,
+        description="Bytes a request body may have on /v1 and on MCP over HTTP; a larger one "
+        "is answered 413 before it is parsed.",
+    )
     otel: Literal["off", "console", "otlp"] = Field(
         default="off",
         description="OpenTelemetry traces, metrics and JSON logs: off, console (stderr) or otlp "

@@ -3,23 +3,28 @@ agent runs that worked on it, refused commands on them) or of a correlation, plu
 effects the outbox relay and the notification worker recorded. Only reads.
 
 The events come from one pass over `$all` up to the head (the store has no correlation index
-here); fine for an audit, not for a hot path.
+here); fine for an audit, not for a hot path. An event this code cannot read is listed as
+unreadable and the scan goes on: it never fails an audit, of its case or any other.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
 from caseledger.adapters.integration.outbox_store import OUTBOX_FILE, SqliteOutbox
 from caseledger.adapters.notifications.ledger import NOTIFICATIONS_FILE, DeliveryLedger
-from caseledger.domain.application.ports import EventStore
+from caseledger.domain.application.codec import read_recorded
+from caseledger.domain.application.ports import EventStore, RecordedEvent
+from caseledger.domain.application.registry import event_registry
 from caseledger.domain.shared import streams
+from caseledger.domain.shared.errors import UnreadableEvent
+from caseledger.domain.shared.events import EventRegistry
 from caseledger.domain.shared.ids import is_aggregate_id, is_tenant_id
 from caseledger.projections.audit.records import AuditEvent, SideEffect
 from caseledger.projections.audit.trail import Trail, build_trail
@@ -43,6 +48,7 @@ class AuditService:
     events: EventStore
     outbox: SqliteOutbox | None = None
     deliveries: DeliveryLedger | None = None
+    registry: EventRegistry = field(default_factory=event_registry)
 
     @classmethod
     def for_data_dir(cls, events: EventStore, data_dir: Path) -> AuditService:
@@ -85,7 +91,7 @@ class AuditService:
             )
         tenant = holders[0]
         stream = streams.aggregate_stream(streams.CASE, tenant, case_id)
-        mine = [e for e in everything if e.tenant_id == tenant]
+        mine = [e for e in everything if e.tenant_id == tenant or e.unreadable is not None]
         drafts = {
             e.stream
             for e in mine
@@ -165,6 +171,30 @@ class AuditService:
             ]
         return effects
 
+    def _audited(self, recorded: RecordedEvent) -> AuditEvent:
+        """`recorded` as the audit shows it: read as the command service reads it; one it
+        cannot read is listed as unreadable (no payload, no metadata) and the scan goes on."""
+        payload: dict[str, Any] = {}
+        metadata: dict[str, Any] = {}
+        unreadable: str | None = None
+        try:
+            stored = read_recorded(recorded, self.registry)
+        except UnreadableEvent as error:
+            unreadable = str(error)
+        else:
+            payload = orjson.loads(recorded.data)
+            metadata = {k: v for k, v in stored.metadata.items() if isinstance(v, str)}
+        return AuditEvent(
+            event_id=str(recorded.id),
+            event_type=recorded.type,
+            stream=recorded.stream,
+            revision=recorded.revision,
+            position=recorded.commit_position,
+            payload=payload,
+            metadata=metadata,
+            unreadable=unreadable,
+        )
+
     def _scan(self) -> list[AuditEvent]:
         """Every event of the audited categories, up to the head as of now."""
         head = self.events.head_position()
@@ -177,17 +207,7 @@ class AuditService:
         try:
             for recorded in subscription:
                 if recorded.stream.startswith(CATEGORIES):
-                    found.append(
-                        AuditEvent(
-                            event_id=str(recorded.id),
-                            event_type=recorded.type,
-                            stream=recorded.stream,
-                            revision=recorded.revision,
-                            position=recorded.commit_position,
-                            payload=orjson.loads(recorded.data) if recorded.data else {},
-                            metadata=orjson.loads(recorded.metadata) if recorded.metadata else {},
-                        )
-                    )
+                    found.append(self._audited(recorded))
                 if recorded.commit_position >= head:
                     break
         finally:

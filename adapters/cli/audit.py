@@ -12,6 +12,7 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -19,7 +20,13 @@ from caseledger.adapters.audit.service import AuditAmbiguous, AuditNotFound, Aud
 from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.settings import Settings
 from caseledger.domain.shared.streams import InvalidId
-from caseledger.projections.audit.report import answers, document, mermaid, timeline
+from caseledger.projections.audit.report import (
+    answers,
+    document,
+    mermaid,
+    timeline,
+    unreadable,
+)
 from caseledger.projections.audit.trail import Node, Trail
 
 app = typer.Typer(
@@ -81,6 +88,8 @@ def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermai
 
 def show(trail: Trail, out: Console) -> None:
     out.print(f"[bold]audit of {trail.subject}[/bold] (tenant {trail.tenant_id})")
+    for event in unreadable(trail):
+        out.print(f"[yellow]unreadable:[/yellow] {escape(str(event['reason']))}")
     for question, facts in answers(trail).items():
         out.print(f"[bold cyan]{question.replace('_', ' ')}?[/bold cyan]")
         if not facts:
@@ -98,7 +107,7 @@ def show(trail: Trail, out: Console) -> None:
             str(row.get("position") or ""),
             str(row.get("at") or ""),
             row["kind"],
-            row["event_type"],
+            escape(str(row["event_type"])),
             f"{row.get('stream', '')}@{row.get('revision', '')}" if row.get("stream") else "",
             str(row.get("actor") or ""),
             str(row.get("command_type") or row.get("status") or ""),
@@ -107,6 +116,6 @@ def show(trail: Trail, out: Console) -> None:
 
 
 def _branch(parent: Tree, trail: Trail, node: Node) -> None:
-    branch = parent.add(f"[magenta]{node.kind}[/magenta] {node.label}")
+    branch = parent.add(f"[magenta]{node.kind}[/magenta] {escape(node.label)}")
     for child in node.children:
         _branch(branch, trail, trail.nodes[child])

@@ -98,12 +98,18 @@ def mcp(
             app.start()
         source = IdentitySource(fixed)
         server = build_server(
-            CaseTools(instrumented.commands, instrumented.queries, source.current)
+            CaseTools(
+                instrumented.commands,
+                instrumented.queries,
+                source.current,
+                refusals=app.commands,
+            )
         )
         if transport is Transport.STDIO:
             anyio.run(server.run_stdio_async)
         else:
-            asgi = http_app(server, None if fixed else app.tokens, host, path)
+            per_request = None if fixed else app.tokens
+            asgi = http_app(server, per_request, host, path, settings.http_max_body)
             print(f"caseledger mcp: streamable HTTP on http://{host}:{port}{path}", file=sys.stderr)
             anyio.run(serve_http, asgi, host, port)
     finally:

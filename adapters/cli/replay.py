@@ -14,6 +14,7 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.pretty import Pretty
 
 from caseledger.adapters.cli.stores import reading_store
@@ -74,7 +75,8 @@ def _replay(
         try:
             result = replay(store, aggregate, tenant, aggregate_id, as_of)
         except EventDecodingError as error:
-            errors.print(f"[red]error:[/red] cannot replay safely: {error}")
+            line = " ".join(str(error).split())  # one line, whatever the store held
+            errors.print(f"[red]error:[/red] cannot replay safely: {escape(line)}")
             raise typer.Exit(code=1) from error
     if result.revision < 0:
         errors.print(f"[red]error:[/red] {result.stream} does not exist")

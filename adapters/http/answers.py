@@ -1,7 +1,9 @@
 """How results become HTTP answers. Commands: accepted and duplicate_accepted 200,
-requires_approval 202, validation_error 422, rejected 403, conflict 409, and an unknown case or
-draft 404 -- also when it belongs to another tenant, with the same body, so a caller cannot tell
-the two apart. Queries: ok and stale 200 (the body says which), not_found 404, forbidden 403,
+requires_approval 202; a refusal takes its reason code's status from the table of reasons
+(`reasons.TABLE`: validation_error 422, rejected 403, conflict 409, `already_exists`,
+`idempotency_key_reused` and `unreadable_event` 409), and an unknown case or draft 404 -- also
+when it belongs to another tenant, with the same body, so a caller cannot tell the two apart.
+Queries: ok and stale 200 (the body says which), not_found 404, forbidden 403,
 validation_error 422, unavailable 503."""
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Final
 from fastapi.responses import JSONResponse
 
 from caseledger.adapters.http.problems import problem
+from caseledger.adapters.http.reasons import STATUS
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult, QueryResult
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
@@ -48,10 +51,11 @@ def command_answer(envelope: CommandEnvelope, result: CommandResult) -> JSONResp
             NOT_FOUND_DETAIL,
             command_id=result.command_id,
         )
+    reason = (result.reason_code or ReasonCode.INVALID_PAYLOAD).value
     return problem(
-        status,
+        STATUS.get(reason, status),
         result.status.value,
-        (result.reason_code or ReasonCode.INVALID_PAYLOAD).value,
+        reason,
         result.reason,
         command_id=result.command_id,
     )

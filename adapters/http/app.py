@@ -1,5 +1,7 @@
-"""The HTTP API. Thin: authenticate, bind the envelope to the token's principal, call the
-service, map the outcome to a status (see `answers`). Every error is problem+json."""
+"""The HTTP API. Thin: authenticate (before the body is read), bound the body (before it is
+parsed), bind the envelope to the token's principal, call the service, map the outcome to a
+status (see `answers` and the table of reasons, `reasons`). Every error is problem+json; a
+request refused before it became a command is recorded in the token tenant's command log."""
 
 from __future__ import annotations
 
@@ -11,13 +13,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from caseledger.adapters.bootstrap import App
 from caseledger.adapters.http import audit
 from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
+from caseledger.adapters.http.guards import Authenticate, BodyLimit, principal_of
 from caseledger.adapters.http.problems import problem, problem_responses
+from caseledger.adapters.refusals import RefusalLog, refusal_of
+from caseledger.adapters.tokens import Principal
+from caseledger.domain.application.commandlog import Refusal
 from caseledger.domain.application.ports import EventStoreUnavailable
 from caseledger.domain.shared.envelopes import (
     CommandEnvelope,
@@ -26,19 +33,22 @@ from caseledger.domain.shared.envelopes import (
     QueryResult,
 )
 from caseledger.domain.shared.errors import describe_invalid
+from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
 
 _COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "requires_approval", "model": CommandResult},
-    **problem_responses(401, 403, 404, 409, 422, 503),
+    **problem_responses(401, 403, 404, 409, 413, 422, 503),
 }
 STORE_UNAVAILABLE_DETAIL = (
     "the event store is unavailable for now; retry with the same idempotency key"
     " (safe whether or not the first attempt landed)"
 )
-_QUERY_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422, 503)
+_QUERY_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 413, 422, 503)
+NOT_JSON_DETAIL = "the body is not UTF-8 JSON"
+COMMANDS_PATH = "/v1/commands"
 
 
 class Commands(Protocol):
@@ -66,7 +76,14 @@ def create_app(
         ),
     )
     api.state.caseledger = caseledger
-    _errors(api)
+    refusals = caseledger.commands
+    api.add_middleware(
+        BodyLimit,
+        max_bytes=caseledger.settings.http_max_body,
+        on_refused=lambda scope: _record_too_large(refusals, scope),
+    )
+    api.add_middleware(Authenticate, tokens=caseledger.tokens, prefix="/v1")
+    _errors(api, refusals)
     api.include_router(audit.router)
 
     @api.post(
@@ -76,7 +93,10 @@ def create_app(
         summary="Issue a command (CommandEnvelope -> CommandResult)",
     )
     def post_command(body: CommandRequest, caller: Caller) -> JSONResponse:
-        envelope = body.envelope(caller)
+        try:
+            envelope = body.envelope(caller)
+        except IdentityRefused as error:
+            return _identity_refused(refusals, caller, body, error)
         return command_answer(envelope, command_service.handle(envelope))
 
     @api.post(
@@ -86,7 +106,11 @@ def create_app(
         summary="Ask a query (QueryEnvelope -> QueryResult)",
     )
     def post_query(body: QueryRequest, caller: Caller) -> JSONResponse:
-        return query_answer(query_service.handle(body.envelope(caller)))
+        try:
+            query = body.envelope(caller)
+        except IdentityRefused as error:
+            return _identity_refused(refusals, caller, body, error)
+        return query_answer(query_service.handle(query))
 
     @api.get("/healthz", summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
@@ -102,7 +126,7 @@ def create_app(
     return api
 
 
-def _errors(api: FastAPI) -> None:
+def _errors(api: FastAPI, refusals: RefusalLog) -> None:
     @api.exception_handler(Unauthenticated)
     def unauthenticated(request: Request, error: Unauthenticated) -> JSONResponse:
         return problem(
@@ -113,24 +137,29 @@ def _errors(api: FastAPI) -> None:
             headers={"WWW-Authenticate": "Bearer"},
         )
 
-    @api.exception_handler(IdentityRefused)
-    def identity_refused(request: Request, error: IdentityRefused) -> JSONResponse:
-        return problem(403, "rejected", error.reason.value, error.detail)
-
     @api.exception_handler(RequestValidationError)  # the body is not an envelope
     @api.exception_handler(ValidationError)  # the envelope built from it is invalid
     def invalid(request: Request, error: RequestValidationError | ValidationError) -> JSONResponse:
-        return problem(
-            422,
-            "validation_error",
-            ReasonCode.INVALID_PAYLOAD.value,
-            describe_invalid(error.errors()),
-        )
+        detail = describe_invalid(error.errors())
+        body = error.body if isinstance(error, RequestValidationError) else None
+        _record_invalid(refusals, request, body, detail)
+        return problem(422, "validation_error", ReasonCode.INVALID_PAYLOAD.value, detail)
 
     @api.exception_handler(HTTPException)
     def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400:  # a body the framework could not even decode
+            _record_invalid(refusals, request, None, NOT_JSON_DETAIL)
+            return problem(
+                422, "validation_error", ReasonCode.INVALID_PAYLOAD.value, NOT_JSON_DETAIL
+            )
         reason = {404: "no_such_route", 405: "method_not_allowed"}.get(error.status_code, "error")
-        return problem(error.status_code, "rejected", reason, str(error.detail))
+        return problem(
+            error.status_code,
+            "rejected",
+            reason,
+            str(error.detail),
+            headers=dict(error.headers or {}),
+        )
 
     @api.exception_handler(EventStoreUnavailable)
     def store_unavailable(request: Request, error: EventStoreUnavailable) -> JSONResponse:
@@ -147,3 +176,57 @@ def _errors(api: FastAPI) -> None:
     def failure(request: Request, error: Exception) -> JSONResponse:
         log.exception("request failed: %s %s", request.method, request.url.path)
         return problem(500, "error", "internal_error", type(error).__name__)
+
+
+def _identity_refused(
+    refusals: RefusalLog,
+    caller: Principal,
+    body: CommandRequest | QueryRequest,
+    error: IdentityRefused,
+) -> JSONResponse:
+    """403, recorded in the token tenant's command log (the body's claims are not trusted)."""
+    fields = body.model_dump(mode="json", exclude={"payload"})
+    query = isinstance(body, QueryRequest)
+    _record(
+        refusals,
+        refusal_of(
+            caller, fields, CommandOutcome.REJECTED, error.reason.value, error.detail, query=query
+        ),
+    )
+    return problem(403, "rejected", error.reason.value, error.detail)
+
+
+def _record(refusals: RefusalLog, refusal: Refusal) -> None:
+    """Record `refusal`; with the event store unavailable the refusal is still answered (and
+    the record's loss logged)."""
+    try:
+        refusals.record_refusal(refusal)
+    except EventStoreUnavailable as error:
+        log.warning("refusal %s not recorded: %s", refusal.command_id, error)
+
+
+def _record_invalid(refusals: RefusalLog, request: Request, body: object, detail: str) -> None:
+    """A command body that is not an envelope, from an authenticated caller, is recorded."""
+    caller = principal_of(request.scope)
+    if caller is not None and request.url.path == COMMANDS_PATH:
+        _record(
+            refusals,
+            refusal_of(
+                caller,
+                body,
+                CommandOutcome.VALIDATION_ERROR,
+                ReasonCode.INVALID_PAYLOAD.value,
+                detail,
+            ),
+        )
+
+
+def _record_too_large(refusals: RefusalLog, scope: Scope) -> None:
+    caller = principal_of(scope)
+    if caller is not None and scope.get("path") == COMMANDS_PATH:
+        _record(
+            refusals,
+            refusal_of(
+                caller, None, CommandOutcome.REJECTED, "payload_too_large", "the body is too large"
+            ),
+        )

@@ -23,7 +23,7 @@ from caseledger.projections.audit.report import document
 from caseledger.projections.audit.trail import Trail
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422)
+_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 413, 422, 503)
 
 
 @router.get("/cases/{case_id}", responses=_RESPONSES, summary="A case's audit trail")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from caseledger.adapters.http.guards import principal_of
 from caseledger.adapters.tokens import Principal, TokenRegistry
 
 bearer = HTTPBearer(auto_error=False, description="A token from CASELEDGER_TOKENS_FILE.")
@@ -24,6 +25,9 @@ def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    found = principal_of(request.scope)  # `guards.Authenticate` found it already
+    if found is not None:
+        return found
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("an Authorization: Bearer <token> header is required")
     tokens: TokenRegistry = request.app.state.caseledger.tokens

@@ -6,9 +6,10 @@ idempotency key and payload schema have defaults, so a minimal body is
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from caseledger.adapters.envelopes import command_envelope, query_envelope
 from caseledger.adapters.tokens import Principal
@@ -24,6 +25,34 @@ class IdentityRefused(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+IDENTITY_FIELDS: Final = (
+    "tenant_id",
+    "requested_by_actor_type",
+    "requested_by_actor_id",
+    "requested_by_roles",
+    "run_id",
+)
+"""Fields only a token decides: a request may repeat them, never change them."""
+
+
+def check_identity(claims: Mapping[str, Any], principal: Principal) -> None:
+    """Raise `IdentityRefused` if `claims` (e.g. MCP tool arguments) name another tenant or
+    actor than `principal` in any of `IDENTITY_FIELDS`, as a body would."""
+    named = {k: v for k, v in claims.items() if k in IDENTITY_FIELDS}
+    try:
+        identity = _Identity.model_validate(named)
+    except ValidationError as error:
+        if any(e["loc"][:1] == ("tenant_id",) for e in error.errors()):
+            raise IdentityRefused(ReasonCode.TENANT_MISMATCH, _NOT_THE_TENANT) from None
+        raise IdentityRefused(
+            ReasonCode.NOT_PERMITTED, "the actor named is not the token's"
+        ) from None
+    identity.check_against(principal)
+
+
+_NOT_THE_TENANT: Final = "tenant_id is not the tenant of the bearer token"
 
 
 class _Identity(BaseModel):
@@ -46,9 +75,7 @@ class _Identity(BaseModel):
     def check_against(self, principal: Principal) -> None:
         actor = principal.actor
         if self.tenant_id is not None and self.tenant_id != principal.tenant_id:
-            raise IdentityRefused(
-                ReasonCode.TENANT_MISMATCH, "tenant_id is not the tenant of the bearer token"
-            )
+            raise IdentityRefused(ReasonCode.TENANT_MISMATCH, _NOT_THE_TENANT)
         claims = (
             ("requested_by_actor_type", self.requested_by_actor_type, actor.type),
             ("requested_by_actor_id", self.requested_by_actor_id, actor.id),

@@ -8,6 +8,8 @@ from typing import Any, Final
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from caseledger.domain.shared.errors import MAX_REASON, clip
+
 PROBLEM_JSON: Final = "application/problem+json"
 
 _TITLES: Final = {
@@ -16,6 +18,7 @@ _TITLES: Final = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    413: "Content Too Large",
     422: "Unprocessable Content",
     500: "Internal Server Error",
     503: "Service Unavailable",
@@ -44,20 +47,28 @@ def problem(
     headers: dict[str, str] | None = None,
     **ids: str | None,
 ) -> JSONResponse:
-    body = Problem(
-        title=_TITLES.get(status, "Error"),
-        status=status,
-        detail=detail,
-        outcome=outcome,
-        reason_code=reason_code,
-        **ids,
-    )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        problem_body(status, outcome, reason_code, detail, **ids),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def problem_body(
+    status: int, outcome: str, reason_code: str, detail: str | None, **ids: str | None
+) -> dict[str, Any]:
+    """The problem document; `detail` is cut to `MAX_REASON` characters (input in it is
+    already cut where it was quoted)."""
+    body = Problem(
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=None if detail is None else clip(detail, MAX_REASON),
+        outcome=outcome,
+        reason_code=reason_code,
+        **ids,
+    )
+    return body.model_dump(exclude_none=True)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

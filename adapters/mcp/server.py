@@ -15,8 +15,10 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from caseledger.adapters.http.guards import BodyLimit
 from caseledger.adapters.mcp.identity import IdentityError, IdentitySource, identity_for_token
-from caseledger.adapters.mcp.tools import UNTRUSTED_NOTE, CaseTools
+from caseledger.adapters.mcp.tools import UNTRUSTED_NOTE, CaseTools, ToolRefusal
+from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.ports import EventStoreUnavailable
 
@@ -62,6 +64,8 @@ _SEND: Final = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
 
+DEFAULT_MAX_BODY: Final = Settings.model_fields["http_max_body"].default
+
 STORE_UNAVAILABLE: Final = (
     "the event store is unavailable for now; try again shortly (sending the same proposal or "
     "command again with the same idempotency_key is safe)"
@@ -78,7 +82,7 @@ def _in_thread(call: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
-        except IdentityError as error:
+        except (IdentityError, ToolRefusal) as error:
             raise ToolError(str(error)) from None
         except EventStoreUnavailable:
             raise ToolError(STORE_UNAVAILABLE) from None
@@ -86,8 +90,22 @@ def _in_thread(call: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     return run
 
 
+class _CheckedServer(MCPServer):
+    """Checks every tool call's arguments for identity fields before the SDK validates them
+    (which would drop the unknown ones silently): named otherwise than the bound identity,
+    the call is refused (`CaseTools.check_arguments`)."""
+
+    def __init__(self, tools: CaseTools, name: str) -> None:
+        super().__init__(name, instructions=INSTRUCTIONS, log_level="WARNING")
+        self._tools = tools
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        await _in_thread(self._tools.check_arguments)(name, arguments)
+        return await super().call_tool(name, arguments, context)
+
+
 def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
-    server: MCPServer = MCPServer(name, instructions=INSTRUCTIONS, log_level="WARNING")
+    server: MCPServer = _CheckedServer(tools, name)
 
     @server.tool(annotations=_READ)
     async def get_case_summary(case_id: CaseId, min_position: MinPosition = None) -> dict[str, Any]:
@@ -210,10 +228,19 @@ async def _unauthorized(send: Send, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def http_app(server: MCPServer, tokens: TokenRegistry | None, host: str, path: str) -> ASGIApp:
-    """The streamable HTTP app; behind `BearerAuth` unless the server has a fixed identity
-    (`tokens` None)."""
-    app: ASGIApp = server.streamable_http_app(streamable_http_path=path, host=host)
+def http_app(
+    server: MCPServer,
+    tokens: TokenRegistry | None,
+    host: str,
+    path: str,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> ASGIApp:
+    """The streamable HTTP app: bodies over `max_body` bytes answered 413 before they are
+    parsed; behind `BearerAuth` (first) unless the server has a fixed identity (`tokens`
+    None)."""
+    app: ASGIApp = BodyLimit(
+        server.streamable_http_app(streamable_http_path=path, host=host), max_body
+    )
     return app if tokens is None else BearerAuth(app, tokens)
 
 

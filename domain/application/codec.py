@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
 from caseledger.domain.application.ports import NewEvent, RecordedEvent
 from caseledger.domain.shared.envelopes import CommandEnvelope, EventEnvelope
+from caseledger.domain.shared.errors import EventDecodingError, UnreadableEvent
 from caseledger.domain.shared.events import DomainEvent, EventRegistry
 
 
@@ -93,11 +94,42 @@ class StoredEvent:
 
 
 def read_recorded(recorded: RecordedEvent, registry: EventRegistry) -> StoredEvent:
-    """Decode `recorded`; unknown types or versions raise, never mis-read."""
-    metadata = orjson.loads(recorded.metadata) if recorded.metadata else {}
-    version = int(metadata.get("schemaVersion", 1))
-    event = registry.decode_json(recorded.type, version, recorded.data)
+    """Decode `recorded`, or raise `UnreadableEvent` naming its stream and revision: an unknown
+    type or schema version, data or metadata that does not decode, a `schemaVersion` that is
+    not a whole number. Never mis-read."""
+    try:
+        metadata = _metadata(recorded.metadata)
+        event = registry.decode_json(recorded.type, _schema_version(metadata), recorded.data)
+    except EventDecodingError as error:
+        where = recorded.stream, recorded.revision
+        raise UnreadableEvent(*where, str(error), error.cause) from error
     return StoredEvent(recorded, event, metadata)
+
+
+MAX_VERSION_DIGITS: Final = 18
+
+
+def _metadata(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        metadata = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise EventDecodingError("its metadata is not JSON") from None
+    if not isinstance(metadata, dict):
+        raise EventDecodingError("its metadata is not a JSON object")
+    return metadata
+
+
+def _schema_version(metadata: dict[str, Any]) -> int:
+    """`schemaVersion` as written: a string of digits, or (before 2026-11-25) a number."""
+    version = metadata.get("schemaVersion", 1)
+    if isinstance(version, bool) or not isinstance(version, int | str):
+        raise EventDecodingError("its schemaVersion is not a whole number")
+    digits = str(version).removeprefix("-")
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= MAX_VERSION_DIGITS):
+        raise EventDecodingError("its schemaVersion is not a whole number")
+    return int(version)
 
 
 def envelope_of(stored: StoredEvent) -> EventEnvelope:

@@ -14,7 +14,7 @@ from caseledger.domain.application.routes import Route, StreamRule
 from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.domain.shared.commands import CommandBody
 from caseledger.domain.shared.envelopes import CommandEnvelope
-from caseledger.domain.shared.errors import describe_invalid
+from caseledger.domain.shared.errors import MAX_PIECE, clip, describe_invalid
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.policy_rules import PolicyRules
 from caseledger.domain.shared.reasons import ReasonCode
@@ -43,7 +43,9 @@ def route_for(routes: Mapping[str, Route], envelope: CommandEnvelope) -> Route:
     """Schema: the command type has a route."""
     route = routes.get(envelope.command_type)
     if route is None:
-        raise _invalid(ReasonCode.UNKNOWN_COMMAND, f"no command {envelope.command_type!r}")
+        raise _invalid(
+            ReasonCode.UNKNOWN_COMMAND, f"no command {clip(envelope.command_type, MAX_PIECE)!r}"
+        )
     return route
 
 
@@ -56,8 +58,8 @@ def validate_payload(route: Route, envelope: CommandEnvelope) -> CommandBody:
     ):
         raise _invalid(
             ReasonCode.UNSUPPORTED_SCHEMA,
-            f"{envelope.payload_schema!r} (version {envelope.command_version}) is not "
-            f"{route.payload_schema!r}",
+            f"{clip(envelope.payload_schema, MAX_PIECE)!r} (version "
+            f"{clip(envelope.command_version, MAX_PIECE)}) is not {route.payload_schema!r}",
         )
     payload = {k: v for k, v in envelope.payload.items() if k != "tenant_id"}
     try:
@@ -125,7 +127,8 @@ def check_idempotency(
     if record.command_digest != digest:
         raise _rejected(
             ReasonCode.IDEMPOTENCY_KEY_REUSED,
-            f"key {envelope.idempotency_key!r} was used for command {record.command_id}",
+            f"key {clip(envelope.idempotency_key, MAX_PIECE)!r} was used for command "
+            f"{clip(record.command_id, MAX_PIECE)}",
         )
     return record
 

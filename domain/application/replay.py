@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from caseledger.domain.application.aggregates import AGGREGATES, Aggregate
-from caseledger.domain.application.codec import envelope_of
+from caseledger.domain.application.codec import StoredEvent, envelope_of
 from caseledger.domain.application.loading import load
 from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.shared.envelopes import EventEnvelope
+from caseledger.domain.shared.errors import UnreadableEvent
 from caseledger.domain.shared.events import EventRegistry
 
 
@@ -41,8 +42,7 @@ def replay(
 ) -> Replay:
     """`aggregate` is `case`, `notice_draft`, `agent_run` or `policy` (whose id is the tenant),
     always of one tenant. Raises `InvalidId` for an id outside the grammar, and
-    `EventDecodingError` (`UnknownEventType`, `UnknownEventVersion`) rather than show a history
-    it cannot read."""
+    `UnreadableEvent` (naming stream and revision) rather than show a history it cannot read."""
     kind: Aggregate[Any] | None = AGGREGATES.get(aggregate)
     if kind is None:
         raise ValueError(f"no aggregate {aggregate!r}; one of {sorted(AGGREGATES)}")
@@ -53,8 +53,19 @@ def replay(
         stream=stream,
         revision=loaded.revision,
         state=loaded.state,
-        history=[envelope_of(stored) for stored in history],
+        history=[_shown(stored) for stored in history],
     )
+
+
+def _shown(stored: StoredEvent) -> EventEnvelope:
+    """The event as a history shows it; metadata without a readable `occurredAt` (or other
+    provenance it needs) makes the event unreadable, as for a command."""
+    try:
+        return envelope_of(stored)
+    except (KeyError, ValueError, TypeError) as error:
+        rec = stored.recorded
+        problem = f"its metadata lacks valid provenance ({type(error).__name__})"
+        raise UnreadableEvent(rec.stream, rec.revision, problem) from None
 
 
 def replay_document(result: Replay) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from caseledger.domain.application.layers import Refused
 from caseledger.domain.application.loading import IdempotencyRecord
 from caseledger.domain.application.outcomes import outcome_of
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult, EventEnvelope
+from caseledger.domain.shared.errors import MAX_REASON, clip
 from caseledger.domain.shared.outcomes import CommandOutcome
 
 
@@ -14,7 +15,7 @@ def refused(envelope: CommandEnvelope, refusal: Refused, stream: str | None) -> 
     return CommandResult(
         command_id=envelope.command_id,
         status=refusal.outcome,
-        reason=refusal.detail,
+        reason=clip(refusal.detail, MAX_REASON),
         reason_code=refusal.reason,
         stream_id=stream,
     )

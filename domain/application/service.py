@@ -38,7 +38,7 @@ from caseledger.domain.application.codec import (
     read_recorded,
     recorded_as,
 )
-from caseledger.domain.application.commandlog import record_not_accepted
+from caseledger.domain.application.commandlog import Refusal, record, record_not_accepted
 from caseledger.domain.application.layers import Refused
 from caseledger.domain.application.loading import IdempotencyRecord, Loaded, empty, fold
 from caseledger.domain.application.outcomes import outcome_of
@@ -115,6 +115,12 @@ class CommandService:
         result = self._handle(envelope)
         record_not_accepted(self._store, envelope, result, self._clock.now())
         return result
+
+    def record_refusal(self, refusal: Refusal) -> None:
+        """Record a request an entry point refused before it became a command (its body named
+        another tenant or actor, or could not be read) in the command log of `refusal`'s
+        tenant, which must be the caller's authenticated one."""
+        record(self._store, refusal, self._clock.now())
 
     def _handle(self, envelope: CommandEnvelope) -> CommandResult:
         stream = None  # known once the payload is valid: the audit record names it

@@ -18,7 +18,6 @@ from caseledger.domain.shared.errors import (
     UnknownEventType,
     UnknownEventVersion,
 )
-from caseledger.domain.shared.reasons import ReasonCode
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 """Turns a payload at version N into the same fact at version N + 1."""
@@ -45,16 +44,16 @@ class DomainEvent(BaseModel):
 class MalformedEvent(EventDecodingError):
     """A stored payload does not match its declared type and version."""
 
-    reason = ReasonCode.UNKNOWN_EVENT_VERSION
-
     def __init__(self, event_type: str, version: int, error: ValidationError) -> None:
-        super().__init__(f"event {event_type!r} v{version} does not match its schema: {error}")
+        super().__init__(
+            f"event {event_type!r} v{version} does not match its schema: "
+            f"{error.error_count()} error(s), first at "
+            f"{'.'.join(str(p) for p in error.errors()[0]['loc']) or '(payload)'}"
+        )
 
 
 class MalformedPayload(EventDecodingError):
     """A stored payload is not a JSON object."""
-
-    reason = ReasonCode.UNKNOWN_EVENT_VERSION
 
     def __init__(self, event_type: str, version: int, problem: str) -> None:
         super().__init__(f"event {event_type!r} v{version} is not a JSON object: {problem}")

@@ -33,5 +33,8 @@ class ReasonCode(StrEnum):
     POLICY_VERSION_EXISTS = "policy_version_exists"
     EVIDENCE_REQUIRED = "evidence_required"
     EVIDENCE_NOT_APPROVED = "evidence_not_approved"
+    UNREADABLE_EVENT = "unreadable_event"
     UNKNOWN_EVENT_VERSION = "unknown_event_version"
+    """Finer cause of `unreadable_event` (a detail's, never an answer's code)."""
     UNKNOWN_EVENT_TYPE = "unknown_event_type"
+    """Finer cause of `unreadable_event` (a detail's, never an answer's code)."""

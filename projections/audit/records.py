@@ -19,6 +19,8 @@ class AuditEvent:
     position: int
     payload: dict[str, Any]
     metadata: dict[str, Any]
+    unreadable: str | None = None
+    """Why this code cannot read the event (it is listed, with no payload or metadata)."""
 
     @property
     def tenant_id(self) -> str:

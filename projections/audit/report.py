@@ -30,7 +30,7 @@ QUESTIONS: Final = (
 
 def answers(trail: Trail) -> dict[str, list[dict[str, Any]]]:
     """Seed §22, one list of facts per question (empty: the trail holds no such fact)."""
-    events = [e for e in trail.events if not e.refused]
+    events = [e for e in trail.events if not e.refused and e.unreadable is None]
     committed = [e for e in events if not e.event_type.startswith("run.")]
     return {
         "what_did_the_user_ask": [
@@ -167,7 +167,7 @@ def timeline(trail: Trail) -> list[dict[str, Any]]:
         {
             "position": e.position,
             "at": e.occurred_at,
-            "kind": "refused" if e.refused else "event",
+            "kind": "unreadable" if e.unreadable else "refused" if e.refused else "event",
             "event_type": e.event_type,
             "event_id": e.event_id,
             "stream": e.stream,
@@ -218,8 +218,24 @@ def document(trail: Trail) -> dict[str, Any]:
         "answers": answers(trail),
         "causation_tree": tree(trail),
         "timeline": timeline(trail),
+        "unreadable": unreadable(trail),
         "mermaid": mermaid(trail),
     }
+
+
+def unreadable(trail: Trail) -> list[dict[str, Any]]:
+    """The trail's events this code cannot read, each with why."""
+    return [
+        {
+            "stream": e.stream,
+            "revision": e.revision,
+            "event_id": e.event_id,
+            "event_type": e.event_type,
+            "reason": e.unreadable,
+        }
+        for e in trail.events
+        if e.unreadable is not None
+    ]
 
 
 _SHAPES: Final = {

@@ -36,7 +36,8 @@ class Node:
     id: str
     kind: str
     """user_request, agent_run, model_response, tool_call, command, event, policy_decision,
-    command_log (a command not accepted: refused, conflict, requires approval), side_effect."""
+    command_log (a command not accepted: refused, conflict, requires approval), side_effect,
+    unreadable_event (an event this code cannot read: listed, never interpreted)."""
     label: str
     detail: dict[str, Any] = field(default_factory=dict)
     children: list[str] = field(default_factory=list)
@@ -97,6 +98,16 @@ class _Builder:
         self.nodes[parent].children.append(child)
 
     def add_event(self, event: AuditEvent) -> None:
+        if event.unreadable is not None:
+            self._add(
+                Node(
+                    f"unreadable:{event.event_id}",
+                    "unreadable_event",
+                    f"{event.event_type} ({event.stream}@{event.revision}) cannot be read",
+                    {"reason": event.unreadable, "position": event.position},
+                )
+            )
+            return
         if event.event_type.startswith("run."):
             self._add_run_event(event)
             return

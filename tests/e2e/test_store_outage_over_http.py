@@ -31,3 +31,24 @@ def test_a_command_while_the_event_store_is_down_is_503_with_retry_after(
     assert (body["outcome"], body["reason_code"]) == ("unavailable", "event_store_unavailable")
     assert "retry with the same idempotency key" in body["detail"]
     assert "127.0.0.1" not in body["detail"]  # the store's address stays inside
+
+
+def test_refusals_before_a_command_are_still_answered_while_the_store_is_down(
+    tmp_path: Path,
+) -> None:
+    """Their command-log record cannot be written then; the answer does not wait on it."""
+    with live_service(tmp_path) as live:
+        analyst = live.client("tok-analyst-t1")
+        try:
+            assert live.app.embedded is not None
+            live.app.embedded.stop(grace=1.0)
+            opened = {"case_id": "case-outage-2", "allegation_summary": "x"}
+
+            spoofed = analyst.command("open_case", opened, tenant_id="t2")
+            not_an_envelope = analyst.post("/v1/commands", json={"payload": {}})
+            too_large = analyst.command("open_case", {"x": "y" * 2_000_000})
+        finally:
+            analyst.close()
+    assert (spoofed.status_code, spoofed.json()["reason_code"]) == (403, "tenant_mismatch")
+    assert not_an_envelope.status_code == 422
+    assert too_large.status_code == 413

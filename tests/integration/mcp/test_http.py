@@ -3,23 +3,14 @@ an agent token never reach a tool."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.server.mcpserver import MCPServer
 
-from caseledger.adapters.bootstrap import App
-from caseledger.adapters.mcp.identity import IdentitySource
-from caseledger.adapters.mcp.server import build_server, http_app
-from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.domain.shared.envelopes import CommandResult
 from tests.integration.mcp.conftest import (
     AGENT_TOKEN,
@@ -27,31 +18,6 @@ from tests.integration.mcp.conftest import (
     USER_TOKEN,
     structured,
 )
-from tests.support.ports import free_port
-
-
-@pytest.fixture
-def url(app: App) -> Iterator[str]:
-    """`caseledger mcp --transport http` without a fixed identity, served in a thread."""
-    server: MCPServer = build_server(CaseTools(app.commands, app.queries, IdentitySource().current))
-    port = free_port()
-    config = uvicorn.Config(
-        http_app(server, app.tokens, "127.0.0.1", "/mcp"),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-    )
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not web.started:
-        assert time.monotonic() < deadline, "the MCP HTTP server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/mcp"
-    web.should_exit = True
-    thread.join(10)
 
 
 def call_as(url: str, token: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:

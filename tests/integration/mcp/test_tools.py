@@ -125,10 +125,6 @@ def test_a_risk_proposal_is_recorded_as_the_configured_agent_and_awaits_a_human(
         "rationale": "40% monthly interest",
         "evidence_refs": ["e1"],
         "confidence": 0.8,
-        # identity smuggled in arguments is not part of the tool: it must change nothing
-        "tenant_id": "t2",
-        "agent_name": "root",
-        "run_id": "forged",
     }
     answer = call(server, "propose_risk_update", arguments)
 

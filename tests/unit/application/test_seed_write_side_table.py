@@ -9,7 +9,7 @@ from caseledger.domain.application.ports import NewEvent
 from caseledger.domain.application.replay import replay, replay_document
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.case.state import CaseStatus, EvidenceStatus, RiskLevel
-from caseledger.domain.shared.errors import UnknownEventVersion
+from caseledger.domain.shared.errors import UnreadableEvent
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import AGENT, REVIEWER, SUPERVISOR
@@ -125,11 +125,14 @@ def test_unknown_event_version_is_rejected(
         [NewEvent("case.review_started", orjson.dumps({"case_id": "c1"}), orjson.dumps(future))],
         len(store.read_stream("case-t1_c1")) - 1,
     )
-    with pytest.raises(UnknownEventVersion):
+    with pytest.raises(UnreadableEvent, match="case-t1_c1@4") as unreadable:
         replay(store, "case", TENANT, "c1")
+    assert unreadable.value.cause is ReasonCode.UNKNOWN_EVENT_VERSION
     refused = issue(service, "close_case", {"case_id": "c1", "resolution": "x"}, SUPERVISOR)
     assert refused.status is CommandOutcome.REJECTED
-    assert refused.reason_code is ReasonCode.UNKNOWN_EVENT_VERSION
+    assert refused.reason_code is ReasonCode.UNREADABLE_EVENT
+    assert refused.reason is not None
+    assert "case-t1_c1@4" in refused.reason
 
 
 def test_a_replay_renders_as_json_for_auditors(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ValidationError
 
-from caseledger.domain.shared.errors import MAX_DESCRIBED, describe_invalid
+from caseledger.domain.shared.errors import (
+    INPUT_BUDGET,
+    MAX_DESCRIBED,
+    MAX_PIECE,
+    clip,
+    describe_invalid,
+)
 
 
 class Twelve(BaseModel):
@@ -37,3 +43,23 @@ def test_a_nested_field_is_named_by_its_path_and_an_empty_report_still_says_inva
     errors = [{"loc": ("evidence_refs", 2), "msg": "Input should be a valid string"}]
     assert describe_invalid(errors) == "evidence_refs.2: Input should be a valid string"
     assert describe_invalid([]) == "invalid"
+
+
+def test_key_names_are_cut_and_marked_and_all_of_them_quote_at_most_the_budget() -> None:
+    errors = [
+        {"loc": (f"{n}" * 10_000,), "msg": "Extra inputs are not permitted"} for n in range(10)
+    ]
+
+    described = describe_invalid(errors)
+
+    quoted = sum(described.count(f"{n}") for n in range(10))
+    assert quoted <= INPUT_BUDGET + 10 * 12  # the budget, and each mark's digits
+    assert described.count("…[+") == 10
+    assert described.startswith("0" * MAX_PIECE + "…[+9936 characters]: Extra inputs")
+    assert len(described) < 1_000
+
+
+def test_clip_keeps_short_text_and_marks_what_it_cuts() -> None:
+    assert clip("short") == "short"
+    assert clip("x" * 250) == "x" * INPUT_BUDGET + "…[+50 characters]"
+    assert clip("abcdef", 2) == "ab…[+4 characters]"
