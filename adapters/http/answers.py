@@ -1,8 +1,8 @@
 """How results become HTTP answers. Commands: accepted and duplicate_accepted 200,
 requires_approval 202; a refusal takes its reason code's status from the table of reasons
 (`reasons.TABLE`: validation_error 422, rejected 403, conflict 409, `already_exists`,
-`idempotency_key_reused` and `unreadable_event` 409), and an unknown case or draft 404 -- also
-when it belongs to another tenant, with the same body, so a caller cannot tell the two apart.
+`idempotency_key_reused` and `unreadable_event` 409), and an unknown case or draft 404 (ids
+are a tenant's own: another tenant's same id is never seen, so a caller cannot tell it exists).
 Queries: ok and stale 200 (the body says which), not_found 404, forbidden 403,
 validation_error 422, unavailable 503."""
 

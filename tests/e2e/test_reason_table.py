@@ -102,7 +102,7 @@ class World:
     def raw_event(self, case_id: str, event_type: str, metadata: dict[str, Any]) -> None:
         data = orjson.dumps({"case_id": case_id, "started_by": "a"})
         self.live.app.store.append(
-            CASE.stream(case_id), [NewEvent(event_type, data, orjson.dumps(metadata))], ANY
+            CASE.stream("t1", case_id), [NewEvent(event_type, data, orjson.dumps(metadata))], ANY
         )
 
 

@@ -60,7 +60,7 @@ def cases(live: Live) -> Iterator[tuple[str, str]]:
     raw = KurrentDBClient(uri=live.app.eventstore_url)
     try:
         raw.append_to_stream(
-            CASE.stream(broken),
+            CASE.stream("t1", broken),
             current_version=StreamState.ANY,
             events=[
                 RawEvent(type=kind, data=data, metadata=metadata)
@@ -85,7 +85,7 @@ def test_a_command_on_the_case_is_refused_naming_stream_and_revision_and_recorde
     assert answer.status_code == 409, answer.text
     problem = answer.json()
     assert (problem["outcome"], problem["reason_code"]) == ("rejected", "unreadable_event")
-    assert f"{CASE.stream(broken)}@1" in problem["detail"]
+    assert f"{CASE.stream('t1', broken)}@1" in problem["detail"]
     assert "unknown_event_type" in problem["detail"]
     records = live.app.store.read_stream(commandlog_stream("t1"))
     recorded = [orjson.loads(r.data) for r in records]
@@ -104,16 +104,16 @@ def test_replay_exits_1_with_one_line_naming_the_event(live: Live, cases: tuple[
     broken, sound = cases
     env = {**os.environ, "CASELEDGER_EVENTSTORE_URL": live.app.eventstore_url}
 
-    failed = run(["replay", "case", broken], env)
-    replayed = run(["replay", "case", sound, "--json"], env)
+    failed = run(["replay", "case", broken, "--tenant", "t1"], env)
+    replayed = run(["replay", "case", sound, "--tenant", "t1", "--json"], env)
 
     assert failed.returncode == 1, failed.stderr
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1, failed.stderr
-    assert f"{CASE.stream(broken)}@1" in lines[0]
+    assert f"{CASE.stream('t1', broken)}@1" in lines[0]
     assert "Traceback" not in failed.stderr
     assert replayed.returncode == 0, replayed.stderr
-    assert orjson.loads(replayed.stdout)["stream"] == CASE.stream(sound)
+    assert orjson.loads(replayed.stdout)["stream"] == CASE.stream("t1", sound)
 
 
 def test_an_mcp_command_on_the_case_is_a_tool_error_with_the_reason(
@@ -141,7 +141,7 @@ def test_an_mcp_command_on_the_case_is_a_tool_error_with_the_reason(
     assert result.is_error
     text = result.content[0].text
     assert "unreadable_event: " in text
-    assert f"{CASE.stream(broken)}@1" in text
+    assert f"{CASE.stream('t1', broken)}@1" in text
 
 
 @pytest.mark.parametrize("token", ["tok-supervisor-t1", "tok-reviewer-t1"])
@@ -157,7 +157,7 @@ def test_audits_list_the_unreadable_events_and_carry_on(
     assert of_broken.status_code == 200, of_broken.text
     unreadable = of_broken.json()["unreadable"]
     assert [(u["stream"], u["revision"]) for u in unreadable] == [
-        (CASE.stream(broken), revision) for revision in range(1, 1 + len(UNREADABLE))
+        (CASE.stream("t1", broken), revision) for revision in range(1, 1 + len(UNREADABLE))
     ]
     assert all("cannot be read" in u["reason"] for u in unreadable)
     emitted = of_broken.json()["answers"]["which_event_was_emitted"]

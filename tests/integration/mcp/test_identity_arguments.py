@@ -53,13 +53,13 @@ def refusals(app: App) -> list[dict[str, Any]]:
 def test_a_tenant_id_argument_naming_another_tenant_is_refused_and_recorded(
     app: App, checked: MCPServer, case: CommandResult
 ) -> None:
-    before = len(app.store.read_stream(CASE.stream("c1")))
+    before = len(app.store.read_stream(CASE.stream(AGENT.tenant_id, "c1")))
 
     result = call(checked, "propose_risk_update", {**PROPOSAL, "tenant_id": "t2"})
 
     assert result.is_error
     assert "tenant_mismatch: " in result.content[0].text
-    assert len(app.store.read_stream(CASE.stream("c1"))) == before
+    assert len(app.store.read_stream(CASE.stream(AGENT.tenant_id, "c1"))) == before
     [record] = [r for r in refusals(app) if r["reason_code"] == "tenant_mismatch"]
     assert (record["command_type"], record["actor_id"], record["run_id"]) == (
         "mcp:propose_risk_update",
