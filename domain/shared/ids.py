@@ -69,7 +69,8 @@ TenantId = Annotated[
         {"type": "string", "pattern": f"^{_TENANT_ID.pattern}$", "maxLength": TENANT_ID_MAX}
     ),
 ]
-"""A tenant id (see `is_tenant_id`). An invalid one is refused without echoing it."""
+"""A tenant id (see `is_tenant_id`). An invalid one is refused with a message naming the rule,
+never the value."""
 
 Identifier = Annotated[
     str,
@@ -79,7 +80,7 @@ Identifier = Annotated[
     ),
 ]
 """A case, draft, run, evidence, brief, proposal or approval id (see `is_aggregate_id`). An
-invalid one is refused without echoing it."""
+invalid one is refused with a message naming the rule, never the value."""
 
 LARGEST_STORED: Final = 2**63 - 1
 """The largest number caseledger takes for a revision, a position or a count: every store it
