@@ -133,7 +133,10 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             if not request.is_final:
                 continue
             del pending[key]
-            yield self._batch_append_one(request.correlation_id, options, proposed, context)
+            response = self._batch_append_one(request.correlation_id, options, proposed, context)
+            if options.HasField("stream_identifier"):  # KurrentDB names the stream in each
+                response.stream_identifier.CopyFrom(options.stream_identifier)
+            yield response
 
     def _batch_append_one(
         self,

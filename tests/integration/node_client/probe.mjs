@@ -9,6 +9,7 @@ import {
   NO_STREAM,
   START,
   STREAM_EXISTS,
+  STREAM_STATE,
   jsonEvent,
   streamNameFilter,
 } from "@kurrent/kurrentdb-client";
@@ -103,10 +104,16 @@ async function subscription() {
 }
 
 async function appendRecords() {
-  // The client sends v2 appends only to servers whose ServerFeatures list them; the embedded
-  // store answers ServerFeatures UNIMPLEMENTED, so the client refuses before any request.
-  const record = { streamName: later, record: event("case.noted", 9) };
-  seen.append_records = await outcome(() => client.appendRecords([record]));
+  // v2: the client calls these once the store's ServerFeatures lists them.
+  const records = (n) => [{ streamName: later, record: event("case.noted", n) }];
+  const check = (expectedState) => [{ type: STREAM_STATE, streamName: later, expectedState }];
+  const result = await client.appendRecords(records(9), check(1n));
+  seen.records = result.responses.map((r) => `${r.streamName}:${r.revision}`);
+  seen.records_stale_check = await outcome(() => client.appendRecords(records(10), check(1n)));
+  const session = await client.multiStreamAppend([
+    { streamName: later, events: [event("case.noted", 11)], expectedState: 2n },
+  ]);
+  seen.multi_append = session.responses.map((r) => `${r.streamName}:${r.revision}`);
 }
 
 async function deletes() {

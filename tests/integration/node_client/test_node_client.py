@@ -72,5 +72,7 @@ def test_the_nodejs_client_appends_reads_subscribes_and_deletes_against_the_embe
     assert seen["append_after_tombstone"]["name"] == "StreamDeletedError"
     # A wrong version carries KurrentDB's trailers, so this client types it (not UnknownError).
     assert seen["never_existed_delete"]["name"] == "WrongExpectedVersionError"
-    # v2 appends: the client asks ServerFeatures first, which the store does not serve.
-    assert seen["append_records"]["name"] == "UnsupportedError"
+    # v2 appends: the client calls them once the store's ServerFeatures lists them.
+    assert seen["records"] == [f"{b}:2"]
+    assert seen["records_stale_check"]["name"] == "AppendConsistencyViolationError"
+    assert seen["multi_append"] == [f"{b}:3"]
