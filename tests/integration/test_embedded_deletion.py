@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from kurrentdbclient import KurrentDBClient, StreamState
@@ -13,6 +14,7 @@ from kurrentdbclient.exceptions import (
     WrongCurrentVersionError,
 )
 
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from tests.integration.kurrent_helpers import append, append_one, new_events, stream_name
 
 
@@ -271,3 +273,29 @@ def test_a_tombstoned_streams_metadata_is_deleted_with_it(
         kurrent_client.set_stream_metadata(stream, metadata={"owner": "ops"})
     with pytest.raises(StreamIsDeletedError):
         kurrent_client.get_stream_metadata(stream)
+
+
+def test_a_soft_deleted_stream_is_still_deleted_after_a_restart_and_recreates_then(
+    tmp_path: Path,
+) -> None:
+    data_dir, name = tmp_path / "eventstore", stream_name()
+    server = EmbeddedServer.start(data_dir)
+    client = KurrentDBClient(uri=server.url)
+    append(client, name, new_events(2), StreamState.NO_STREAM)
+    client.delete_stream(name, current_version=1)
+    client.close()
+    server.stop(grace=1.0)
+
+    server = EmbeddedServer.start(data_dir)
+    client = KurrentDBClient(uri=server.url)
+    try:
+        with pytest.raises(NotFoundError):
+            client.get_stream(name)
+        with pytest.raises(StreamIsDeletedError):
+            append(client, name, new_events(1), StreamState.EXISTS)
+        append(client, name, new_events(1), StreamState.NO_STREAM)
+        assert [e.stream_position for e in client.get_stream(name)] == [2]
+        assert client.get_stream_metadata(name) == ({"$tb": 2}, 1)
+    finally:
+        client.close()
+        server.stop(grace=1.0)
