@@ -21,6 +21,7 @@ from caseledger.adapters.bootstrap import App, BootstrapError, bootstrap, tokens
 from caseledger.adapters.cli.signals import stop_on_signals
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import ServerStartError
+from caseledger.adapters.http.access import configure_access_log
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer, HttpServerError
 from caseledger.adapters.observability.setup import instrument_app
@@ -68,6 +69,7 @@ def serve(
     app = _bootstrap_or_exit(settings, eventstore_port)
     # unchanged services unless CASELEDGER_OTEL is on
     instrumented = instrument_app(app, observe_projections=runner)
+    configure_access_log(settings.access_log == "on", json_lines=settings.otel != "off")
     stop = stop_on_signals()
     tune_gc()  # start-up is done: the process runs from here on
     try:
