@@ -128,7 +128,7 @@ def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: boo
     where = "embedded, " + str(app.settings.data_dir / "eventstore") if app.embedded else "remote"
     readstore = "PostgreSQL" if app.settings.readstore_url else f"SQLite in {app.settings.data_dir}"
     console.print(f"[bold green]caseledger is serving[/bold green] at [bold]{url}[/bold]")
-    console.print(f"  API docs     {url}/docs   (OpenAPI: {url}/openapi.json)")
+    console.print(f"  API docs     {url}/docs, {url}/redoc   (OpenAPI: {url}/openapi.json)")
     console.print(f"  health       {url}/healthz, {url}/readyz")
     console.print(f"  event store  {app.eventstore_url} ({where})")
     projecting = "" if runner else " (kept by a separate runner: --no-runner)"

@@ -67,6 +67,7 @@ class Union:
     examples: Mapping[str, dict[str, Any]]
     notes: Mapping[str, str]
     schema_of: Mapping[str, str]
+    version_of: Mapping[str, str]
 
 
 def _command_note(route: Route) -> str:
@@ -99,6 +100,7 @@ COMMANDS: Final = Union(
     examples=COMMAND_EXAMPLES,
     notes={name: _command_note(route) for name, route in COMMAND_ROUTES.items()},
     schema_of={name: route.payload_schema for name, route in COMMAND_ROUTES.items()},
+    version_of={name: route.command_version for name, route in COMMAND_ROUTES.items()},
 )
 QUERIES: Final = Union(
     path="/v1/queries",
@@ -109,6 +111,7 @@ QUERIES: Final = Union(
     examples=QUERY_EXAMPLES,
     notes={name: _query_note(route, QUERY_ANSWERS[name]) for name, route in QUERY_ROUTES.items()},
     schema_of={name: f"{name}.v1" for name in QUERY_ROUTES},
+    version_of=dict.fromkeys(QUERY_ROUTES, "1"),
 )
 TYPES: Final = (COMMANDS, QUERIES)
 
@@ -187,7 +190,7 @@ def _variant(
         "description": f"Default: `{union.schema_of[name]}`, the only version read.",
     }
     version = union.discriminator.replace("_type", "_version")
-    properties[version] = {"type": "string", "const": "1", "default": "1"}
+    properties[version] = {"type": "string", "const": union.version_of[name], "default": "1"}
     return {
         "title": name,
         "description": union.notes[name],
