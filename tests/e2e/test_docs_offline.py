@@ -1,12 +1,16 @@
 """`/docs` and `/redoc` with no network but loopback: each page loads only what this server
 serves (the Swagger UI and ReDoc files installed with the package), and the document it
-loads lists the API's operations."""
+loads lists the API's operations. Where Debian's chromium is installed, a headless browser
+that can reach nothing but loopback renders every operation on both pages."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+import subprocess
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +28,7 @@ OPERATIONS = {
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
+CHROMIUM = shutil.which("chromium")
 LINKS = re.compile(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']|url:\s*'([^']+)'""")
 
 
@@ -99,3 +104,38 @@ def test_a_path_outside_the_assets_folder_is_not_served(live: Live) -> None:
 
     assert answer.status_code == 404
     assert escaped.status_code == 404
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium here (Debian's `apt-get install chromium`); the pages' links and the "
+    "document are checked without a browser above",
+)
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_a_browser_with_no_network_renders_every_operation(
+    live: Live, tmp_path: Path, page: str
+) -> None:
+    assert CHROMIUM is not None
+    rendered = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path}",
+            "--proxy-server=http://127.0.0.1:9",  # nothing answers there: only loopback loads
+            "--virtual-time-budget=30000",
+            "--dump-dom",
+            f"{live.url}{page}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert rendered.returncode == 0, rendered.stderr[-2000:]
+    for _, path in OPERATIONS:
+        assert path in rendered.stdout, (page, path)
+    if page == "/redoc":
+        assert "open_case" in rendered.stdout
