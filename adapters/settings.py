@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _OUTBOX_SWITCH = {"": "auto", "0": "off", "false": "off", "1": "on", "true": "on"}
+_ACCESS_LOG_SWITCH = {"": "on", "1": "on", "true": "on", "0": "off", "false": "off"}
 _OTEL_SWITCH = {"": "off", "0": "off", "false": "off", "1": "otlp", "on": "otlp", "true": "otlp"}
 
 
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
         description="OpenTelemetry traces, metrics and JSON logs: off, console (stderr) or otlp "
         "(OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT); 1/on/true mean otlp.",
     )
+    access_log: Literal["on", "off"] = Field(
+        default="on",
+        description="`serve` logs one line per HTTP request to stderr (JSON when otel is on); "
+        "off silences it. 1/true mean on, 0/false off.",
+    )
 
     @field_validator("outbox", mode="before")
     @classmethod
@@ -82,6 +88,14 @@ class Settings(BaseSettings):
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("access_log", mode="before")
+    @classmethod
+    def _access_log_switch(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return _ACCESS_LOG_SWITCH.get(value, value)
+        return value
 
     @field_validator("otel", mode="before")
     @classmethod

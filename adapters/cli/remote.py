@@ -1,5 +1,5 @@
 """What `command` and `query` share: one POST to a running `caseledger serve`, printed as a
-result (rich) or as JSON, with the exit code saying how it went."""
+result (aligned text, `render`) or as JSON, with the exit code saying how it went."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import httpx
 import orjson
 import typer
 from rich.console import Console
-from rich.pretty import Pretty
+from rich.markup import escape
+
+from caseledger.adapters.cli.render import render, scalar
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
@@ -61,29 +63,44 @@ def post(url: str, path: str, token: str, body: dict[str, Any], as_json: bool) -
 
 
 def _show(status: int, answer: Any) -> None:
+    """The answer as aligned text: a status line, then its fields (see `render`)."""
     if status >= 300 and isinstance(answer, dict):
         errors.print(
-            f"[red]{answer.get('outcome', 'error')}[/red] ({status}) "
-            f"[bold]{answer.get('reason_code', '')}[/bold]: {answer.get('detail', '')}"
+            f"[red]{escape(str(answer.get('outcome', 'error')))}[/red] ({status}) "
+            f"[bold]{escape(str(answer.get('reason_code', '')))}[/bold]: "
+            f"{escape(str(answer.get('detail', '')))}",
+            highlight=False,
         )
         return
     if isinstance(answer, dict) and "events" in answer:
         colour = "green" if answer.get("status") != "requires_approval" else "yellow"
-        console.print(f"[{colour}]{answer.get('status')}[/{colour}] ({status})")
-        for event in answer.get("events", []):
-            console.print(
-                f"  {event['stream_id']}@{event['stream_revision']}  "
-                f"[bold]{event['event_type']}[/bold]"
-            )
-        for key in ("approval_request_id", "stream_revision", "commit_position"):
-            if answer.get(key) is not None:
-                console.print(f"  {key}: {answer[key]}")
+        _headline(colour, answer.get("status"), status)
+        fields = {k: v for k, v in answer.items() if k not in _SHOWN and v is not None}
+        events = [
+            f"  {scalar(e.get('stream_id'))}@{scalar(e.get('stream_revision'))}  "
+            f"{scalar(e.get('event_type'))}"
+            for e in answer.get("events", [])
+            if isinstance(e, dict)
+        ]
+        _write("\n".join([render(fields), *(["events", *events] if events else [])]))
         return
     if isinstance(answer, dict) and "data" in answer:
         colour = "green" if answer.get("status") == "ok" else "yellow"
-        console.print(f"[{colour}]{answer.get('status')}[/{colour}] ({status})")
-        if answer.get("error_message"):
-            console.print(f"  {answer['error_message']}")
-        console.print(Pretty(answer.get("data")))
+        _headline(colour, answer.get("status"), status)
+        fields = {k: v for k, v in answer.items() if k not in _SHOWN and v is not None}
+        _write(render(fields))
         return
-    console.print(Pretty(answer))
+    _write(render(answer))
+
+
+_SHOWN: Final = frozenset({"status", "events"})
+"""Fields the headline or the event lines already show."""
+
+
+def _headline(colour: str, outcome: object, status: int) -> None:
+    console.print(f"[{colour}]{escape(str(outcome))}[/{colour}] ({status})", highlight=False)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()

@@ -21,6 +21,7 @@ from caseledger.adapters.bootstrap import App, BootstrapError, bootstrap, tokens
 from caseledger.adapters.cli.signals import stop_on_signals
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import ServerStartError
+from caseledger.adapters.http.access import configure_access_log
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer, HttpServerError
 from caseledger.adapters.observability.setup import instrument_app
@@ -68,6 +69,7 @@ def serve(
     app = _bootstrap_or_exit(settings, eventstore_port)
     # unchanged services unless CASELEDGER_OTEL is on
     instrumented = instrument_app(app, observe_projections=runner)
+    configure_access_log(settings.access_log == "on", json_lines=settings.otel != "off")
     stop = stop_on_signals()
     tune_gc()  # start-up is done: the process runs from here on
     try:
@@ -126,7 +128,7 @@ def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: boo
     where = "embedded, " + str(app.settings.data_dir / "eventstore") if app.embedded else "remote"
     readstore = "PostgreSQL" if app.settings.readstore_url else f"SQLite in {app.settings.data_dir}"
     console.print(f"[bold green]caseledger is serving[/bold green] at [bold]{url}[/bold]")
-    console.print(f"  API docs     {url}/docs   (OpenAPI: {url}/openapi.json)")
+    console.print(f"  API docs     {url}/docs, {url}/redoc   (OpenAPI: {url}/openapi.json)")
     console.print(f"  health       {url}/healthz, {url}/readyz")
     console.print(f"  event store  {app.eventstore_url} ({where})")
     projecting = "" if runner else " (kept by a separate runner: --no-runner)"

@@ -17,10 +17,13 @@ from starlette.types import Scope
 
 from caseledger.adapters.bootstrap import App
 from caseledger.adapters.http import audit
+from caseledger.adapters.http.access import AccessLoggedAPI
 from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
+from caseledger.adapters.http.docs import install_docs
 from caseledger.adapters.http.guards import Authenticate, BodyLimit, principal_of
+from caseledger.adapters.http.openapi import install_typed_openapi
 from caseledger.adapters.http.problems import problem, problem_responses
 from caseledger.adapters.refusals import RefusalLog, refusal_of
 from caseledger.adapters.tokens import Principal
@@ -66,14 +69,16 @@ def create_app(
     instrumented wrappers that have the same `handle`)."""
     command_service: Commands = commands or caseledger.commands
     query_service: Queries = queries or caseledger.queries
-    api = FastAPI(
+    api = AccessLoggedAPI(
         title="caseledger",
         version="1",
         description=(
             "Event-sourced regulatory case work: agents propose, handlers commit, events "
             "record facts. Authenticate with `Authorization: Bearer <token>`; the tenant and "
-            "actor are the token's."
+            "actor are the token's. Every answer carries `X-Request-Id`."
         ),
+        docs_url=None,
+        redoc_url=None,
     )
     api.state.caseledger = caseledger
     refusals = caseledger.commands
@@ -123,6 +128,8 @@ def create_app(
             return problem(503, "unavailable", "not_ready", detail)
         return JSONResponse({"status": "ready"})
 
+    install_typed_openapi(api)
+    install_docs(api)
     return api
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
 import pytest
 from kurrentdbclient import KurrentDBClient, StreamState
 from kurrentdbclient.exceptions import GrpcError
@@ -69,3 +70,27 @@ def test_gossip_advertises_the_address_the_client_used_not_the_bound_name(
         server.stop(grace=1.0)
 
     assert [(m.address, m.port) for m in members] == [("127.0.0.1", port)]
+
+
+def test_server_features_lists_the_methods_the_store_serves(
+    embedded_server: EmbeddedServer,
+) -> None:
+    # The Node.js and .NET clients call BatchAppend and the v2 appends only once listed here.
+    with grpc.insecure_channel(f"{embedded_server.host}:{embedded_server.port}") as channel:
+        call = channel.unary_unary(
+            "/event_store.client.server_features.ServerFeatures/GetSupportedMethods",
+            request_serializer=lambda request: request,
+            response_deserializer=lambda reply: reply,
+        )
+        reply: bytes = call(b"", timeout=10)
+
+    for path in (
+        b"event_store.client.streams.streams",
+        b"batchappend",
+        b"kurrentdb.protocol.v2.streams.streamsservice",
+        b"appendrecords",
+        b"appendsession",
+        b"26.1.0",
+    ):
+        assert path in reply
+    assert b"persistent" not in reply

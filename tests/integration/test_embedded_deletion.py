@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from kurrentdbclient import KurrentDBClient, StreamState
@@ -13,6 +14,7 @@ from kurrentdbclient.exceptions import (
     WrongCurrentVersionError,
 )
 
+from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from tests.integration.kurrent_helpers import append, append_one, new_events, stream_name
 
 
@@ -34,14 +36,102 @@ def test_reading_a_soft_deleted_stream_raises_not_found(
     assert kurrent_client.get_current_version(stream) is StreamState.NO_STREAM
 
 
-def test_soft_delete_is_recorded_as_truncate_before_in_stream_metadata(
+def test_soft_delete_sets_truncate_before_to_the_largest_long_as_the_whole_metadata(
     kurrent_client: KurrentDBClient, stream: str
 ) -> None:
+    kurrent_client.set_stream_metadata(stream, metadata={"owner": "ops", "$maxCount": 9})
+
     kurrent_client.delete_stream(stream, current_version=StreamState.ANY)
 
-    metadata, _ = kurrent_client.get_stream_metadata(stream)
+    assert kurrent_client.get_stream_metadata(stream) == ({"$tb": 2**63 - 1}, 1)
 
-    assert isinstance(metadata.get("$tb"), int)
+
+def test_recreating_a_soft_deleted_stream_writes_truncate_before_at_its_first_new_revision(
+    kurrent_client: KurrentDBClient, stream: str
+) -> None:
+    kurrent_client.delete_stream(stream, current_version=1)
+    events = new_events(3)
+
+    append(kurrent_client, stream, events, StreamState.ANY)
+
+    read = kurrent_client.get_stream(stream)
+    assert [(e.id, e.stream_position) for e in read] == [(e.id, i) for i, e in enumerate(events, 2)]
+    assert kurrent_client.get_stream_metadata(stream) == ({"$tb": 2}, 1)
+    assert kurrent_client.get_current_version(stream) == 4
+
+
+def test_recreating_keeps_the_other_metadata_and_replaces_only_truncate_before(
+    kurrent_client: KurrentDBClient, stream: str
+) -> None:
+    # Soft-deleted by metadata alone: $tb at the largest long, as a delete writes it.
+    kept = {"$maxCount": 100, "$acl": {"$d": "some-role"}, "key": "some value"}
+    kurrent_client.set_stream_metadata(stream, metadata={**kept, "$tb": 2**63 - 1})
+    assert kurrent_client.get_current_version(stream) is StreamState.NO_STREAM
+
+    append(kurrent_client, stream, new_events(3), current_version=1)
+
+    assert [e.stream_position for e in kurrent_client.get_stream(stream)] == [2, 3, 4]
+    assert kurrent_client.get_stream_metadata(stream) == ({**kept, "$tb": 2}, 1)
+
+
+def test_a_recreated_stream_is_live_again_so_no_stream_is_then_a_wrong_version(
+    kurrent_client: KurrentDBClient, stream: str
+) -> None:
+    kurrent_client.delete_stream(stream, current_version=1)
+    append(kurrent_client, stream, new_events(3), StreamState.NO_STREAM)
+
+    with pytest.raises(WrongCurrentVersionError) as raised:
+        append(kurrent_client, stream, new_events(1), StreamState.NO_STREAM)
+
+    assert raised.value.actual_version == 4
+
+
+def test_a_soft_deleted_streams_metadata_still_reads_and_writes(
+    kurrent_client: KurrentDBClient, stream: str
+) -> None:
+    kurrent_client.delete_stream(stream, current_version=1)
+
+    assert kurrent_client.get_stream_metadata(stream) == ({"$tb": 2**63 - 1}, 0)
+    assert [e.type for e in kurrent_client.get_stream(f"$${stream}")] == ["$metadata"]
+
+
+def test_setting_metadata_on_a_soft_deleted_stream_undeletes_it_empty(
+    kurrent_client: KurrentDBClient, stream: str
+) -> None:
+    # KurrentDB writes the new metadata, then the same with $tb after the last revision.
+    kurrent_client.delete_stream(stream, current_version=1)
+
+    kurrent_client.set_stream_metadata(stream, metadata={"owner": "ops"}, current_version=0)
+
+    assert kurrent_client.get_stream(stream) == ()
+    assert kurrent_client.get_stream_metadata(stream) == ({"owner": "ops", "$tb": 2}, 2)
+    recorded = kurrent_client.get_stream(f"$${stream}")
+    assert [json.loads(e.data) for e in recorded][1:] == [
+        {"owner": "ops"},
+        {"owner": "ops", "$tb": 2},
+    ]
+
+
+def test_a_stream_truncated_past_its_last_event_reads_empty_not_missing(
+    kurrent_client: KurrentDBClient, stream: str
+) -> None:
+    kurrent_client.set_stream_metadata(stream, metadata={"$tb": 7})
+
+    assert kurrent_client.get_stream(stream) == ()
+    with pytest.raises(WrongCurrentVersionError) as raised:
+        append(kurrent_client, stream, new_events(1), StreamState.NO_STREAM)
+    assert raised.value.actual_version == 1
+
+
+def test_a_stream_with_metadata_but_no_events_passes_expected_exists(
+    kurrent_client: KurrentDBClient,
+) -> None:
+    name = stream_name()
+    kurrent_client.set_stream_metadata(name, metadata={"owner": "ops"})
+
+    append(kurrent_client, name, new_events(1), StreamState.EXISTS)
+
+    assert kurrent_client.get_current_version(name) == 0
 
 
 def test_appending_to_a_soft_deleted_stream_recreates_it_after_the_old_revisions(
@@ -183,3 +273,29 @@ def test_a_tombstoned_streams_metadata_is_deleted_with_it(
         kurrent_client.set_stream_metadata(stream, metadata={"owner": "ops"})
     with pytest.raises(StreamIsDeletedError):
         kurrent_client.get_stream_metadata(stream)
+
+
+def test_a_soft_deleted_stream_is_still_deleted_after_a_restart_and_recreates_then(
+    tmp_path: Path,
+) -> None:
+    data_dir, name = tmp_path / "eventstore", stream_name()
+    server = EmbeddedServer.start(data_dir)
+    client = KurrentDBClient(uri=server.url)
+    append(client, name, new_events(2), StreamState.NO_STREAM)
+    client.delete_stream(name, current_version=1)
+    client.close()
+    server.stop(grace=1.0)
+
+    server = EmbeddedServer.start(data_dir)
+    client = KurrentDBClient(uri=server.url)
+    try:
+        with pytest.raises(NotFoundError):
+            client.get_stream(name)
+        with pytest.raises(StreamIsDeletedError):
+            append(client, name, new_events(1), StreamState.EXISTS)
+        append(client, name, new_events(1), StreamState.NO_STREAM)
+        assert [e.stream_position for e in client.get_stream(name)] == [2]
+        assert client.get_stream_metadata(name) == ({"$tb": 2}, 1)
+    finally:
+        client.close()
+        server.stop(grace=1.0)

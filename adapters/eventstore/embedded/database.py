@@ -134,6 +134,7 @@ def load_stream_state(conn: sqlite3.Connection, stream: str) -> StreamState:
         last_revision=-1 if last is None else int(last),
         truncate_before=truncate_before,
         tombstoned=tombstoned,
+        has_metadata=row is not None,
     )
 
 

@@ -12,6 +12,9 @@ STREAM_EXISTS: Final = -4
 
 TOMBSTONE_REVISION: Final = 2**63 - 1
 """KurrentDB writes `$streamDeleted` at this revision when it tombstones a stream."""
+DELETED_STREAM: Final = 2**63 - 1
+"""The `$tb` a soft delete writes (KurrentDB's `EventNumber.DeletedStream`, the largest long):
+a stream whose metadata says this is soft-deleted, whatever its events."""
 
 FIRST_POSITION: Final = 128
 """Where `$all` starts: positions are byte-offset-like and never 0, so 0 can mean "none"."""
@@ -49,27 +52,33 @@ class StreamState:
     """What the writer needs to know of a stream to check an expected version."""
 
     last_revision: int = -1
+    """The last event's revision whatever `$tb` hides (KurrentDB's "last event number"): -1
+    when the stream has no events."""
     truncate_before: int = 0
     tombstoned: bool = False
+    has_metadata: bool = False
+    """Whether metadata was ever written for it (its `$$` stream has events)."""
 
     @property
     def is_readable(self) -> bool:
-        """A stream reads as found while it has events at or after its `$tb`."""
-        return not self.tombstoned and self.last_revision >= max(self.truncate_before, 0)
+        """A stream reads as found while it has events and is not deleted (events hidden by
+        `$tb` leave it found but empty)."""
+        return not self.tombstoned and self.last_revision >= 0 and not self.is_soft_deleted
 
     @property
     def is_soft_deleted(self) -> bool:
-        return not self.tombstoned and 0 <= self.last_revision < self.truncate_before
+        return not self.tombstoned and self.truncate_before == DELETED_STREAM
 
     def at_revision(self, last_revision: int) -> StreamState:
         """This state with a new last revision: `dataclasses.replace` at a fraction of its cost
         (every append's path)."""
-        return StreamState(last_revision, self.truncate_before, self.tombstoned)
+        return StreamState(last_revision, self.truncate_before, self.tombstoned, self.has_metadata)
 
     @property
     def current_version(self) -> int:
-        """The version a wrong-expected-version error reports: -1 when there is no stream."""
-        return self.last_revision if self.is_readable else NO_STREAM
+        """The version a wrong-expected-version error reports: the last revision, deleted or
+        not, as KurrentDB reports it; -1 when the stream has no events."""
+        return self.last_revision
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from caseledger.adapters.eventstore.embedded.security import (
     TlsSettings,
     check_listen,
 )
+from caseledger.adapters.eventstore.embedded.server_features import server_features_handler
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore, is_held
 from caseledger.adapters.eventstore.embedded.streams_service import (
     MAX_SUBSCRIPTIONS,
@@ -132,6 +133,7 @@ class EmbeddedServer:
             PersistentSubscriptionsService(), server
         )
         server.add_generic_rpc_handlers((gossip_handler(GossipService(host, bound)),))
+        server.add_generic_rpc_handlers((server_features_handler(),))
         server.add_generic_rpc_handlers((UnimplementedHandler(),))
         server.start()
         log.info("embedded event store serving on %s:%s", host, bound)

@@ -39,6 +39,16 @@ def _abort_deleted(context: Context, stream: str) -> NoReturn:
 
 
 def _abort_wrong_version(context: Context, action: str, wrong: WrongExpectedVersion) -> NoReturn:
+    """KurrentDB's wrong version: the message the Python clients parse, and the trailers the
+    Node.js and .NET clients read (`RpcExceptions.WrongExpectedVersion`)."""
+    context.set_trailing_metadata(
+        (
+            ("exception", "wrong-expected-version"),
+            ("stream-name", _header_value(wrong.stream)),
+            ("expected-version", str(wrong.expected)),
+            ("actual-version", str(wrong.current)),
+        )
+    )
     context.abort(
         grpc.StatusCode.FAILED_PRECONDITION,
         f"{action} failed due to WrongExpectedVersion. Stream: {wrong.stream}, "
@@ -123,7 +133,10 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             if not request.is_final:
                 continue
             del pending[key]
-            yield self._batch_append_one(request.correlation_id, options, proposed, context)
+            response = self._batch_append_one(request.correlation_id, options, proposed, context)
+            if options.HasField("stream_identifier"):  # KurrentDB names the stream in each
+                response.stream_identifier.CopyFrom(options.stream_identifier)
+            yield response
 
     def _batch_append_one(
         self,

@@ -9,7 +9,7 @@ Rules, as KurrentDB's own tests state them:
   in the order the streams first appear among the records).
 - A tombstoned stream fails every check but TOMBSTONED, and can never be written.
 - A soft-deleted stream passes NO_STREAM, ANY, DELETED and its last revision, and writing to
-  it revives it; EXISTS fails on it.
+  it re-creates it as a v1 append does (`stream_rules`); EXISTS fails on it.
 - Idempotency is v1's rule per written stream (`writer.idempotent_repeat`): when every written
   stream's records are already there, at the place the check expects, the transaction answers
   with the original revisions and position and writes nothing. Repeated records in some streams
@@ -35,6 +35,7 @@ from caseledger.adapters.eventstore.embedded.writer import (
     Writer,
     expected_matches,
     idempotent_repeat,
+    recreate_if_deleted,
 )
 
 DELETED: Final = -5
@@ -94,7 +95,7 @@ def actual_state(state: StreamState) -> int:
         return TOMBSTONED
     if state.is_soft_deleted:
         return DELETED
-    return state.last_revision if state.is_readable else NO_STREAM
+    return state.last_revision if state.last_revision >= 0 else NO_STREAM
 
 
 def passes(state: StreamState, expected: int) -> bool:
@@ -167,11 +168,14 @@ def _write(
     records: Sequence[tuple[str, ProposedEvent]],
     writes: dict[str, list[ProposedEvent]],
 ) -> Committed:
-    revisions = {stream: group.state(stream).last_revision for stream in writes}
+    before = {stream: group.state(stream) for stream in writes}
+    revisions = {stream: state.last_revision for stream, state in before.items()}
     position = 0
     for stream, event in records:
         revisions[stream] += 1
         position = group.insert(stream, revisions[stream], event)
     for stream, revision in revisions.items():
-        group.set_state(stream, group.state(stream).at_revision(revision))
+        group.set_state(stream, before[stream].at_revision(revision))
+    for stream, state in before.items():
+        recreate_if_deleted(group, stream, state)
     return Committed(tuple(revisions.items()), position)

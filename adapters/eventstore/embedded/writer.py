@@ -26,10 +26,8 @@ import orjson
 
 from caseledger.adapters.eventstore.embedded import database as db
 from caseledger.adapters.eventstore.embedded.records import (
-    ANY,
     FIRST_POSITION,
     NO_STREAM,
-    STREAM_EXISTS,
     TOMBSTONE_REVISION,
     Appended,
     AppendOutcome,
@@ -40,6 +38,12 @@ from caseledger.adapters.eventstore.embedded.records import (
     StreamNotFound,
     StreamState,
     WrongExpectedVersion,
+)
+from caseledger.adapters.eventstore.embedded.stream_rules import (
+    SOFT_DELETE_METADATA,
+    Verdict,
+    check_expected,
+    recreated_metadata,
 )
 
 MAX_GROUP = 512
@@ -274,13 +278,7 @@ def _decide(group: CommitGroup, request: _Request) -> object:
 
 
 def expected_matches(state: StreamState, expected: int) -> bool:
-    if expected == ANY:
-        return True
-    if expected == STREAM_EXISTS:
-        return state.is_readable
-    if expected == NO_STREAM:
-        return not state.is_readable
-    return expected == state.last_revision
+    return check_expected(state, expected) is Verdict.PASS
 
 
 def idempotent_repeat(
@@ -316,29 +314,65 @@ def _append(
     group: CommitGroup, stream: str, expected: int, events: Sequence[ProposedEvent]
 ) -> AppendOutcome:
     state = group.state(stream)
-    if state.tombstoned or (stream.startswith("$$") and group.state(stream[2:]).tombstoned):
+    if stream.startswith("$$") and group.state(stream[2:]).tombstoned:
+        state = replace(state, tombstoned=True)
+    verdict = check_expected(state, expected)
+    if verdict is Verdict.DELETED:
         return StreamDeleted(stream)
     if events:
         repeat = idempotent_repeat(group, stream, state, expected, events)
         if repeat is not None:
             return repeat
-    if not expected_matches(state, expected):
+    if verdict is Verdict.WRONG_VERSION:
         return WrongExpectedVersion(stream, expected, state.current_version)
-    if not events:
-        return Appended(revision=state.last_revision, position=group.last_position)
-    revision = state.last_revision
-    position = 0
+    return _write(group, stream, state, events)
+
+
+def _write(
+    group: CommitGroup, stream: str, state: StreamState, events: Sequence[ProposedEvent]
+) -> Appended:
+    revision, position = state.last_revision, group.last_position
     for event in events:
         revision += 1
         position = group.insert(stream, revision, event)
     group.set_state(stream, state.at_revision(revision))
-    if stream.startswith("$$") and events[-1].type == "$metadata":
+    recreate_if_deleted(group, stream, state)
+    if stream.startswith("$$") and events and events[-1].type == "$metadata":
+        original = group.state(stream[2:])
         _apply_metadata(group, stream[2:], events[-1].data)
+        recreate_if_deleted(group, stream[2:], original)
+    return Appended(revision=revision, position=position)
+
+
+def recreate_if_deleted(group: CommitGroup, stream: str, before: StreamState) -> None:
+    """A write to `stream`, soft-deleted `before` it, re-creates it from the revision after
+    its last one before the write (`stream_rules`)."""
+    if not before.is_soft_deleted:
+        return
+    meta_stream = f"$${stream}"
+    metadata = recreated_metadata(_current_metadata(group, meta_stream), before.last_revision + 1)
+    if metadata is not None:
+        _write_metadata(group, stream, metadata)
+
+
+def _write_metadata(group: CommitGroup, stream: str, data: bytes) -> Appended:
+    """A `$metadata` event in `$$stream`, applied at once (no check: the caller decided)."""
+    meta_stream = f"$${stream}"
+    event = ProposedEvent(
+        event_id=str(uuid.uuid4()), type="$metadata", content_type="application/json",
+        data=data, metadata=b"",
+    )  # fmt: skip
+    state = group.state(meta_stream)
+    revision = state.last_revision + 1
+    position = group.insert(meta_stream, revision, event)
+    group.set_state(meta_stream, state.at_revision(revision))
+    _apply_metadata(group, stream, data)
     return Appended(revision=revision, position=position)
 
 
 def _apply_metadata(group: CommitGroup, stream: str, data: bytes) -> None:
-    """`$tb` in a stream's metadata truncates it: reads start at that revision."""
+    """`$tb` in a stream's metadata truncates it (reads start at that revision); `$tb` at
+    DELETED_STREAM soft-deletes it."""
     try:
         metadata = orjson.loads(data)
         truncate_before = int(metadata.get("$tb", 0)) if isinstance(metadata, dict) else 0
@@ -346,44 +380,37 @@ def _apply_metadata(group: CommitGroup, stream: str, data: bytes) -> None:
         truncate_before = 0
     truncate_before = min(max(truncate_before, 0), db.LARGEST)  # past every revision at most
     state = group.state(stream)
-    group.set_state(stream, replace(state, truncate_before=truncate_before), persist=True)
+    changed = replace(state, truncate_before=truncate_before, has_metadata=True)
+    group.set_state(stream, changed, persist=True)
 
 
-def _check_deletable(state: StreamState, stream: str, expected: int) -> DeleteOutcome | None:
-    if state.tombstoned:
+def _refusal(state: StreamState, stream: str, expected: int) -> DeleteOutcome | None:
+    verdict = check_expected(state, expected)
+    if verdict is Verdict.DELETED:
         return StreamDeleted(stream)
-    if not state.is_readable:
-        return StreamNotFound(stream)
-    if not expected_matches(state, expected):
+    if verdict is Verdict.WRONG_VERSION:
         return WrongExpectedVersion(stream, expected, state.current_version)
     return None
 
 
 def _delete(group: CommitGroup, stream: str, expected: int) -> DeleteOutcome:
-    """Soft delete: stream metadata `$tb` past the last event; new appends revive the stream."""
+    """Soft delete: the stream's metadata becomes `$tb` DELETED_STREAM (`stream_rules`)."""
     state = group.state(stream)
-    refused = _check_deletable(state, stream, expected)
+    refused = _refusal(state, stream, expected)
     if refused is not None:
         return refused
-    meta_stream = f"$${stream}"
-    metadata = _current_metadata(group, meta_stream)
-    metadata["$tb"] = state.last_revision + 1
-    event = ProposedEvent(
-        event_id=str(uuid.uuid4()), type="$metadata", content_type="application/json",
-        data=orjson.dumps(metadata), metadata=b"",
-    )  # fmt: skip
-    return _append(group, meta_stream, ANY, [event])
+    if state.last_revision < 0 and group.state(f"$${stream}").last_revision < 0:
+        return StreamNotFound(stream)
+    return _write_metadata(group, stream, SOFT_DELETE_METADATA)
 
 
 def _tombstone(group: CommitGroup, stream: str, expected: int) -> DeleteOutcome:
     """Hard delete: `$streamDeleted` at the last possible revision; the stream is gone for good.
     A stream that never existed can be tombstoned with expected any or no-stream."""
     state = group.state(stream)
-    never_existed = state.last_revision < 0 and not state.tombstoned
-    if not (never_existed and expected in (ANY, NO_STREAM)):
-        refused = _check_deletable(state, stream, expected)
-        if refused is not None:
-            return refused
+    refused = _refusal(state, stream, expected)
+    if refused is not None:
+        return refused
     event = ProposedEvent(
         event_id=str(uuid.uuid4()), type="$streamDeleted",
         content_type="application/octet-stream", data=b"", metadata=b"",
@@ -393,13 +420,9 @@ def _tombstone(group: CommitGroup, stream: str, expected: int) -> DeleteOutcome:
     return Appended(revision=TOMBSTONE_REVISION, position=position)
 
 
-def _current_metadata(group: CommitGroup, meta_stream: str) -> dict[str, object]:
+def _current_metadata(group: CommitGroup, meta_stream: str) -> bytes | None:
     state = group.state(meta_stream)
     if state.last_revision < 0:
-        return {}
+        return None
     last = db.events_at(group.reading(meta_stream), meta_stream, state.last_revision, 1)
-    try:
-        value = orjson.loads(last[0].data) if last else {}
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    return last[0].data if last else None

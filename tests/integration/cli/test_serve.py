@@ -3,6 +3,7 @@ one-off CLI commands talk to it, and SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -89,6 +90,74 @@ def test_replay_reads_through_the_running_serve(served: Served) -> None:
     assert replayed.returncode == 0, replayed.stderr
     document = orjson.loads(replayed.stdout)
     assert (document["revision"], document["history"][0]["actor_id"]) == (0, "alice")
+
+
+def test_query_and_command_print_aligned_text_without_python_repr(served: Served) -> None:
+    payload = '{"case_id": "cli-3", "allegation_summary": "Unlicensed lending"}'
+    opened = _as(served, "analyst", "command", "--type", "open_case", "--payload", payload)
+    assert opened.exit_code == 0, opened.output
+    lines = opened.stdout.splitlines()
+    assert lines[0] == "accepted (200)"
+    assert re.fullmatch(r"stream_revision  0", next(x for x in lines if "revision" in x))
+    assert any(x.endswith("  case.opened") for x in lines)
+
+    question = '{"case_id": "cli-3", "max_wait_ms": 5000, "min_position": 0}'
+    asked = _as(served, "supervisor", "query", "--type", "get_case_summary", "--payload", question)
+    assert asked.exit_code == 0, asked.output
+    text = asked.stdout
+    assert text.splitlines()[0] == "ok (200)"
+    assert re.search(r"^    status +opened$", text, re.MULTILINE)
+    assert re.search(r"^    risk_level +null$", text, re.MULTILINE)
+    assert re.search(r"^    reached +true$", text, re.MULTILINE)
+    for python in ("None", "True", "False", "'", "{'"):
+        assert python not in text
+    as_json = _as(
+        served, "supervisor", "query", "--type", "get_case_summary", "--payload", question, "--json"
+    )
+    assert orjson.loads(as_json.stdout)["data"]["case_summary"]["risk_level"] is None
+
+
+def test_serve_logs_each_request_once_without_its_token(served: Served) -> None:
+    answer = httpx.get(f"{served.url}/healthz", headers={"X-Request-Id": "probe-7"})
+    token = served.tokens["analyst"]
+    body = {"command_type": "open_case", "payload": {"case_id": "cli-4", "allegation_summary": "x"}}
+    opened = httpx.post(
+        f"{served.url}/v1/commands", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    request_id = opened.headers["x-request-id"]
+
+    assert answer.headers["x-request-id"] == "probe-7"
+    line = _log_line(served, f"request_id={request_id}")
+    assert re.search(
+        r"POST /v1/commands 200 [0-9.]+ ms tenant=demo actor=user:\S+ request_id=", line
+    ), line
+    assert "GET /healthz 200 " in _log_line(served, "request_id=probe-7")
+    after_start = served.log.read_text().split("Ctrl-C (or SIGTERM) stops it cleanly.")[1]
+    assert "/v1/commands" in after_start
+    assert token not in after_start
+    assert "cli-4" not in after_start
+
+
+def _log_line(served: Served, marker: str) -> str:
+    """The one log line holding `marker` (the access record follows its answer: waited for)."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = [x for x in served.log.read_text().splitlines() if marker in x]
+        if found or time.monotonic() > deadline:
+            assert len(found) == 1, found
+            return found[0]
+        time.sleep(0.05)
+
+
+def test_serve_writes_json_access_lines_when_otel_is_on(tmp_path: Path) -> None:
+    started = start_serve(tmp_path, serve_env(tmp_path, outbox="off", otel="console"))
+    try:
+        answer = httpx.get(f"{started.url}/healthz")
+        line = _log_line(started, f'"request_id":"{answer.headers["x-request-id"]}"')
+        entry = orjson.loads(line)
+        assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/healthz", 200)
+    finally:
+        assert started.stop() == 0
 
 
 def test_sigterm_stops_serve_cleanly(served: Served) -> None:

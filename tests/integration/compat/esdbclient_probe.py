@@ -6,7 +6,7 @@ import sys
 import uuid
 
 from esdbclient import EventStoreDBClient, NewEvent, StreamState
-from esdbclient.exceptions import NotFound, WrongCurrentVersion
+from esdbclient.exceptions import NotFound, StreamIsDeleted, WrongCurrentVersion
 
 client = EventStoreDBClient(uri=sys.argv[1])
 stream = f"case-{uuid.uuid4().hex[:8]}"
@@ -42,6 +42,30 @@ try:
     seen["after_delete"] = "readable"
 except NotFound:
     seen["after_delete"] = "NotFound"
+seen["version_after_delete"] = str(client.get_current_version(stream))
+try:
+    client.delete_stream(stream, current_version=StreamState.EXISTS)
+    seen["delete_again_exists"] = "no error"
+except StreamIsDeleted as error:
+    seen["delete_again_exists"] = type(error).__name__
+client.delete_stream(stream, current_version=StreamState.ANY)
+client.delete_stream(stream, current_version=2)
+try:
+    client.append_to_stream(stream, current_version=5, events=NewEvent(type="x", data=b""))
+    seen["recreate_wrong_version"] = "no error"
+except WrongCurrentVersion as error:
+    seen["recreate_wrong_version"] = type(error).__name__
+client.append_to_stream(
+    stream, current_version=StreamState.NO_STREAM, events=NewEvent(type="case.reopened", data=b"")
+)
+seen["recreated"] = [e.stream_position for e in client.get_stream(stream)]
+seen["recreated_metadata"] = list(client.get_stream_metadata(stream))
+client.tombstone_stream(stream, current_version=StreamState.ANY)
+try:
+    client.delete_stream(stream, current_version=StreamState.ANY)
+    seen["delete_tombstoned"] = "no error"
+except StreamIsDeleted as error:
+    seen["delete_tombstoned"] = type(error).__name__
 seen["gossip"] = [m.state for m in client.read_gossip()]
 client.close()
 print(json.dumps(seen))

@@ -42,7 +42,7 @@ def _esdbclient_python() -> Path:
     return python
 
 
-def test_esdbclient_appends_reads_subscribes_and_deletes_against_the_embedded_store(
+def test_esdbclient_appends_reads_subscribes_deletes_and_recreates_against_the_embedded_store(
     tmp_path: Path,
 ) -> None:
     python = _esdbclient_python()
@@ -64,4 +64,10 @@ def test_esdbclient_appends_reads_subscribes_and_deletes_against_the_embedded_st
     assert seen["all_types"] == seen["types"]
     assert seen["subscribed"] == seen["types"]
     assert seen["after_delete"] == "NotFound"
+    assert seen["version_after_delete"] == "StreamState.NO_STREAM"
+    assert seen["delete_again_exists"] == "StreamIsDeleted"
+    assert seen["recreate_wrong_version"] == "WrongCurrentVersion"
+    assert seen["recreated"] == [3]
+    assert seen["recreated_metadata"] == [{"$tb": 3}, 3]  # delete, delete, delete, re-create
+    assert seen["delete_tombstoned"] == "StreamIsDeleted"
     assert seen["gossip"] == ["NODE_STATE_LEADER"]
