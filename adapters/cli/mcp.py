@@ -89,7 +89,8 @@ def mcp(
             app.start()
         source = IdentitySource(fixed)
         server = build_server(
-            CaseTools(instrumented.commands, instrumented.queries, source.current)
+            CaseTools(instrumented.commands, instrumented.queries, source.current),
+            timeout=settings.eventstore_timeout,
         )
         if transport is Transport.STDIO:
             anyio.run(server.run_stdio_async)

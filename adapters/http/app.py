@@ -1,5 +1,10 @@
 """The HTTP API. Thin: authenticate, bind the envelope to the token's principal, call the
-service, map the outcome to a status (see `answers`). Every error is problem+json."""
+service, map the outcome to a status (see `answers`). Every error is problem+json.
+
+Whatever the event store does, the API answers in bounded time: commands and queries run on
+threads of their own (`StoreCalls`), each within CASELEDGER_EVENTSTORE_TIMEOUT in all (a command
+that runs out of it is 503 `event_store_unavailable`); `/readyz` asks the store for at most
+`READY_WITHIN` seconds; `/healthz` is answered on the event loop itself, behind nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
 from caseledger.adapters.http.problems import problem, problem_responses
+from caseledger.adapters.store_calls import StoreCalls
 from caseledger.domain.application.ports import EventStoreUnavailable
 from caseledger.domain.shared.envelopes import (
     CommandEnvelope,
@@ -39,6 +45,8 @@ STORE_UNAVAILABLE_DETAIL = (
     " (safe whether or not the first attempt landed)"
 )
 _QUERY_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422, 503)
+READY_WITHIN = 1.0
+"""Seconds `/readyz` waits for the event store at most (it answers within 2 s)."""
 
 
 class Commands(Protocol):
@@ -66,6 +74,9 @@ def create_app(
         ),
     )
     api.state.caseledger = caseledger
+    timeout = caseledger.settings.eventstore_timeout
+    command_calls, query_calls = StoreCalls(timeout), StoreCalls(timeout)
+    readiness = StoreCalls(min(timeout, READY_WITHIN), threads=2)
     _errors(api)
     api.include_router(audit.router)
 
@@ -75,9 +86,9 @@ def create_app(
         responses=_COMMAND_RESPONSES,
         summary="Issue a command (CommandEnvelope -> CommandResult)",
     )
-    def post_command(body: CommandRequest, caller: Caller) -> JSONResponse:
+    async def post_command(body: CommandRequest, caller: Caller) -> JSONResponse:
         envelope = body.envelope(caller)
-        return command_answer(envelope, command_service.handle(envelope))
+        return command_answer(envelope, await command_calls.run(command_service.handle, envelope))
 
     @api.post(
         "/v1/queries",
@@ -85,16 +96,19 @@ def create_app(
         responses=_QUERY_RESPONSES,
         summary="Ask a query (QueryEnvelope -> QueryResult)",
     )
-    def post_query(body: QueryRequest, caller: Caller) -> JSONResponse:
-        return query_answer(query_service.handle(body.envelope(caller)))
+    async def post_query(body: QueryRequest, caller: Caller) -> JSONResponse:
+        return query_answer(await query_calls.run(query_service.handle, body.envelope(caller)))
 
     @api.get("/healthz", summary="Liveness: the process answers")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @api.get("/readyz", responses=problem_responses(503), summary="Readiness")
-    def readyz() -> JSONResponse:
-        ready, detail = caseledger.ready()
+    async def readyz() -> JSONResponse:
+        try:
+            ready, detail = await readiness.run(caseledger.ready)
+        except EventStoreUnavailable as error:
+            ready, detail = False, f"event store unreachable: {error}"
         if not ready:
             return problem(503, "unavailable", "not_ready", detail)
         return JSONResponse({"status": "ready"})
@@ -132,8 +146,8 @@ def _errors(api: FastAPI) -> None:
         reason = {404: "no_such_route", 405: "method_not_allowed"}.get(error.status_code, "error")
         return problem(error.status_code, "rejected", reason, str(error.detail))
 
-    @api.exception_handler(EventStoreUnavailable)
-    def store_unavailable(request: Request, error: EventStoreUnavailable) -> JSONResponse:
+    @api.exception_handler(EventStoreUnavailable)  # on the loop: needs no thread to answer
+    async def store_unavailable(request: Request, error: EventStoreUnavailable) -> JSONResponse:
         log.warning("event store unavailable: %s %s: %s", request.method, request.url.path, error)
         return problem(
             503,

@@ -20,10 +20,12 @@ class Unauthenticated(Exception):
         self.detail = detail
 
 
-def principal(
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """Async, so resolved on the event loop: it needs no request thread, which may all be
+    waiting on the event store."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("an Authorization: Bearer <token> header is required")
     tokens: TokenRegistry = request.app.state.caseledger.tokens

@@ -50,6 +50,15 @@ for its group commit, and fewer threads contending for the interpreter beat more
 measurements: 2 too few, 4 best, 6-8 no better; see BENCHMARKS.md)."""
 
 
+KEEPALIVE_PERMITTED = (
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 100),
+    ("grpc.http2.max_ping_strikes", 0),
+)
+"""Clients may ping as often as every 100 ms, also on a connection carrying no data (an idle
+subscription): caseledger's client pings to notice a frozen or unreachable store within its
+deadline (gRPC's default answers pings more often than every 5 minutes with GOAWAY)."""
+
+
 class ServerStartError(Exception):
     """The server could not start (port taken, data dir unusable): the message says why."""
 
@@ -103,6 +112,7 @@ class EmbeddedServer:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
+                *KEEPALIVE_PERMITTED,
             ],
         )
         try:
