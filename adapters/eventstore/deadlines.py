@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from time import monotonic
+from types import TracebackType
 from typing import Any, NamedTuple
 
 import grpc
@@ -136,9 +138,32 @@ def channel_options(timeout: float) -> tuple[tuple[str, int], ...]:
     )
 
 
+class LockWithinDeadline:
+    """A lock whose `with` waits no longer than the time left of the caller's `within` block
+    (then EventStoreUnavailable), so a call does not outwait its deadline behind another's."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        left = time_left()
+        if not self._lock.acquire(timeout=-1 if left is None else max(0.0, left)):
+            raise EventStoreUnavailable("the event store did not answer in time")
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._lock.release()
+
+
 class DeadlineClient(KurrentDBClient):
     """kurrentdbclient's client, each channel bounded by `within` and kept alive. Keep-alive
-    settings in the connection string (`KeepAliveInterval`, `KeepAliveTimeout`) win."""
+    settings in the connection string (`KeepAliveInterval`, `KeepAliveTimeout`) win. Calls
+    that find the connection lost reconnect one at a time (the client's lock): each waits for
+    its turn only as long as its own deadline allows."""
 
     def __init__(self, uri: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._deadline_interceptor = DeadlineInterceptor()
@@ -146,6 +171,7 @@ class DeadlineClient(KurrentDBClient):
         self._keepalive_options = keepalive_options(timeout)
         with within(timeout):  # a discover:// connection string asks gossip first
             super().__init__(uri)
+        self._reconnection_lock = LockWithinDeadline()  # type: ignore[assignment]
 
     def _construct_grpc_channel(
         self, grpc_target: str, grpc_options: tuple[tuple[str, Any], ...] = ()

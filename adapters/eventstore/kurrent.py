@@ -8,7 +8,8 @@ import functools
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, ParamSpec, TypeVar, cast
 
 from kurrentdbclient import ContentType, KurrentDBClient, NewRecord, StreamState, StreamStateCheck
@@ -32,6 +33,7 @@ from caseledger.adapters.eventstore.deadlines import (
     DEFAULT_TIMEOUT,
     DeadlineClient,
     no_answer,
+    time_left,
     within,
 )
 from caseledger.adapters.eventstore.watchdog import Watchdog
@@ -209,7 +211,16 @@ class KurrentEventStore:
             for r in requests[1:]
         ]
         first = self._read(requests[0])
-        return [first, *(other.result() for other in others)]
+        return [first, *(self._result(other) for other in others)]
+
+    def _result(self, read: Future[list[RecordedEvent]]) -> list[RecordedEvent]:
+        """A pooled read's answer, waited for no longer than the caller's deadline allows (it
+        may be queued behind other callers' reads)."""
+        try:
+            return read.result(timeout=time_left())
+        except FutureTimeout:
+            read.cancel()
+            raise EventStoreUnavailable(no_answer(self.timeout)) from None
 
     @_reachable
     def _read(self, request: StreamRead) -> list[RecordedEvent]:

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from caseledger.adapters.eventstore.deadlines import DeadlineInterceptor, time_left, within
+from caseledger.adapters.eventstore.deadlines import (
+    DeadlineInterceptor,
+    LockWithinDeadline,
+    time_left,
+    within,
+)
 from caseledger.adapters.eventstore.watchdog import Watchdog
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.ports import EventStoreUnavailable
@@ -109,3 +114,25 @@ def test_the_timeout_setting_is_a_positive_decimal_number_of_seconds(
         monkeypatch.setenv("CASELEDGER_EVENTSTORE_TIMEOUT", wrong)
         with pytest.raises(ValidationError):
             Settings()
+
+
+def test_a_call_waits_for_the_reconnection_lock_no_longer_than_its_deadline() -> None:
+    lock = LockWithinDeadline()
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    try:
+        with within(0.05), pytest.raises(EventStoreUnavailable), lock:
+            pass
+    finally:
+        release.set()
+        holder.join(10)
+    with lock:  # free again, and outside a block it is an ordinary lock
+        pass
