@@ -8,9 +8,10 @@ freeze: `caseledger serve`'s parts (bootstrap with the runner, the HTTP API) on 
 its own process (durable data dir), `--clients` HTTP clients issuing `open_case` commands back
 to back, `/healthz` polled every 0.1 s and `/readyz` every 0.5 s; the store is paused with
 SIGSTOP for `--freeze` seconds, then resumed. Reported: the slowest command answer and the
-slowest `/healthz` and `/readyz` answers from the pause on, how the commands were answered, the
-time from SIGCONT to the next accepted command, and the timed-out keys retried (landed ones
-answer duplicate_accepted).
+slowest `/healthz` answer from the pause on and of `/readyz` asked and answered within it, how
+the commands were answered (those overlapping its start or end may be accepted), the time from
+SIGCONT to the next accepted command, and the timed-out keys retried (landed ones answer
+duplicate_accepted).
 
 overhead: sequential `open_case` commands through the command service on the same store, with
 kurrentdbclient's plain client and with the deadlines' client (an interceptor and keep-alives
@@ -168,7 +169,7 @@ def _report_freeze(
     during = [c for c in seen.commands if c[0] + c[1] >= frozen_at and c[0] <= resumed_at]
     refused = [c for c in during if c[2] == 503]
     health = [h for h in seen.health if h[0] + h[1] >= frozen_at]
-    ready = [r for r in seen.ready if frozen_at + 0.1 <= r[0] <= resumed_at]  # surely frozen
+    ready = [r for r in seen.ready if frozen_at <= r[0] and r[0] + r[1] <= resumed_at]
     accepted_after = [c for c in seen.commands if c[0] >= resumed_at and c[2] == 200]
     first_ok = min((c[0] + c[1] for c in accepted_after), default=float("nan")) - resumed_at
     answers = [c[1] for c in during]
@@ -177,13 +178,13 @@ def _report_freeze(
     print("|---|---|---|---|---|")
     print(_row("command answers overlapping the freeze", answers))
     print(_row("/healthz from the freeze on", [h[1] for h in health]))
-    print(_row("/readyz during the freeze", [r[1] for r in ready]))
+    print(_row("/readyz asked and answered within the freeze", [r[1] for r in ready]))
     statuses = sorted({c[2] for c in during})
     counts = ", ".join(f"{s}: {sum(c[2] == s for c in during)}" for s in statuses)
     print(f"commands overlapping the freeze by status: {counts}")
     print(
-        f"/healthz not 200: {sum(h[2] != 200 for h in health)}; /readyz 200 while frozen: "
-        f"{sum(r[2] == 200 for r in ready)}"
+        f"/healthz not 200: {sum(h[2] != 200 for h in health)}; /readyz asked and answered "
+        f"while frozen, 200: {sum(r[2] == 200 for r in ready)}"
     )
     print(f"first accepted command after SIGCONT: {first_ok:.2f} s")
     landed = _retry(url, [c[3] for c in refused])

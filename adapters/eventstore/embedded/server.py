@@ -55,8 +55,10 @@ KEEPALIVE_PERMITTED = (
     ("grpc.http2.max_ping_strikes", 0),
 )
 """Clients may ping as often as every 100 ms, also on a connection carrying no data (an idle
-subscription): caseledger's client pings to notice a frozen or unreachable store within its
-deadline (gRPC's default answers pings more often than every 5 minutes with GOAWAY)."""
+subscription): caseledger's client pings every half deadline to notice a frozen or unreachable
+store. gRPC's default counts pings closer than 5 minutes without data as strikes and ends the
+connection with GOAWAY too_many_pings (seen after a pause, when the pings queued meanwhile
+arrive at once), after which the client pings half as often."""
 
 
 class ServerStartError(Exception):
