@@ -18,6 +18,7 @@ from typing import Any
 
 import anyio
 import httpx
+import orjson
 import pytest
 from mcp import Client
 
@@ -274,14 +275,28 @@ def _retry_until_answered(
     service: Service, timed_out: list[Answered]
 ) -> list[tuple[bool, Answered]]:
     """Each timed-out key retried once the store answers again, with whether its first try
-    had landed (the case's stream exists) before the retry."""
-    retried: list[tuple[bool, Answered]] = []
+    had landed (its case was opened) before the retry."""
     with service.client() as client:
         _until(lambda: _open_case(client, "case-probe").status == 200, "commands succeed again")
-        for answered in timed_out:
-            landed = bool(service.app.store.read_stream(f"case-{answered.key}"))
-            retried.append((landed, _open_case(client, answered.key)))
-    return retried
+        landed = _opened_cases(service.app)
+        return [(a.key in landed, _open_case(client, a.key)) for a in timed_out]
+
+
+def _opened_cases(app: App) -> set[str]:
+    """The ids of the cases opened in the store so far (read from `$all`, whatever the
+    streams are named)."""
+    head = app.store.head_position()
+    subscription = app.store.subscribe_all(None)
+    opened: set[str] = set()
+    try:
+        for event in subscription:
+            if event.type == "case.opened":
+                opened.add(orjson.loads(event.data)["case_id"])
+            if event.commit_position >= head:
+                return opened
+    finally:
+        subscription.stop()
+    return opened
 
 
 def _assert_retried_keys_answered_as_what_happened(retried: list[tuple[bool, Answered]]) -> None:
