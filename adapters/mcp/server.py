@@ -3,11 +3,9 @@ the transports: stdio, and streamable HTTP behind `BearerAuth` when no identity 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Final, ParamSpec, TypeVar
 
-import anyio
 import orjson
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -15,10 +13,12 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from caseledger.adapters.eventstore.deadlines import DEFAULT_TIMEOUT
 from caseledger.adapters.http.guards import BodyLimit
 from caseledger.adapters.mcp.identity import IdentityError, IdentitySource, identity_for_token
 from caseledger.adapters.mcp.tools import UNTRUSTED_NOTE, CaseTools, ToolRefusal
 from caseledger.adapters.settings import Settings
+from caseledger.adapters.store_calls import StoreCalls
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.ports import EventStoreUnavailable
 
@@ -75,13 +75,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _in_thread(call: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """The services block (store, read models): run them off the event loop. An identity
-    that cannot be bound is a tool error, never a call with a guessed identity."""
+def _in_thread(calls: StoreCalls, call: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """The services block (store, read models): run them off the event loop, within the event
+    store's deadline (an unavailable store is a tool error in that time). An identity that
+    cannot be bound is a tool error, never a call with a guessed identity."""
 
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
+            return await calls.run(call, *args, **kwargs)
         except (IdentityError, ToolRefusal) as error:
             raise ToolError(str(error)) from None
         except EventStoreUnavailable:
@@ -95,23 +96,28 @@ class _CheckedServer(MCPServer):
     (which would drop the unknown ones silently): named otherwise than the bound identity,
     the call is refused (`CaseTools.check_arguments`)."""
 
-    def __init__(self, tools: CaseTools, name: str) -> None:
+    def __init__(self, tools: CaseTools, name: str, calls: StoreCalls) -> None:
         super().__init__(name, instructions=INSTRUCTIONS, log_level="WARNING")
         self._tools = tools
+        self._calls = calls
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        await _in_thread(self._tools.check_arguments)(name, arguments)
+        await _in_thread(self._calls, self._tools.check_arguments)(name, arguments)
         return await super().call_tool(name, arguments, context)
 
 
-def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
-    server: MCPServer = _CheckedServer(tools, name)
+def build_server(
+    tools: CaseTools, name: str = "caseledger", *, timeout: float = DEFAULT_TIMEOUT
+) -> MCPServer:
+    """`timeout`: CASELEDGER_EVENTSTORE_TIMEOUT, each tool call's bound."""
+    calls = StoreCalls(timeout)
+    server: MCPServer = _CheckedServer(tools, name, calls)
 
     @server.tool(annotations=_READ)
     async def get_case_summary(case_id: CaseId, min_position: MinPosition = None) -> dict[str, Any]:
         """A case as an agent needs it: status, risk, allegation, approved evidence, open
         proposals, what you may do next, policy notes; with source refs and freshness."""
-        return await _in_thread(tools.get_case_summary)(case_id, min_position)
+        return await _in_thread(calls, tools.get_case_summary)(case_id, min_position)
 
     @server.tool(annotations=_READ)
     async def search_evidence(
@@ -120,7 +126,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         """Full-text search over the tenant's evidence: bounded hits with snippets and refs."""
-        return await _in_thread(tools.search_evidence)(text, limit, min_position)
+        return await _in_thread(calls, tools.search_evidence)(text, limit, min_position)
 
     @server.tool(annotations=_WRITE)
     async def create_notice_draft(
@@ -134,7 +140,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
         idempotency_key: Key = None,
     ) -> dict[str, Any]:
         """Draft a notice for an active case (a low-risk artifact: nothing is sent)."""
-        return await _in_thread(tools.create_notice_draft)(
+        return await _in_thread(calls, tools.create_notice_draft)(
             case_id, recipient, subject, body, draft_id, idempotency_key
         )
 
@@ -148,7 +154,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
     ) -> dict[str, Any]:
         """Propose escalating a case under review. A proposal, not a decision: a human with
         the policy's approver role decides (outcome `requires_approval`)."""
-        return await _in_thread(tools.propose_case_escalation)(
+        return await _in_thread(calls, tools.propose_case_escalation)(
             case_id, rationale, evidence_refs, confidence, idempotency_key
         )
 
@@ -165,14 +171,14 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
     ) -> dict[str, Any]:
         """Propose a case's risk level. A proposal: a reviewer decides unless the tenant's
         policy commits it at once."""
-        return await _in_thread(tools.propose_risk_update)(
+        return await _in_thread(calls, tools.propose_risk_update)(
             case_id, proposed_risk_level, rationale, evidence_refs, confidence, idempotency_key
         )
 
     @server.tool(annotations=_WRITE)
     async def request_approval(draft_id: DraftId, idempotency_key: Key = None) -> dict[str, Any]:
         """Ask for a notice draft's review; the result carries the approval request id."""
-        return await _in_thread(tools.request_approval)(draft_id, idempotency_key)
+        return await _in_thread(calls, tools.request_approval)(draft_id, idempotency_key)
 
     @server.tool(annotations=_SEND)
     async def send_approved_notice(
@@ -180,7 +186,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
     ) -> dict[str, Any]:
         """Request sending a notice. The handler verifies that the exact content was approved
         and that you may send; otherwise the outcome is `rejected` with the reason."""
-        return await _in_thread(tools.send_approved_notice)(draft_id, idempotency_key)
+        return await _in_thread(calls, tools.send_approved_notice)(draft_id, idempotency_key)
 
     return server
 
