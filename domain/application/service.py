@@ -1,9 +1,9 @@
 """The application service: `handle(CommandEnvelope) -> CommandResult`.
 
-Layers, in an order that makes retries safe: schema -> identity/authorization -> tenant ->
-load -> tenant (another tenant's aggregate looks absent) -> idempotency -> rate/budget
--> version -> stream rule -> policy gate -> decide (lifecycle -> policy -> evidence) -> append
-at the loaded revision.
+Layers, in an order that makes retries safe: an agent's rate (every command it sends) ->
+schema -> identity/authorization -> tenant -> load -> tenant (another tenant's aggregate looks
+absent) -> idempotency -> run budget -> version -> stream rule -> policy gate -> decide
+(lifecycle -> policy -> evidence) -> append at the loaded revision.
 Each command appends to exactly one stream. A concurrent writer yields CONFLICT, never a lost
 update; without an expected version from the caller the service reloads and re-decides.
 
@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from caseledger.domain.application import layers
 from caseledger.domain.application.aggregates import CASE, POLICY, Aggregate
-from caseledger.domain.application.budget import AgentBudget, CommandBudget
+from caseledger.domain.application.budget import AgentRateLimit, RunBudgets
 from caseledger.domain.application.cache import AggregateCache
 from caseledger.domain.application.codec import (
     Provenance,
@@ -64,7 +64,7 @@ from caseledger.domain.application.snapshots import (
 )
 from caseledger.domain.case.state import CaseState
 from caseledger.domain.policy.decider import PolicyState
-from caseledger.domain.shared.actors import Actor
+from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.domain.shared.clock import Clock, SystemClock
 from caseledger.domain.shared.commands import Command, CommandBody, CommandMeta
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
@@ -73,6 +73,7 @@ from caseledger.domain.shared.events import DomainEvent, EventRegistry
 from caseledger.domain.shared.facts import CaseFacts
 from caseledger.domain.shared.ids import DerivedIds, IdGenerator, digest_of
 from caseledger.domain.shared.outcomes import CommandOutcome
+from caseledger.domain.shared.policy_rules import DEFAULT_RULES, PolicyRules
 from caseledger.domain.shared.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class CommandService:
         *,
         clock: Clock | None = None,
         ids: IdGenerator | None = None,
-        budget: CommandBudget | None = None,
+        rate_limit: AgentRateLimit | None = None,
         routes: Mapping[str, Route] = ROUTES,
         registry: EventRegistry | None = None,
         max_attempts: int = 4,
@@ -99,7 +100,8 @@ class CommandService:
         self._store = store
         self._clock = clock or SystemClock()
         self._ids = ids or DerivedIds()
-        self._budget = budget or AgentBudget(self._clock)
+        self._rate_limit = rate_limit or AgentRateLimit(self._clock)
+        self._run_budgets = RunBudgets(store)
         self._routes = routes
         self._registry = registry or event_registry()
         self._max_attempts = max_attempts
@@ -124,6 +126,9 @@ class CommandService:
 
     def _handle(self, envelope: CommandEnvelope) -> CommandResult:
         stream = None  # known once the payload is valid: the audit record names it
+        throttled = self._throttle(envelope)
+        if throttled is not None:
+            return refused(envelope, throttled, stream)
         try:
             route = layers.route_for(self._routes, envelope)
             body = layers.validate_payload(route, envelope)
@@ -167,9 +172,7 @@ class CommandService:
             if record is not None:
                 return duplicate(envelope, self._with_events(record, request.stream))
         if charge_budget:
-            exhausted = self._budget.admit(envelope.tenant_id, actor)
-            if exhausted is not None:
-                raise Refused(CommandOutcome.REJECTED, exhausted, f"{actor.key}: {exhausted}")
+            self._spend_run_budget(request, load)
         with _decided_on(load):
             layers.check_version(envelope.expected_aggregate_version, loaded.revision)
             layers.check_stream_rule(request.route, loaded, taken=stored.exists)
@@ -183,6 +186,46 @@ class CommandService:
         self._aggregates.keep(fold(stored, written))
         self._snapshot(stored)
         return result
+
+    def _throttle(self, envelope: CommandEnvelope) -> Refused | None:
+        """Rate, before any other layer: every command an agent sends counts against its
+        tenant's `agent_commands_per_minute` (policy as last loaded; see `budget`)."""
+        if envelope.requested_by_actor_type is not ActorType.AGENT:
+            return None
+        agent_id = envelope.requested_by_actor_id
+        per_minute = self._policy_rules(envelope.tenant_id).agent_commands_per_minute
+        if self._rate_limit.admit(envelope.tenant_id, agent_id, per_minute):
+            return None
+        reason = ReasonCode.RATE_LIMITED
+        return Refused(CommandOutcome.REJECTED, reason, f"agent {agent_id}: over {per_minute}/min")
+
+    def _spend_run_budget(self, request: _Request, load: _Load) -> None:
+        """Run budget: one of the run's `run_command_budget` commands, taken in the store (see
+        `budget`). A limit from a cached policy nobody read is read before it refuses."""
+        actor, envelope = request.actor, request.envelope
+        if not actor.is_agent:
+            return
+        limit = load.policy.state.rules.run_command_budget
+        if self._run_budgets.spend(actor, limit, envelope):
+            return
+        if not load.read:
+            limit = self._policy_rules(envelope.tenant_id, fresh=True).run_command_budget
+            if self._run_budgets.spend(actor, limit, envelope):
+                return
+        reason = ReasonCode.RUN_BUDGET_EXHAUSTED
+        raise Refused(CommandOutcome.REJECTED, reason, f"run {actor.run_id}: spent {limit}")
+
+    def _policy_rules(self, tenant_id: str, fresh: bool = False) -> PolicyRules:
+        """The tenant's rules as cached (unless `fresh`), else read; the default where its
+        policy cannot be read (the load refuses the command then)."""
+        stream = POLICY.stream(tenant_id, tenant_id)
+        cached = None if fresh else self._aggregates.cached(POLICY, stream)
+        if cached is not None:
+            return cached.state.rules
+        try:
+            return self._aggregates.load(POLICY, stream).state.rules
+        except EventDecodingError:
+            return DEFAULT_RULES
 
     def _meta(self, request: _Request, policy: PolicyState, case: CaseFacts | None) -> CommandMeta:
         envelope = request.envelope
