@@ -4,9 +4,10 @@
   ones included, in a fixed one-minute window per (tenant, agent) held in this process's memory
   (`AgentRateLimit`). With N processes serving a tenant, an agent may send up to N times the
   limit a minute (each counts what it serves), and a restart starts a new window.
-- `run_command_budget`: the commands one agent run may issue in all (duplicates of a command
-  already written excepted), counted in the event store (`RunBudgets`), so the count holds
-  across restarts and across every process serving the tenant.
+- `run_command_budget`: the commands one agent run may have written in all, counted in the
+  event store (`RunBudgets`), so the count holds across restarts and across every process
+  serving the tenant. A command the service refuses, or a duplicate of one already written,
+  spends nothing (the rate limit bounds those).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from caseledger.domain.application.ports import (
     EventStore,
     NewEvent,
     StreamRead,
-    WrongExpectedVersion,
+    StreamWrite,
 )
 from caseledger.domain.shared.actors import Actor
 from caseledger.domain.shared.clock import Clock
@@ -77,33 +78,40 @@ class AgentRateLimit:
 
 class RunBudgets:
     """Each run's spent commands as events of its budget stream: the count is the stream's
-    length. A unit is taken by appending at the revision last seen (an optimistic check), so
-    two processes cannot both take the last one: the one that loses reads the stream again
-    and is refused if nothing is left. A count only grows, so a refusal on a count remembered
-    from an earlier command stands without a read."""
+    length. A unit is a write appended in one atomic step with the command's own events, at
+    the count seen (an expected version), so two processes cannot both take the last one: the
+    one that loses decides again on a fresh read and is refused if nothing is left. A count
+    only grows, so a refusal on a count remembered from an earlier command stands unread."""
 
     def __init__(self, store: EventStore, capacity: int = 10_000) -> None:
         self._store, self._capacity = store, capacity
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._lock = threading.Lock()
 
-    def spend(self, actor: Actor, limit: int, envelope: CommandEnvelope) -> bool:
-        """Take one of the `limit` commands `actor`'s run may issue for `envelope`; False (and
-        nothing written) when all are spent."""
+    def unit(
+        self, actor: Actor, limit: int, envelope: CommandEnvelope, fresh: bool = False
+    ) -> StreamWrite | None:
+        """The write taking one of the `limit` commands `actor`'s run may have written, for
+        `envelope` (to append with its events), or None when all are spent. `fresh`: read the
+        count instead of the one remembered (after an append found it moved)."""
         stream = budget_stream(envelope.tenant_id, actor.run_id or "")
-        revision = self._remembered(stream)
+        revision = None if fresh else self._remembered(stream)
         if revision is None:
             revision = self._read(stream)
-        while revision + 1 < limit:
-            try:
-                self._store.append(stream, [_spent(actor, envelope)], revision)
-            except WrongExpectedVersion:
-                revision = self._read(stream)
-                continue
-            self._remember(stream, revision + 1)
-            return True
-        self._remember(stream, revision)
-        return False
+            self._remember(stream, revision)
+        if revision + 1 >= limit:
+            return None
+        return StreamWrite(stream, [_spent(actor, envelope)], revision)
+
+    def spend(self, unit: StreamWrite) -> None:
+        """Append `unit` alone, for a store that cannot append it with the command's events
+        (WrongExpectedVersion if the count moved)."""
+        self._store.append(unit.stream, unit.events, unit.expected)
+        self.spent(unit)
+
+    def spent(self, unit: StreamWrite) -> None:
+        """`unit` was written."""
+        self._remember(unit.stream, unit.expected + len(unit.events))
 
     def _read(self, stream: str) -> int:
         (last,) = self._store.read_streams([StreamRead.last(stream)])
@@ -115,8 +123,7 @@ class RunBudgets:
 
     def _remember(self, stream: str, revision: int) -> None:
         with self._lock:
-            if revision > self._seen.get(stream, NO_STREAM):
-                self._seen[stream] = revision
+            self._seen[stream] = max(revision, self._seen.get(stream, revision))
             self._seen.move_to_end(stream)
             while len(self._seen) > self._capacity:
                 self._seen.popitem(last=False)

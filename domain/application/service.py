@@ -51,6 +51,7 @@ from caseledger.domain.application.ports import (
     EventStore,
     NewEvent,
     RunNow,
+    StreamWrite,
     WrongExpectedVersion,
 )
 from caseledger.domain.application.registry import event_registry
@@ -139,10 +140,10 @@ class CommandService:
         except Refused as refusal:
             return refused(envelope, refusal, stream)
         request = _Request(envelope, route, body, actor)
-        conflicts, fresh, charge_budget = 0, False, True
+        conflicts, fresh = 0, False
         while True:
             try:
-                return self._attempt(request, charge_budget, fresh)
+                return self._attempt(request, fresh)
             except Refused as refusal:
                 return refused(envelope, refusal, request.stream)
             except _Unread:
@@ -151,7 +152,6 @@ class CommandService:
                 conflicts, fresh = conflicts + 1, True
                 if conflicts >= self._max_attempts:
                     break
-            charge_budget = False
         conflict = Refused(
             CommandOutcome.CONFLICT,
             ReasonCode.CONCURRENT_WRITE,
@@ -159,8 +159,8 @@ class CommandService:
         )
         return refused(envelope, conflict, request.stream)
 
-    def _attempt(self, request: _Request, charge_budget: bool, fresh: bool) -> CommandResult:
-        """Load -> tenant (another's aggregate looks absent) -> idempotency -> budget ->
+    def _attempt(self, request: _Request, fresh: bool) -> CommandResult:
+        """Load -> tenant (another's aggregate looks absent) -> idempotency -> run budget ->
         version -> stream rule -> policy gate -> decide -> append; raises WrongExpectedVersion
         when another writer won, and `_Unread` for a refusal decided on state not read."""
         envelope, actor = request.envelope, request.actor
@@ -171,8 +171,7 @@ class CommandService:
             record = layers.check_idempotency(loaded, actor, envelope, request.digest)
             if record is not None:
                 return duplicate(envelope, self._with_events(record, request.stream))
-        if charge_budget:
-            self._spend_run_budget(request, load)
+        unit = self._run_budget_unit(request, load, fresh)
         with _decided_on(load):
             layers.check_version(envelope.expected_aggregate_version, loaded.revision)
             layers.check_stream_rule(request.route, loaded, taken=stored.exists)
@@ -182,7 +181,7 @@ class CommandService:
                 events = request.route.aggregate.decide(Command(request.body, meta), loaded.state)
             except Rejected as rejection:
                 raise Refused(CommandOutcome.REJECTED, rejection.reason, rejection.detail) from None
-        result, written = self._append(request, meta, events, load)
+        result, written = self._append(request, meta, events, load, unit)
         self._aggregates.keep(fold(stored, written))
         self._snapshot(stored)
         return result
@@ -199,19 +198,20 @@ class CommandService:
         reason = ReasonCode.RATE_LIMITED
         return Refused(CommandOutcome.REJECTED, reason, f"agent {agent_id}: over {per_minute}/min")
 
-    def _spend_run_budget(self, request: _Request, load: _Load) -> None:
-        """Run budget: one of the run's `run_command_budget` commands, taken in the store (see
-        `budget`). A limit from a cached policy nobody read is read before it refuses."""
+    def _run_budget_unit(self, request: _Request, load: _Load, fresh: bool) -> StreamWrite | None:
+        """Run budget: an agent's command takes one of its run's `run_command_budget` units,
+        written with its events (see `budget`). A limit from a cached policy nobody read is
+        read before it refuses."""
         actor, envelope = request.actor, request.envelope
         if not actor.is_agent:
-            return
+            return None
         limit = load.policy.state.rules.run_command_budget
-        if self._run_budgets.spend(actor, limit, envelope):
-            return
-        if not load.read:
+        unit = self._run_budgets.unit(actor, limit, envelope, fresh)
+        if unit is None and not load.read:
             limit = self._policy_rules(envelope.tenant_id, fresh=True).run_command_budget
-            if self._run_budgets.spend(actor, limit, envelope):
-                return
+            unit = self._run_budgets.unit(actor, limit, envelope)
+        if unit is not None:
+            return unit
         reason = ReasonCode.RUN_BUDGET_EXHAUSTED
         raise Refused(CommandOutcome.REJECTED, reason, f"run {actor.run_id}: spent {limit}")
 
@@ -243,7 +243,12 @@ class CommandService:
         )
 
     def _append(
-        self, request: _Request, meta: CommandMeta, events: list[DomainEvent], load: _Load
+        self,
+        request: _Request,
+        meta: CommandMeta,
+        events: list[DomainEvent],
+        load: _Load,
+        unit: StreamWrite | None,
     ) -> tuple[CommandResult, list[StoredEvent]]:
         """Append at the loaded revision, with provenance in every event's metadata; where the
         store can, atomically with checks that the policy and case read are unchanged."""
@@ -267,7 +272,7 @@ class CommandService:
         batch = list(zip(events, ids, metas, strict=True))
         new = [new_event(e, i, m) for e, i, m in batch]
         revision = layers.as_seen_by(load.stored, request.envelope.tenant_id).revision
-        written = self._write(request.stream, new, revision, load.checks(request.stream))
+        written = self._write(request.stream, new, revision, load.checks(request.stream), unit)
         first = written.revision - len(events) + 1
         envelopes = [
             envelope_for(e, i, m, request.stream, first + n) for n, (e, i, m) in enumerate(batch)
@@ -286,17 +291,29 @@ class CommandService:
         ]
 
     def _write(
-        self, stream: str, events: list[NewEvent], revision: int, checks: dict[str, int]
+        self,
+        stream: str,
+        events: list[NewEvent],
+        revision: int,
+        checks: dict[str, int],
+        unit: StreamWrite | None,
     ) -> AppendResult:
-        """One append; with checks where the store has them. Without them (KurrentDB before
-        26.1) the reads of this attempt are what the decision stands on."""
+        """One append; with checks where the store has them, and with the run budget's `unit`
+        (if any). Without them (KurrentDB before 26.1) the reads of this attempt are what the
+        decision stands on, and the unit is appended alone first."""
         if self._checks:
             try:
-                return self._store.append_checked(stream, events, revision, checks)
+                if unit is None:
+                    return self._store.append_checked(stream, events, revision, checks)
+                written = self._store.append_checked(stream, events, revision, checks, [unit])
+                self._run_budgets.spent(unit)
+                return written
             except ChecksUnsupported:
                 log.warning("the event store has no atomic checks: reading before every command")
                 self._checks = False
                 raise _Unread from None
+        if unit is not None:
+            self._run_budgets.spend(unit)
         return self._store.append(stream, events, revision)
 
     def _load(self, request: _Request, fresh: bool) -> _Load:

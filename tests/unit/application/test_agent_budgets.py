@@ -21,6 +21,7 @@ from tests.support.actors import ANALYST, SUPERVISOR
 from tests.support.clocks import FixedClock
 from tests.support.commands import envelope, issue
 from tests.support.desk import accepted, case_under_review
+from tests.unit.application.test_checked_appends import WithoutChecks
 
 RUN_A = Actor(ActorType.AGENT, "risk-bot", run_id="run-a")
 RUN_B = Actor(ActorType.AGENT, "risk-bot", run_id="run-b")
@@ -94,6 +95,25 @@ def test_each_spent_unit_is_an_event_in_the_runs_budget_stream(
     exhausted(brief(service, RUN_A, command_id="over"))
     spent = store.read_stream("runbudget-t1_run-a")
     assert [e.type for e in spent] == ["run_budget.spent"] * 2
+
+
+def test_a_refused_command_spends_nothing(service: CommandService) -> None:
+    case_under_review(service)
+    publish(service, run_command_budget=1)
+    nowhere = {"case_id": "c404", "brief_id": "b", "title": "B", "body": "b"}
+    refused = issue(service, "create_analyst_brief", nowhere, RUN_A)
+    assert refused.reason_code is ReasonCode.NOT_FOUND
+    spend_run_a(service, 1)
+    exhausted(brief(service, RUN_A))
+
+
+def test_on_a_store_without_atomic_checks_a_run_still_has_its_budget() -> None:
+    service = CommandService(WithoutChecks())
+    case_under_review(service)
+    publish(service, run_command_budget=2)
+    spend_run_a(service, 2)
+    exhausted(brief(service, RUN_A))
+    accepted(brief(service, RUN_B))
 
 
 def test_a_duplicate_of_a_written_command_spends_nothing(service: CommandService) -> None:
