@@ -306,7 +306,7 @@ def agent_vs_user(url: str, samples: int) -> list[Row]:
             f"{ms(a50)} / {ms(pct(agent, 0.99))} ms",
             f"the same by a user (no rate, no budget), interleaved: {ms(u50)} / "
             f"{ms(pct(user, 0.99))} ms",
-            f"+{ms(a50 - u50)} ms ({a50 / u50:.2f}x)",
+            f"{(a50 - u50) * 1e3:+.2f} ms ({a50 / u50:.2f}x)",
         )
     ]
 
