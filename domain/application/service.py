@@ -38,7 +38,12 @@ from caseledger.domain.application.codec import (
     read_recorded,
     recorded_as,
 )
-from caseledger.domain.application.commandlog import Refusal, record, record_not_accepted
+from caseledger.domain.application.commandlog import (
+    QUERY_PREFIX,
+    Refusal,
+    record,
+    record_not_accepted,
+)
 from caseledger.domain.application.layers import Refused
 from caseledger.domain.application.loading import IdempotencyRecord, Loaded, empty, fold
 from caseledger.domain.application.outcomes import outcome_of
@@ -122,7 +127,13 @@ class CommandService:
     def record_refusal(self, refusal: Refusal) -> None:
         """Record a request an entry point refused before it became a command (its body named
         another tenant or actor, or could not be read) in the command log of `refusal`'s
-        tenant, which must be the caller's authenticated one."""
+        tenant, which must be the caller's authenticated one. An agent's refused command still
+        counts against its rate."""
+        if refusal.actor_type == ActorType.AGENT.value and not refusal.command_type.startswith(
+            QUERY_PREFIX
+        ):
+            per_minute = self._policy_rules(refusal.tenant_id).agent_commands_per_minute
+            self._rate_limit.admit(refusal.tenant_id, refusal.actor_id, per_minute)
         record(self._store, refusal, self._clock.now())
 
     def _handle(self, envelope: CommandEnvelope) -> CommandResult:
