@@ -48,6 +48,7 @@ from caseledger.domain.application.ports import (
     RecordedEvent,
     StreamNotFound,
     StreamRead,
+    StreamWrite,
     WrongExpectedVersion,
 )
 
@@ -146,7 +147,12 @@ class KurrentEventStore:
 
     @_reachable
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         """One unary AppendRecords call (KurrentDB >= 26.1 and the embedded store): the
         expected version is a check on `stream` itself, beside `checks`. Metadata must be a
@@ -156,7 +162,9 @@ class KurrentEventStore:
         if not self._records_supported:
             raise ChecksUnsupported("this KurrentDB has no AppendRecords")
         expectations = {stream: expected, **checks} if expected != ANY else dict(checks)
-        records = [_to_record(stream, e) for e in events]
+        expectations.update({w.stream: w.expected for w in also})
+        records = [_to_record(w.stream, e) for w in also for e in w.events]
+        records += [_to_record(stream, e) for e in events]  # last: the position is theirs
         try:
             with within(self.timeout):
                 result = self._client.append_records(

@@ -20,6 +20,7 @@ from caseledger.domain.application.ports import (
     NewEvent,
     RecordedEvent,
     StreamRead,
+    StreamWrite,
     WrongExpectedVersion,
 )
 
@@ -52,16 +53,32 @@ class InMemoryEventStore:
             )
 
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
-        """The checks and `append` under one lock: atomic, as AppendRecords is."""
+        """The checks, `append` and the writes `also` under one lock: atomic, as
+        AppendRecords is."""
         with self._lock:
-            for checked, revision in checks.items():
+            wanted = {**checks, **{w.stream: w.expected for w in also}}
+            for checked, revision in wanted.items():
                 existing = self._streams.get(checked, [])
                 actual = existing[-1].revision if existing else NO_STREAM
                 if not _satisfies(revision, actual):
                     raise WrongExpectedVersion(checked, revision, actual)
-            return self.append(stream, events, expected)
+            if expected not in (ANY, STREAM_EXISTS):
+                existing = self._streams.get(stream, [])
+                actual = existing[-1].revision if existing else NO_STREAM
+                if not _satisfies(expected, actual) and not self._idempotent(
+                    existing, events, expected
+                ):
+                    raise WrongExpectedVersion(stream, expected, actual)
+            for write in also:
+                self.append(write.stream, write.events, write.expected)
+            return self.append(stream, events, expected)  # last: the position is theirs
 
     def _idempotent(
         self, existing: list[RecordedEvent], events: Sequence[NewEvent], expected: int

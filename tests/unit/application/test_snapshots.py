@@ -22,6 +22,7 @@ from caseledger.domain.application.ports import (
     NewEvent,
     RecordedEvent,
     StreamRead,
+    StreamWrite,
 )
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.replay import replay
@@ -277,7 +278,12 @@ class ReadLogWithoutChecks(ReadLog):
     """A ReadLog on a store with no atomic checks: the service reads before every command."""
 
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         raise ChecksUnsupported("no AppendRecords here")
 
