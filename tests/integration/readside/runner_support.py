@@ -15,7 +15,7 @@ from caseledger.projections.rebuild import activate_unserved
 from caseledger.projections.retry import NO_WAIT
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 
-FAST = RunnerSettings(batch_size=50, idle_timeout=0.2, retry=NO_WAIT)
+FAST = RunnerSettings(batch_size=50, retry=NO_WAIT)
 
 
 def caught_up_runner(
