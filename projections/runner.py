@@ -145,7 +145,10 @@ class ProjectionRunner:
         categories: Sequence[str] = CATEGORIES,
         sleep: Callable[[float], None] = time.sleep,
         on_caught_up: Callable[[], None] | None = None,
+        on_state: Callable[[RunnerStatus], None] | None = None,
     ) -> None:
+        """`on_state` is told the status whenever the runner starts, stalls (and each failed
+        try while stalled), resumes or stops: e.g. to show it to other processes."""
         if not projections:
             raise ValueError("a runner needs at least one projection")
         self._feed = feed
@@ -155,6 +158,7 @@ class ProjectionRunner:
         self._categories = tuple(categories)
         self._sleep = sleep
         self._on_caught_up = on_caught_up
+        self._on_state = on_state
         for projection in projections:
             store.prepare(projection)
         self._tracks = [
@@ -201,6 +205,7 @@ class ProjectionRunner:
         delays = self._settings.retry.forever()
         while not self._stopping.is_set():
             self._state = "running"
+            self._report()
             try:
                 failure = self._follow_once()
             except _Stopping:
@@ -212,6 +217,7 @@ class ProjectionRunner:
             self._fail(f"subscription failed: {failure!r}")
             self._sleep(next(delays))
         self._state = "stopped"
+        self._report()
 
     def run_until_caught_up(self, timeout: float | None = None) -> bool:
         """Run in the background until caught up (or `timeout`), then stop; True if caught up."""
@@ -491,6 +497,7 @@ class ProjectionRunner:
             log.warning("projection runner stalled: %s", reason)
         self._stalled_reason = reason
         self._last_error = f"read store unavailable: {reason}"
+        self._report()
         delays = self._stall_delays or self._settings.retry.forever()
         cap = min(self._settings.stall_max_delay, 5.0)
         delay = min(max(next(delays), _STALL_MIN_DELAY), cap)
@@ -498,9 +505,19 @@ class ProjectionRunner:
             raise _Stopping()
 
     def _resume(self) -> None:
-        if self._stalled_reason is not None:
-            log.warning("projection runner resumed after: %s", self._stalled_reason)
+        if self._stalled_reason is None:
+            return
+        log.warning("projection runner resumed after: %s", self._stalled_reason)
         self._stalled_reason = self._stalled_since = self._stall_delays = None
+        self._report()
+
+    def _report(self) -> None:
+        if self._on_state is None:
+            return
+        try:
+            self._on_state(self.status())
+        except Exception as error:  # reporting must never stop the runner
+            log.warning("reporting the runner's state failed: %r", error)
 
     def _park_for_good(self, item: Decoded) -> None:
         """Park the event whose changes cannot be stored; wait for the store if it is down."""
