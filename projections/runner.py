@@ -553,7 +553,9 @@ class ProjectionRunner:
         for track in self._tracks:
             try:
                 track.reload()
-            except Exception as error:  # the store is down: the next commit attempt retries
+            except ReadStoreUnavailable:  # stalled (and said so): the next try reloads
+                continue
+            except Exception as error:  # the next commit attempt retries
                 self._fail(f"reload failed: {type(error).__name__}: {error}")
 
     def _fail(self, message: str) -> None:
