@@ -520,13 +520,12 @@ class ProjectionRunner:
             log.warning("reporting the runner's state failed: %r", error)
 
     def _park_for_good(self, item: Decoded) -> None:
-        """Park the event whose changes cannot be stored; wait for the store if it is down."""
+        """Park the event whose changes cannot be stored. If even parking it fails, the store
+        cannot record anything: stalled, retried until it can."""
         reason = f"could not be stored: {self._last_error}"
-        delays = self._settings.retry.forever()
-        while not self._stopping.is_set():
-            if self._commit([item], forced_reason=reason):
-                return
-            self._sleep(next(delays))
+        while not self._commit([item], forced_reason=reason):
+            event, _ = item
+            self._stall(f"cannot even park {event.ref}: {self._last_error}")
 
     def _build(
         self, items: Sequence[Decoded], forced_reason: str | None, checkpoint: int | None = None

@@ -311,11 +311,17 @@ class ProjectionTrack:
             )
         )
 
+    def _note_blocked(self, batch: ProjectionBatch) -> None:
+        """The streams `batch` parks an event of: their later events wait behind it."""
+        for parked in batch.parked:
+            self._blocked.setdefault(parked.stream, f"{parked.stream}@{parked.revision}")
+
     def launched(self, batch: ProjectionBatch) -> None:
         """`batch` is being committed: the next batch builds on its checkpoint and its rows."""
         self.position = batch.to_position
         self._in_flight_rows = batch.changes.rows
         self._in_flight_revisions = batch.stream_revisions
+        self._note_blocked(batch)
 
     def committed(self, batch: ProjectionBatch) -> None:
         """The store holds `batch`: move the checkpoint and keep its rows as committed state."""
@@ -324,8 +330,7 @@ class ProjectionTrack:
             self.rows.put(key, row)
         for stream, revision in batch.stream_revisions.items():
             self.revisions.put(stream, revision)
-        for parked in batch.parked:
-            self._blocked.setdefault(parked.stream, f"{parked.stream}@{parked.revision}")
+        self._note_blocked(batch)
         self._in_flight_rows = {}
         self._in_flight_revisions = {}
         self._forget_loaded()

@@ -21,6 +21,7 @@ import orjson
 from caseledger.adapters.readstore.sql_store import Cursor, SqlProjectionStore
 from caseledger.adapters.readstore.thread_connections import ThreadConnections
 from caseledger.adapters.readstore.transient import sqlite_transient, unavailable_when_transient
+from caseledger.projections.ports import ProjectionBatch
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,19 @@ class SqliteProjectionStore(SqlProjectionStore):
     migrations_package = "caseledger.adapters.readstore.sqlite.migrations"
 
     def __init__(
-        self, path: Path | str, checkpoint_interval: float = 1.0, busy_timeout: float = 1.0
+        self,
+        path: Path | str,
+        checkpoint_interval: float = 1.0,
+        busy_timeout: float = 10.0,
+        commit_busy_timeout: float = 1.0,
     ) -> None:
         super().__init__()
         self._path = str(path)
         self._busy_timeout_ms = int(busy_timeout * 1000)
-        """How long a statement waits for a lock another connection holds before SQLITE_BUSY
-        (which the runner reports as `stalled` and retries)."""
+        """How long a statement waits for a lock another connection holds before SQLITE_BUSY."""
+        self._commit_busy_timeout_ms = int(commit_busy_timeout * 1000)
+        """The same for a runner's commit: shorter, because the runner retries a busy commit
+        and reports itself `stalled` meanwhile (an operator sees why nothing moves)."""
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: ThreadConnections[sqlite3.Connection] = ThreadConnections(
@@ -103,6 +110,14 @@ class SqliteProjectionStore(SqlProjectionStore):
             self.checkpoint_wal()
         except sqlite3.Error as error:
             log.warning("final WAL checkpoint of %s failed: %s", self._path, error)
+
+    def commit(self, batches: Sequence[ProjectionBatch]) -> None:
+        connection = self._connection()
+        connection.execute(f"PRAGMA busy_timeout={self._commit_busy_timeout_ms}")
+        try:
+            super().commit(batches)
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
 
     def migrate(self) -> None:
         super().migrate()
