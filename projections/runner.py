@@ -33,7 +33,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
@@ -53,6 +53,7 @@ from caseledger.projections.ports import (
 from caseledger.projections.projection import Projection
 from caseledger.projections.read_ahead import ReadAhead
 from caseledger.projections.retry import RetryPolicy
+from caseledger.projections.stall import Stall, Stopped
 from caseledger.projections.track import Decoded, ProjectionTrack, TrackStats
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,6 @@ _LINGER_POLL: Final = 0.002
 """Seconds between looks at the queue while a catch-up batch waits to fill."""
 STALLED: Final = "stalled"
 """The runner's state while the read store fails: nothing is consumed until it answers."""
-_STALL_MIN_DELAY: Final = 0.01
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ class RunnerSettings:
     SQLite's are this process's own CPU, and overlapping them measured no gain."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     stall_max_delay: float = 5.0
-    """The longest pause between two tries while the read store fails (capped at 5 s)."""
+    """The longest pause between two tries while the read store fails (at most 5 s, whatever
+    this says: `stall.MAX_DELAY`)."""
 
 
 Pending = list[tuple[ProjectionTrack, ProjectionBatch]]
@@ -128,10 +129,6 @@ class RunnerStatus:
 class _SubscriptionFailed:
     def __init__(self, error: BaseException) -> None:
         self.error = error
-
-
-class _Stopping(Exception):
-    """`stop()` was called while the runner waited for the read store: leave the batch."""
 
 
 class ProjectionRunner:
@@ -175,9 +172,7 @@ class ProjectionRunner:
         self._committer: ThreadPoolExecutor | None = None
         self._in_flight: _InFlight | None = None
         self._state = "created"
-        self._stalled_reason: str | None = None
-        self._stalled_since: float | None = None
-        self._stall_delays: Iterator[float] | None = None
+        self._stall = Stall(settings.retry, settings.stall_max_delay, self._stopping)
         self._target: int | None = None
         self._last_error: str | None = None
         self.events_seen = 0
@@ -208,7 +203,7 @@ class ProjectionRunner:
             self._report()
             try:
                 failure = self._follow_once()
-            except _Stopping:
+            except Stopped:
                 break
             except Exception as error:  # the feed is unreachable: try again later
                 failure = error
@@ -247,7 +242,7 @@ class ProjectionRunner:
             return self._progress.wait_for(reached, timeout)
 
     def status(self) -> RunnerStatus:
-        stalled = self._stalled_reason is not None and self._state == "running"
+        stalled = self._stall.stalled and self._state == "running"
         return RunnerStatus(
             state=STALLED if stalled else self._state,
             positions={t.id: t.committed_position for t in self._tracks},
@@ -255,8 +250,8 @@ class ProjectionRunner:
             last_error=self._last_error,
             caught_up=self._caught_up.is_set(),
             held={t.id: t.held for t in self._tracks},
-            stalled_reason=self._stalled_reason if stalled else None,
-            stalled_since=self._stalled_since if stalled else None,
+            stalled_reason=self._stall.reason if stalled else None,
+            stalled_since=self._stall.since if stalled else None,
             target=self._target,
         )
 
@@ -275,7 +270,7 @@ class ProjectionRunner:
         try:
             return self._consume(target)
         finally:
-            with contextlib.suppress(_Stopping):  # stopped while the store failed: not committed
+            with contextlib.suppress(Stopped):  # stopped while the store failed: not committed
                 self._settle()
             self._stop_committer()
             subscription.stop()
@@ -473,7 +468,7 @@ class ProjectionRunner:
                 self._reload()
                 continue
             except ReadStoreUnavailable as error:  # the store's fault, never the events'
-                self._stall(str(error))
+                self._stalled(str(error))
                 self._reload()
                 continue
             except Exception as error:
@@ -488,28 +483,19 @@ class ProjectionRunner:
             self._resume()
             return True
 
-    def _stall(self, reason: str) -> None:
-        """Report `stalled` with `reason` and wait before the next try (capped backoff, woken
-        by `stop()`, which ends the wait with `_Stopping`)."""
-        if self._stalled_reason is None:
-            self._stalled_since = time.time()
-            self._stall_delays = self._settings.retry.forever()
+    def _stalled(self, reason: str) -> None:
+        """Report `stalled` with `reason`, then wait before the next try (`Stall.pause`)."""
+        if self._stall.note(reason):
             log.warning("projection runner stalled: %s", reason)
-        self._stalled_reason = reason
         self._last_error = f"read store unavailable: {reason}"
         self._report()
-        delays = self._stall_delays or self._settings.retry.forever()
-        cap = min(self._settings.stall_max_delay, 5.0)
-        delay = min(max(next(delays), _STALL_MIN_DELAY), cap)
-        if self._stopping.wait(delay):
-            raise _Stopping()
+        self._stall.pause()
 
     def _resume(self) -> None:
-        if self._stalled_reason is None:
-            return
-        log.warning("projection runner resumed after: %s", self._stalled_reason)
-        self._stalled_reason = self._stalled_since = self._stall_delays = None
-        self._report()
+        reason = self._stall.end()
+        if reason is not None:
+            log.warning("projection runner resumed after: %s", reason)
+            self._report()
 
     def _report(self) -> None:
         if self._on_state is None:
@@ -525,7 +511,7 @@ class ProjectionRunner:
         reason = f"could not be stored: {self._last_error}"
         while not self._commit([item], forced_reason=reason):
             event, _ = item
-            self._stall(f"cannot even park {event.ref}: {self._last_error}")
+            self._stalled(f"cannot even park {event.ref}: {self._last_error}")
 
     def _build(
         self, items: Sequence[Decoded], forced_reason: str | None, checkpoint: int | None = None
