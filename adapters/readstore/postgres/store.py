@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb, set_json_loads
 
 from caseledger.adapters.readstore.sql_store import (
@@ -58,6 +59,11 @@ class PostgresProjectionStore(SqlProjectionStore):
         self._url = url
         self._bulk_rows = bulk_rows
         """Rows from which a write goes through `COPY` (None: never)."""
+        self._connect_options: dict[str, Any] = (
+            {} if "connect_timeout" in conninfo_to_dict(url) else {"connect_timeout": 10}
+        )
+        """A server that does not answer at all fails a connection attempt after 10 s (unless
+        the URL says otherwise), so the runner reports itself stalled instead of hanging."""
         self._local = threading.local()
         self._connections: ThreadConnections[psycopg.Connection[Any]] = ThreadConnections(
             psycopg.Connection.close
@@ -68,7 +74,7 @@ class PostgresProjectionStore(SqlProjectionStore):
         if connection is None or connection.closed or connection.broken:
             if connection is not None:  # lost: closed by the server or after an error
                 self._connections.discard(connection)
-            connection = psycopg.connect(self._url, autocommit=True)
+            connection = psycopg.connect(self._url, autocommit=True, **self._connect_options)
             connection.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
             set_json_loads(orjson.loads, connection)
             self._local.connection = connection
