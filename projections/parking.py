@@ -13,7 +13,9 @@ between, the retry reads again. The transaction moves the view's retry generatio
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
+from typing import Final
 
 from caseledger.domain.application.ports import RecordedEvent
 from caseledger.projections.events import decode
@@ -28,6 +30,11 @@ from caseledger.projections.ports import (
 )
 from caseledger.projections.projection import Projection
 from caseledger.projections.rows import Row, ViewChanges
+
+log = logging.getLogger(__name__)
+
+_OVERTAKEN: Final = 50
+"""Tries of one stream's retry that a committing runner may overtake before it gives up."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,9 @@ def retry_parked(
 def _retry_stream(
     feed: EventFeed, store: ProjectionStore, projection: Projection, stream: str
 ) -> int:
-    """The number of parked events of `stream` applied (redone if the runner moved on)."""
-    while True:
+    """The number of parked events of `stream` applied (redone if the runner moved on; after
+    `_OVERTAKEN` tries in a row it gives up, leaving the events parked for the next retry)."""
+    for _ in range(_OVERTAKEN):
         position = store.checkpoint(projection.id)
         parked = {p.event_id: p for p in store.parked(projection.id) if p.stream == stream}
         if not parked or position is None:
@@ -93,6 +101,8 @@ def _retry_stream(
         except CheckpointConflict:  # the runner committed meanwhile: read everything again
             continue
         return len(replay.resolved)
+    log.warning("retrying %s of %s: the runner kept committing first", stream, projection.id)
+    return 0
 
 
 def _replay(
