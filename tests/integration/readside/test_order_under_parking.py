@@ -149,3 +149,28 @@ def test_an_unknown_type_of_a_followed_category_is_parked_never_skipped(
     assert "unknown event type 'case.reopened'" in unknown.reason
     assert waiting.waiting_on == "case-c1@1"
     assert status_of(sqlite_store, "c1") == "opened"
+
+
+def test_a_retry_from_another_process_makes_a_running_runner_rebuild_its_batch(
+    log: FakeLog, sqlite_store: SqliteProjectionStore, tmp_path: Path
+) -> None:
+    runner = ProjectionRunner(log, sqlite_store, [BrokenReviewStart()], FAST)
+    sqlite_store.activate(SUMMARY.name, SUMMARY.version)
+    runner.start()
+    try:
+        log.append(opened("c1"))  # the runner caches c1's row and revision
+        waiting = log.append(review_started("c1"), evidence_submitted("c1", "e1", "wire"))
+        assert runner.wait_until(waiting, timeout=30)
+        as_the_cli = SqliteProjectionStore(tmp_path / "readmodels.db")
+        as_the_cli.prepare(SUMMARY)
+        report = retry_parked(log, as_the_cli, SUMMARY)
+        as_the_cli.close()
+        assert (report.resolved, report.still_parked) == (2, 0)
+        position = log.append(closed("c1"))  # the runner's cache still has c1 at revision 0
+        assert runner.wait_until(position, timeout=30)
+    finally:
+        runner.stop()
+    replay = SqliteProjectionStore(tmp_path / "replay.db")
+    caught_up_runner(log, replay, [SUMMARY])
+    assert dump(sqlite_store, [SUMMARY]) == dump(replay, [SUMMARY])
+    assert sqlite_store.parked(SUMMARY.id) == []
