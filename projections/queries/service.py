@@ -22,7 +22,7 @@ from caseledger.domain.shared.actors import Actor, ActorType, Role
 from caseledger.domain.shared.envelopes import QueryEnvelope, QueryResult
 from caseledger.domain.shared.errors import describe_invalid
 from caseledger.projections.events import CATEGORIES
-from caseledger.projections.ports import ViewReader
+from caseledger.projections.ports import ReadStoreUnavailable, ViewReader
 from caseledger.projections.queries import answers
 from caseledger.projections.queries.freshness import HeadPosition, PollingWaiter, ViewWaiter
 from caseledger.projections.queries.payloads import (
@@ -36,6 +36,7 @@ from caseledger.projections.queries.payloads import (
 from caseledger.projections.queries.views import Freshness
 
 MAX_SOURCE_REFS: Final = 100
+READ_STORE_UNAVAILABLE: Final = "the read models cannot be read for now; retry"
 _ALL_ROLES: Final = frozenset(Role)
 _DECIDERS: Final = frozenset({Role.REVIEWER, Role.SUPERVISOR})
 
@@ -119,7 +120,10 @@ class QueryService:
             payload = route.payload.model_validate(query.payload)
         except ValidationError as error:
             return _refused(query, QueryStatus.VALIDATION_ERROR, describe_invalid(error.errors()))
-        return self._answer(query, route, Question(query.tenant_id, caller, payload))
+        try:
+            return self._answer(query, route, Question(query.tenant_id, caller, payload))
+        except ReadStoreUnavailable:  # its reason names hosts and files: it stays inside
+            return _refused(query, QueryStatus.UNAVAILABLE, READ_STORE_UNAVAILABLE)
 
     def _answer(self, query: QueryEnvelope, route: QueryRoute, question: Question) -> QueryResult:
         version = self._reader.active_version(route.view)
