@@ -15,6 +15,7 @@ from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.runner_report import write_report
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
+from caseledger.domain.application.aggregates import CASE
 from caseledger.projections.events import ProjectedEvent
 from caseledger.projections.projection import RowLookup
 from caseledger.projections.rows import RowChange
@@ -26,6 +27,7 @@ from tests.integration.readside.test_embedded_readside import append
 from tests.unit.projections.facts import closed, opened, review_started
 
 SUMMARY = CaseSummaryProjection()
+C1 = CASE.stream("c1")
 
 
 class BrokenReviewStart(CaseSummaryProjection):
@@ -59,7 +61,7 @@ def test_an_unknown_type_appended_by_a_raw_client_is_parked_and_shown(
 ) -> None:
     append(events, opened("c1"))
     kurrent_client.append_to_stream(
-        "case-c1",
+        C1,
         current_version=StreamState.ANY,
         events=[NewEvent(type="case.reopened", data=b'{"case_id": "c1"}', metadata=b"{}")],
     )
@@ -70,7 +72,7 @@ def test_an_unknown_type_appended_by_a_raw_client_is_parked_and_shown(
     code, output = invoke(["projections", "status", "--parked"], env)
 
     assert code == 0, output
-    assert "case_summary_v1: case-c1@1 (case.reopened" in output
+    assert f"case_summary_v1: {C1}@1 (case.reopened" in output
     assert "unknown event type 'case.reopened'" in output
 
 
@@ -81,10 +83,10 @@ def test_retry_applies_a_parked_stream_in_revision_order(
     store = SqliteProjectionStore(tmp_path / "readmodels.db")
     caught_up_runner(events, store, [BrokenReviewStart()])
     code, output = invoke(["projections", "status", "--parked"], env)
-    assert "case-c1@2 (case.closed" in output
-    assert "waiting behind case-c1@1" in output
+    assert f"{C1}@2 (case.closed" in output
+    assert f"waiting behind {C1}@1" in output
 
-    code, output = invoke(["projections", "retry", "case_summary", "--stream", "case-c1"], env)
+    code, output = invoke(["projections", "retry", "case_summary", "--stream", C1], env)
 
     assert code == 0, output
     assert "case_summary_v1: 2 applied, 0 still parked" in output
@@ -103,7 +105,7 @@ def test_retry_says_which_events_stay_parked_and_exits_1(
 ) -> None:
     append(events, opened("c1"))
     kurrent_client.append_to_stream(
-        "case-c1",
+        C1,
         current_version=StreamState.ANY,
         events=[NewEvent(type="case.reopened", data=b'{"case_id": "c1"}', metadata=b"{}")],
     )
@@ -116,7 +118,7 @@ def test_retry_says_which_events_stay_parked_and_exits_1(
 
     assert code == 1, output
     assert "0 applied, 2 still parked" in output
-    assert "case-c1@2 (case.closed): waiting behind case-c1@1" in output
+    assert f"{C1}@2 (case.closed): waiting behind {C1}@1" in output
 
 
 def test_status_shows_a_stalled_runner_and_why(env: dict[str, str], tmp_path: Path) -> None:

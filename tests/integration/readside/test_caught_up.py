@@ -14,7 +14,9 @@ import pytest
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
+from caseledger.domain.application.aggregates import CASE
 from caseledger.domain.application.ports import ANY, NewEvent, RecordedEvent
+from caseledger.domain.application.snapshots import snapshot_stream
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.ports import Checkpoint
 from caseledger.projections.queries.service import QueryService, QueryStatus
@@ -44,7 +46,7 @@ def unfollowed(events: KurrentEventStore, count: int) -> int:
     position = 0
     for _ in range(count // 100):
         batch = [NewEvent("snapshot.case", b"{}") for _ in range(100)]
-        position = events.append("snapshot-case-c0", batch, ANY).commit_position
+        position = events.append(snapshot_stream(CASE.stream("c0")), batch, ANY).commit_position
     return position
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
+from caseledger.domain.application.aggregates import CASE
 from caseledger.projections.events import ProjectedEvent
 from caseledger.projections.parking import retry_parked
 from caseledger.projections.projection import RowLookup
@@ -28,6 +29,7 @@ from tests.unit.projections.facts import (
 )
 
 SUMMARY = CaseSummaryProjection()
+C1, C2 = CASE.stream("c1"), CASE.stream("c2")
 
 
 class BrokenReviewStart(CaseSummaryProjection):
@@ -66,16 +68,16 @@ def test_the_later_events_of_a_parked_stream_wait_behind_it_while_other_streams_
 
     parked = sqlite_store.parked(SUMMARY.id)
     assert [(p.stream, p.revision, p.event_type) for p in parked] == [
-        ("case-c1", 1, "case.review_started"),
-        ("case-c2", 1, "case.review_started"),
-        ("case-c1", 2, "case.evidence_submitted"),
-        ("case-c1", 3, "case.closed"),
-        ("case-c2", 2, "case.closed"),
+        (C1, 1, "case.review_started"),
+        (C2, 1, "case.review_started"),
+        (C1, 2, "case.evidence_submitted"),
+        (C1, 3, "case.closed"),
+        (C2, 2, "case.closed"),
     ]
-    assert [p.waiting_on for p in parked] == [None, None, "case-c1@1", "case-c1@1", "case-c2@1"]
+    assert [p.waiting_on for p in parked] == [None, None, f"{C1}@1", f"{C1}@1", f"{C2}@1"]
     assert "ValueError: cannot project a review start" in parked[0].reason
     assert status_of(sqlite_store, "c1") == "opened"  # nothing after the parked event applied
-    assert sqlite_store.load_revisions(SUMMARY.id, ["case-c1"]) == {"case-c1": 0}
+    assert sqlite_store.load_revisions(SUMMARY.id, [C1]) == {C1: 0}
     assert sqlite_store.checkpoint(SUMMARY.id) == log.head_position()
 
 
@@ -86,7 +88,7 @@ def test_a_retried_stream_is_applied_in_revision_order_and_ends_as_a_replay_does
     caught_up_runner(log, sqlite_store, [BrokenReviewStart()])
     BrokenReviewStart.broken = False
 
-    report = retry_parked(log, sqlite_store, SUMMARY, "case-c1")
+    report = retry_parked(log, sqlite_store, SUMMARY, C1)
 
     assert (report.resolved, report.still_parked) == (3, 0)
     assert status_of(sqlite_store, "c1") == "closed"  # closed after under_review, not before
@@ -104,12 +106,12 @@ def test_a_retry_that_fails_again_keeps_the_stream_behind_the_failing_event(
     history(log)
     caught_up_runner(log, sqlite_store, [BrokenReviewStart()])
 
-    report = retry_parked(log, sqlite_store, BrokenReviewStart(), "case-c1")
+    report = retry_parked(log, sqlite_store, BrokenReviewStart(), C1)
 
     assert (report.resolved, report.still_parked) == (0, 3)
-    first, *behind = [p for p in sqlite_store.parked(SUMMARY.id) if p.stream == "case-c1"]
+    first, *behind = [p for p in sqlite_store.parked(SUMMARY.id) if p.stream == C1]
     assert first.attempts == FAST.retry.attempts + 1
-    assert [p.waiting_on for p in behind] == ["case-c1@1", "case-c1@1"]
+    assert [p.waiting_on for p in behind] == [f"{C1}@1", f"{C1}@1"]
     assert status_of(sqlite_store, "c1") == "opened"
 
 
@@ -140,14 +142,14 @@ def test_events_arriving_after_a_retry_apply_in_order_in_a_running_runner(
 def test_an_unknown_type_of_a_followed_category_is_parked_never_skipped(
     log: FakeLog, sqlite_store: SqliteProjectionStore
 ) -> None:
-    log.append(opened("c1"), Fact("case-c1", "case.reopened", {"case_id": "c1"}), closed("c1"))
+    log.append(opened("c1"), Fact(C1, "case.reopened", {"case_id": "c1"}), closed("c1"))
 
     caught_up_runner(log, sqlite_store, [SUMMARY])
 
     unknown, waiting = sqlite_store.parked(SUMMARY.id)
     assert unknown.event_type == "case.reopened"
     assert "unknown event type 'case.reopened'" in unknown.reason
-    assert waiting.waiting_on == "case-c1@1"
+    assert waiting.waiting_on == f"{C1}@1"
     assert status_of(sqlite_store, "c1") == "opened"
 
 
