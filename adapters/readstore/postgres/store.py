@@ -74,6 +74,7 @@ class PostgresProjectionStore(SqlProjectionStore):
         if connection is None or connection.closed or connection.broken:
             if connection is not None:  # lost: closed by the server or after an error
                 self._connections.discard(connection)
+                self._local.staging = set()  # its temporary staging tables went with it
             connection = psycopg.connect(self._url, autocommit=True, **self._connect_options)
             connection.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
             set_json_loads(orjson.loads, connection)
