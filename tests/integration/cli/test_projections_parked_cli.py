@@ -16,8 +16,9 @@ from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.runner_report import write_report
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.domain.application.aggregates import CASE
+from caseledger.domain.application.storeformat import mark_store_format
 from caseledger.projections.events import ProjectedEvent
-from caseledger.projections.projection import RowLookup
+from caseledger.projections.projection import RowLookup, tenant_key
 from caseledger.projections.rows import RowChange
 from caseledger.projections.runner import STALLED, RunnerStatus
 from caseledger.projections.views.case_summary import CaseSummaryProjection
@@ -27,7 +28,7 @@ from tests.integration.readside.test_embedded_readside import append
 from tests.unit.projections.facts import closed, opened, review_started
 
 SUMMARY = CaseSummaryProjection()
-C1 = CASE.stream("c1")
+C1 = CASE.stream("t1", "c1")
 
 
 class BrokenReviewStart(CaseSummaryProjection):
@@ -40,6 +41,7 @@ class BrokenReviewStart(CaseSummaryProjection):
 @pytest.fixture
 def events(embedded_server: EmbeddedServer) -> Iterator[KurrentEventStore]:
     store = KurrentEventStore.connect(embedded_server.url)
+    mark_store_format(store)  # as `serve` does before its first command
     yield store
     store.close()
 
@@ -90,7 +92,7 @@ def test_retry_applies_a_parked_stream_in_revision_order(
 
     assert code == 0, output
     assert "case_summary_v1: 2 applied, 0 still parked" in output
-    row = store.get(SUMMARY.name, "t1", "c1")
+    row = store.get(SUMMARY.name, "t1", tenant_key("t1", "c1"))
     assert row is not None
     assert row.document["status"] == "closed"
     assert store.parked(SUMMARY.id) == []

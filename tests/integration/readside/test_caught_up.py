@@ -46,7 +46,9 @@ def unfollowed(events: KurrentEventStore, count: int) -> int:
     position = 0
     for _ in range(count // 100):
         batch = [NewEvent("snapshot.case", b"{}") for _ in range(100)]
-        position = events.append(snapshot_stream(CASE.stream("c0")), batch, ANY).commit_position
+        position = events.append(
+            snapshot_stream(CASE.stream("t1", "c0")), batch, ANY
+        ).commit_position
     return position
 
 

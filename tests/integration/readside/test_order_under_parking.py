@@ -14,7 +14,7 @@ from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.domain.application.aggregates import CASE
 from caseledger.projections.events import ProjectedEvent
 from caseledger.projections.parking import retry_parked
-from caseledger.projections.projection import RowLookup
+from caseledger.projections.projection import RowLookup, tenant_key
 from caseledger.projections.rows import RowChange
 from caseledger.projections.runner import ProjectionRunner
 from caseledger.projections.views.case_summary import CaseSummaryProjection
@@ -29,7 +29,7 @@ from tests.unit.projections.facts import (
 )
 
 SUMMARY = CaseSummaryProjection()
-C1, C2 = CASE.stream("c1"), CASE.stream("c2")
+C1, C2 = CASE.stream("t1", "c1"), CASE.stream("t1", "c2")
 
 
 class BrokenReviewStart(CaseSummaryProjection):
@@ -49,7 +49,7 @@ def broken() -> None:
 
 
 def status_of(store: SqliteProjectionStore, case_id: str) -> str:
-    row = store.get(SUMMARY.name, "t1", case_id)
+    row = store.get(SUMMARY.name, "t1", tenant_key("t1", case_id))
     assert row is not None
     return str(row.document["status"])
 
@@ -134,7 +134,7 @@ def test_events_arriving_after_a_retry_apply_in_order_in_a_running_runner(
     finally:
         runner.stop()
     assert status_of(sqlite_store, "c1") == "closed"
-    row = sqlite_store.get(SUMMARY.name, "t1", "c1")
+    row = sqlite_store.get(SUMMARY.name, "t1", tenant_key("t1", "c1"))
     assert row is not None
     assert row.document["evidence_count"] == 1
 

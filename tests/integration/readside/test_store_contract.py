@@ -179,7 +179,9 @@ def test_parked_events_are_visible_and_resolved_once_applied(prepared: SqlProjec
 
     assert prepared.parked(SUMMARY.id) == [parked]
     assert [s.parked for s in prepared.states() if s.name == SUMMARY.name] == [1]
-    prepared.resolve_parked(SUMMARY.id, 100, changes(summary_row("c1")), {"case-t1_c1": 0}, ["ev-1"])
+    prepared.resolve_parked(
+        SUMMARY.id, 100, changes(summary_row("c1")), {"case-t1_c1": 0}, ["ev-1"]
+    )
     assert prepared.parked(SUMMARY.id) == []
     assert prepared.get(SUMMARY.name, "t1", "c1") is not None
 
@@ -193,7 +195,9 @@ def test_a_retry_refuses_a_moved_checkpoint_and_refuses_batches_built_before_it(
 
     with pytest.raises(CheckpointConflict):
         prepared.resolve_parked(SUMMARY.id, 50, changes(summary_row("c1")), {}, ["ev-1"])
-    prepared.resolve_parked(SUMMARY.id, 100, changes(summary_row("c1")), {"case-t1_c1": 0}, ["ev-1"])
+    prepared.resolve_parked(
+        SUMMARY.id, 100, changes(summary_row("c1")), {"case-t1_c1": 0}, ["ev-1"]
+    )
 
     with pytest.raises(CheckpointConflict):
         prepared.commit([built_before])

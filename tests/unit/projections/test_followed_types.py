@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from caseledger.domain.application.storeformat import FORMAT_STREAM
+from caseledger.domain.shared import streams
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.events import CATALOGUED_TYPES, CATEGORIES, NOT_FOLLOWED
 from caseledger.projections.projection import Projection
@@ -20,8 +22,14 @@ def test_each_catalogued_type_of_a_followed_category_is_handled_or_ignored_by_na
     assert projection.handles & projection.ignores == frozenset()
 
 
-def test_the_categories_left_alone_are_named_and_never_match_a_followed_prefix() -> None:
+def test_every_category_is_followed_or_left_alone_by_name() -> None:
+    assert set(streams.CATEGORIES) <= set(CATEGORIES) | set(NOT_FOLLOWED)
+    assert set(CATEGORIES) & set(NOT_FOLLOWED) == set()
+    assert set(CATALOGUED_TYPES) == set(CATEGORIES)
+
+
+def test_a_category_left_alone_never_matches_a_followed_prefix() -> None:
     followed = tuple(f"{c}-" for c in CATEGORIES)
 
-    assert set(CATALOGUED_TYPES) == set(CATEGORIES)
-    assert not any(f"{c}-x".startswith(followed) for c in NOT_FOLLOWED)
+    assert not any(f"{c}-t1_x".startswith(followed) for c in NOT_FOLLOWED)
+    assert not f"{FORMAT_STREAM}".startswith(followed)
