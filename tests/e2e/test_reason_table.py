@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 
+from caseledger.adapters.bootstrap import PROJECTIONS_STALLED
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.reasons import REASONS, TABLE, Reason
 from caseledger.adapters.http.server import HttpServer
@@ -148,9 +149,9 @@ def _not_ready(world: World) -> httpx.Response:
 
 def _projections_stalled(world: World) -> httpx.Response:
     app = world.live.app
-    reason = "SQLite SQLITE_BUSY: database is locked"
+    detail = f"{PROJECTIONS_STALLED}SQLite SQLITE_BUSY: database is locked"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app, "projections_stalled", lambda: reason)
+        patch.setattr(app, "ready", lambda: (False, detail))
         return world.as_(None).get("/readyz")
 
 
