@@ -40,6 +40,7 @@ from caseledger.adapters.eventstore.quiet_head import HeadUnlessSilent
 from caseledger.adapters.notifications.worker import CommandHandler
 from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
+from caseledger.adapters.readstore.runner_report import write_report
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.service import CommandService
@@ -53,6 +54,9 @@ from caseledger.projections.rebuild import activate_unserved, switch_when_built
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 
 TOKENS_FILE: Final = "tokens.toml"
+PROJECTIONS_STALLED: Final = "projections stalled: "
+"""How `App.ready()`'s detail begins while this process's runner is stalled (its read store
+fails): `/readyz` answers it with the reason code `projections_stalled`."""
 
 
 class ReadStore(ProjectionStore, ViewReader, Protocol):
@@ -126,6 +130,8 @@ class App:
                 return False, f"read store unreachable: {type(error).__name__}"
             return True, "ready"
         status = self.runner.status()
+        if status.stalled:
+            return False, f"{PROJECTIONS_STALLED}{status.stalled_reason}"
         if not status.caught_up:
             return False, f"projections catching up (runner {status.state})"
         return True, "ready"
@@ -179,6 +185,7 @@ def bootstrap(
             projections,
             runner_settings,
             on_caught_up=lambda: switch_when_built(views, projections),
+            on_state=lambda status: write_report(settings.data_dir, status),
         )
         activate_unserved(views, projections)
         background = ThreadBackground("caseledger-snapshots")

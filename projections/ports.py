@@ -6,25 +6,39 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from caseledger.domain.application.ports import RecordedEvent
 from caseledger.projections.projection import Projection
 from caseledger.projections.rows import Row, Scalar, ViewChanges
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """The feed has looked at everything in `$all` up to `position`, the events it filtered
+    out included (KurrentDB's checkpoint and caught-up messages): a view may record it as its
+    checkpoint, so a long run of events it does not follow still moves it forward."""
+
+    position: int
+
+
 class Subscription(Protocol):
-    def __iter__(self) -> Iterator[RecordedEvent]: ...
+    """Events in `$all` order, with checkpoints between them."""
+
+    def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]: ...
 
     def stop(self) -> None: ...
 
 
 class EventFeed(Protocol):
-    """What the runner reads: `$all` filtered to categories (the EventStore port has it)."""
+    """What the runner reads: `$all` filtered to categories, with the server's checkpoints."""
 
-    def subscribe_all(
+    def follow_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
-    ) -> Subscription: ...
+    ) -> Subscription:
+        """Events after `from_position` (exclusive; None = the start) in streams named
+        `<category>-...`, then live ones, and `Checkpoint`s as the server sends them."""
+        ...
 
     def head_position(self, categories: Sequence[str] = ()) -> int: ...
 
@@ -33,10 +47,24 @@ class EventFeed(Protocol):
     ) -> list[RecordedEvent]: ...
 
 
+class ReadStoreUnavailable(Exception):
+    """The read store itself failed, not one event: it cannot be reached or lost the
+    connection, is shutting down, out of resources, locked, full, or failed I/O, or aborted a
+    transaction for a serialization failure or deadlock. Transient: the runner never parks an
+    event for it; it stalls, retries with capped backoff and resumes where it stopped."""
+
+
+WAITING_BEHIND: Final = "waiting behind "
+"""How a parked event that waits for an earlier parked event of its stream is marked:
+`waiting behind <stream>@<revision> (parked first; retried in revision order)`."""
+IN_ORDER: Final = "(parked first; retried in revision order)"
+
+
 @dataclass(frozen=True)
 class ParkedEvent:
-    """An event a projection could not apply after its retries: visible and retryable. The
-    checkpoint moved past it; the view lacks its effect until it is retried."""
+    """An event a projection could not apply (or that waits behind one of its stream that it
+    could not apply): visible and retryable. The checkpoint moved past it; the view lacks its
+    effect, and the effect of every later event of its stream, until it is retried."""
 
     projection_id: str
     position: int
@@ -46,6 +74,13 @@ class ParkedEvent:
     event_type: str
     reason: str
     attempts: int
+
+    @property
+    def waiting_on(self) -> str | None:
+        """The `stream@revision` of the parked event this one waits behind, if it waits."""
+        if not self.reason.startswith(WAITING_BEHIND):
+            return None
+        return self.reason.removeprefix(WAITING_BEHIND).split(" ", 1)[0]
 
 
 @dataclass
@@ -61,13 +96,20 @@ class ProjectionBatch:
     changes: ViewChanges = field(default_factory=ViewChanges)
     stream_revisions: dict[str, int] = field(default_factory=dict)
     parked: list[ParkedEvent] = field(default_factory=list)
+    generation: int = 0
+    """The view's retry generation the batch was built on: a retry of parked events changes
+    rows and revisions behind the runner's back, so it moves the generation, and a batch built
+    before it is refused as a `CheckpointConflict` (the runner reloads and builds it again)."""
 
 
 class CheckpointConflict(Exception):
     """The stored checkpoint is not where the batch started: someone else committed first."""
 
     def __init__(self, projection_id: str, expected: int | None, actual: int | None) -> None:
-        super().__init__(f"{projection_id}: checkpoint is {actual}, batch built on {expected}")
+        super().__init__(
+            f"{projection_id}: checkpoint is {actual}, batch built on {expected} "
+            "(or a retry of parked events changed the view since)"
+        )
         self.projection_id = projection_id
 
 
@@ -100,6 +142,14 @@ class ProjectionStore(Protocol):
 
     def checkpoint(self, projection_id: str) -> int | None: ...
 
+    def generation(self, projection_id: str) -> int:
+        """How many retries of parked events have changed the view (see `ProjectionBatch`)."""
+        ...
+
+    def first_parked(self, projection_id: str, stream: str) -> ParkedEvent | None:
+        """The parked event of `stream` with the lowest revision, if any."""
+        ...
+
     def load_rows(self, projection_id: str, keys: Sequence[str]) -> dict[str, Row]: ...
 
     def load_revisions(self, projection_id: str, streams: Sequence[str]) -> dict[str, int]: ...
@@ -109,9 +159,17 @@ class ProjectionStore(Protocol):
     def parked(self, projection_id: str) -> list[ParkedEvent]: ...
 
     def resolve_parked(
-        self, projection_id: str, event_id: str, changes: ViewChanges, revisions: dict[str, int]
+        self,
+        projection_id: str,
+        position: int | None,
+        changes: ViewChanges,
+        revisions: dict[str, int],
+        resolved: Sequence[str],
+        still_parked: Sequence[ParkedEvent] = (),
     ) -> None:
-        """Apply a retried parked event's changes and drop it from the parked list, at once."""
+        """In one transaction, if the checkpoint is still `position` (else CheckpointConflict):
+        apply the retried events' changes and stream revisions, drop the `resolved` event ids
+        from the parked list, update `still_parked`, and move the view's generation."""
         ...
 
     def activate(self, name: str, version: int) -> None:

@@ -31,13 +31,18 @@ class MissingRow(Exception):
 
 class Projection(ABC):
     """One read model. `columns` are the filterable fields its migration creates; `handles`
-    the event types it reacts to; `categories` the streams whose revisions it checks for gaps."""
+    the event types it reacts to; `categories` the streams it follows (whose revisions it
+    checks for gaps); `ignores` the types of those categories it leaves alone by name."""
 
     name: ClassVar[str]
     version: ClassVar[int]
     columns: ClassVar[tuple[str, ...]] = ()
     handles: ClassVar[frozenset[str]]
     categories: ClassVar[frozenset[str]]
+    ignores: ClassVar[frozenset[str]] = frozenset()
+    """Event types of its categories it deliberately leaves alone. Rule: nothing is skipped
+    silently — an event of a followed category whose type is neither handled nor ignored is
+    parked (a type this code does not know yet)."""
     searchable: ClassVar[bool] = False
     """True if the view has a full-text index (over the `title` and `body` columns)."""
 

@@ -1,14 +1,17 @@
 """Blue/green rebuilds. A projection's new version gets its own tables and is built from the
 start of `$all` while the active version keeps serving; once it has caught up it becomes the
 active one in one transaction. Replays only write the new version's rows: projections have no
-side effects, and the runner never writes to the event store."""
+side effects, and the runner never writes to the event store.
+
+Rule (caught up means caught up): a rebuild records `$all`'s head when it begins and switches
+only once the new version's checkpoint has reached it — the feed's checkpoints carry it across
+the events the view does not follow; a quiet feed never counts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from caseledger.projections.events import CATEGORIES
 from caseledger.projections.ports import EventFeed, ProjectionStore
 from caseledger.projections.projection import Projection
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
@@ -63,16 +66,16 @@ def rebuild(
         )
     runner = ProjectionRunner(feed, store, [projection], settings or RunnerSettings())
     start = runner.status().positions[projection.id]
-    target = feed.head_position(CATEGORIES)
+    target = feed.head_position()
     runner.start()
     try:
         while True:
-            caught_up = runner.status().caught_up
-            if not caught_up:
-                runner.wait_until(target, poll)
             position = runner.status().positions[projection.id]
+            reached = (position if position is not None else 0) >= target
+            if not reached:
+                runner.wait_until(target, poll)
             on_progress(RebuildProgress(runner.events_seen, position, start or 0, target))
-            if caught_up:  # progress is reported at least once, the last time complete
+            if reached:  # progress is reported at least once, the last time complete
                 break
     finally:
         runner.stop()

@@ -6,8 +6,16 @@ Contracts:
   are committed in one transaction, built on the stored checkpoint; a replayed or duplicated
   event is skipped, and a batch built on a stale checkpoint is refused and rebuilt.
 - Never a silent skip: an event that cannot be applied is retried with backoff, then parked
-  (visible in `status`, retryable). A commit that keeps failing is retried event by event, so
-  only the event that breaks it is parked; a store that is down is waited for (capped backoff).
+  (visible in `status`, retryable), and the later events of its stream park behind it (see
+  `track`). A commit that keeps failing is retried event by event, so only the event that
+  breaks it is parked.
+- Transient is not poison: a failure of the read store itself (`ReadStoreUnavailable`) never
+  parks anything. The runner stops consuming, reports itself `stalled` with the reason, retries
+  the same batch with capped backoff (at most `stall_max_delay`, 5 s) for as long as it takes,
+  and resumes exactly where it stopped.
+- Caught up means caught up: the runner records `$all`'s head when it subscribes and is caught
+  up once every view's checkpoint has reached it. The feed's checkpoints move a view's
+  checkpoint across events it does not follow; silence never counts.
 - Graceful shutdown: `stop()` lets the batch in hand commit, then ends the subscription.
 - While catching up into a store whose commits are mostly another process's work (PostgreSQL:
   `commits_off_the_interpreter`), a batch's commit overlaps with building the next
@@ -21,6 +29,7 @@ Contracts:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -33,15 +42,18 @@ from caseledger.domain.application.ports import RecordedEvent
 from caseledger.projections.events import CATEGORIES, UndecodableEvent, decode, undecoded
 from caseledger.projections.parking import RetryReport, retry_parked
 from caseledger.projections.ports import (
+    Checkpoint,
     CheckpointConflict,
     EventFeed,
     ProjectionBatch,
     ProjectionStore,
+    ReadStoreUnavailable,
     Subscription,
 )
 from caseledger.projections.projection import Projection
 from caseledger.projections.read_ahead import ReadAhead
 from caseledger.projections.retry import RetryPolicy
+from caseledger.projections.stall import Stall, Stopped
 from caseledger.projections.track import Decoded, ProjectionTrack, TrackStats
 
 log = logging.getLogger(__name__)
@@ -50,6 +62,8 @@ _END: Final = object()
 """Put on the queue by the reader when the subscription ends."""
 _LINGER_POLL: Final = 0.002
 """Seconds between looks at the queue while a catch-up batch waits to fill."""
+STALLED: Final = "stalled"
+"""The runner's state while the read store fails: nothing is consumed until it answers."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +76,6 @@ class RunnerSettings:
     """Rows and stream revisions kept per projection between batches (bounds memory). Small on
     purpose: a batch loads what it reads in one query per view, so the cache only saves that
     query in live mode, where the same few streams keep changing."""
-    idle_timeout: float = 0.5
-    """Quiet time after which a runner that has drained its feed counts as caught up."""
     catch_up_linger: float = 0.25
     """While catching up, how long a batch may wait for more events to fill it: a batch costs
     a transaction and a lookup per view whatever its size, so taking only what happens to be
@@ -74,6 +86,9 @@ class RunnerSettings:
     store's commits are mostly work outside this interpreter (`commits_off_the_interpreter`):
     SQLite's are this process's own CPU, and overlapping them measured no gain."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    stall_max_delay: float = 5.0
+    """The longest pause between two tries while the read store fails (at most 5 s, whatever
+    this says: `stall.MAX_DELAY`)."""
 
 
 Pending = list[tuple[ProjectionTrack, ProjectionBatch]]
@@ -87,6 +102,7 @@ class _InFlight:
     items: Sequence[Decoded]
     pending: Pending
     done: Future[None]
+    checkpoint: int | None
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,16 @@ class RunnerStatus:
     caught_up: bool
     held: dict[str, int] = field(default_factory=dict)
     """Rows and stream revisions each projection keeps in memory (bounded, see `cache_size`)."""
+    stalled_reason: str | None = None
+    """While `state` is `stalled`: why the read store failed (the last failure)."""
+    stalled_since: float | None = None
+    """While stalled: when it began (`time.time()`)."""
+    target: int | None = None
+    """`$all`'s head when the runner subscribed: caught up once every checkpoint reached it."""
+
+    @property
+    def stalled(self) -> bool:
+        return self.state == STALLED
 
 
 class _SubscriptionFailed:
@@ -116,7 +142,10 @@ class ProjectionRunner:
         categories: Sequence[str] = CATEGORIES,
         sleep: Callable[[float], None] = time.sleep,
         on_caught_up: Callable[[], None] | None = None,
+        on_state: Callable[[RunnerStatus], None] | None = None,
     ) -> None:
+        """`on_state` is told the status whenever the runner starts, stalls (and each failed
+        try while stalled), resumes or stops: e.g. to show it to other processes."""
         if not projections:
             raise ValueError("a runner needs at least one projection")
         self._feed = feed
@@ -126,6 +155,7 @@ class ProjectionRunner:
         self._categories = tuple(categories)
         self._sleep = sleep
         self._on_caught_up = on_caught_up
+        self._on_state = on_state
         for projection in projections:
             store.prepare(projection)
         self._tracks = [
@@ -142,6 +172,8 @@ class ProjectionRunner:
         self._committer: ThreadPoolExecutor | None = None
         self._in_flight: _InFlight | None = None
         self._state = "created"
+        self._stall = Stall(settings.retry, settings.stall_max_delay, self._stopping)
+        self._target: int | None = None
         self._last_error: str | None = None
         self.events_seen = 0
         self._retry_requested = threading.Event()
@@ -168,8 +200,11 @@ class ProjectionRunner:
         delays = self._settings.retry.forever()
         while not self._stopping.is_set():
             self._state = "running"
+            self._report()
             try:
                 failure = self._follow_once()
+            except Stopped:
+                break
             except Exception as error:  # the feed is unreachable: try again later
                 failure = error
             if failure is None or self._stopping.is_set():
@@ -177,6 +212,7 @@ class ProjectionRunner:
             self._fail(f"subscription failed: {failure!r}")
             self._sleep(next(delays))
         self._state = "stopped"
+        self._report()
 
     def run_until_caught_up(self, timeout: float | None = None) -> bool:
         """Run in the background until caught up (or `timeout`), then stop; True if caught up."""
@@ -206,22 +242,27 @@ class ProjectionRunner:
             return self._progress.wait_for(reached, timeout)
 
     def status(self) -> RunnerStatus:
+        stalled = self._stall.stalled and self._state == "running"
         return RunnerStatus(
-            state=self._state,
+            state=STALLED if stalled else self._state,
             positions={t.id: t.committed_position for t in self._tracks},
             stats={t.id: t.stats for t in self._tracks},
             last_error=self._last_error,
             caught_up=self._caught_up.is_set(),
             held={t.id: t.held for t in self._tracks},
+            stalled_reason=self._stall.reason if stalled else None,
+            stalled_since=self._stall.since if stalled else None,
+            target=self._target,
         )
 
     # -- the loop -------------------------------------------------------------------------
 
     def _follow_once(self) -> BaseException | None:
         start = self._start_position()
-        subscription = self._feed.subscribe_all(start, self._categories)
+        target = self._feed.head_position()  # `$all`'s head, before subscribing: reachable
+        self._target = target
+        subscription = self._feed.follow_all(start, self._categories)
         self._subscription = subscription
-        target = self._feed.head_position(self._categories)
         reader = threading.Thread(
             target=self._read, args=(subscription,), name="projection-reader", daemon=True
         )
@@ -229,7 +270,8 @@ class ProjectionRunner:
         try:
             return self._consume(target)
         finally:
-            self._settle()
+            with contextlib.suppress(Stopped):  # stopped while the store failed: not committed
+                self._settle()
             self._stop_committer()
             subscription.stop()
             self._read_ahead.clear()
@@ -255,22 +297,15 @@ class ProjectionRunner:
         return self._read_ahead.put(item, self._stopping)
 
     def _consume(self, target: int) -> BaseException | None:
-        idle_since = time.monotonic()
         while not self._stopping.is_set():
             if self._retry_requested.is_set():
                 self._retry_parked()
-            batch, ending = self._take()
-            if batch:
-                self._process(batch)
-                idle_since = time.monotonic()
+            batch, checkpoint, ending = self._take()
+            if batch or checkpoint is not None:
+                self._process(batch, checkpoint)
             else:
                 self._settle()  # the feed is quiet: let readers see the batch in flight
-                if time.monotonic() - idle_since >= self._settings.idle_timeout:
-                    self._mark_caught_up()
-            if all(
-                t.committed_position is not None and t.committed_position >= target
-                for t in self._tracks
-            ):
+            if self._reached(target):
                 self._mark_caught_up()
             if isinstance(ending, _SubscriptionFailed):
                 return ending.error
@@ -278,24 +313,36 @@ class ProjectionRunner:
                 return None
         return None
 
-    def _take(self) -> tuple[list[RecordedEvent], object]:
-        """Up to `batch_size` events: wait briefly for the first, then take what is there —
-        and, while catching up, what arrives within `catch_up_linger` of the first."""
+    def _reached(self, target: int) -> bool:
+        """Every view's committed checkpoint is at or past `target` (an empty `$all`: 0)."""
+        return all(
+            (t.committed_position if t.committed_position is not None else 0) >= target
+            for t in self._tracks
+        )
+
+    def _take(self) -> tuple[list[RecordedEvent], int | None, object]:
+        """Up to `batch_size` events and the last checkpoint among them: wait briefly for the
+        first, then take what is there — and, while catching up, what arrives within
+        `catch_up_linger` of the first."""
         events: list[RecordedEvent] = []
+        checkpoint: int | None = None
         item = self._read_ahead.get(timeout=0.05)
         if item is None:
-            return events, None
+            return events, checkpoint, None
         linger = 0.0 if self._caught_up.is_set() else self._settings.catch_up_linger
         deadline = time.monotonic() + linger
         while True:
-            if not isinstance(item, RecordedEvent):
-                return events, item
-            events.append(item)
-            if len(events) >= self._settings.batch_size:
-                return events, None
+            if isinstance(item, Checkpoint):
+                checkpoint = max(item.position, checkpoint or 0)
+            elif isinstance(item, RecordedEvent):
+                events.append(item)
+                if len(events) >= self._settings.batch_size:
+                    return events, checkpoint, None
+            else:
+                return events, checkpoint, item
             item = self._next_by(deadline)
             if item is None:
-                return events, None
+                return events, checkpoint, None
 
     def _next_by(self, deadline: float) -> object | None:
         """The next item if there is one by `deadline`. Polls rather than waits for it: with
@@ -331,35 +378,35 @@ class ProjectionRunner:
 
     # -- batches --------------------------------------------------------------------------
 
-    def _process(self, recorded: list[RecordedEvent]) -> None:
+    def _process(self, recorded: list[RecordedEvent], checkpoint: int | None = None) -> None:
         self.events_seen += len(recorded)
         items = [_decode(r) for r in recorded]
         if self._overlap and not self._caught_up.is_set():
-            pending = self._build_ahead(items)
+            pending = self._build_ahead(items, checkpoint)
             if self._settle() and pending is not None:
-                self._launch(items, pending)
+                self._launch(items, pending, checkpoint)
                 return
         else:
             self._settle()
-        self._commit_or_isolate(items)
+        self._commit_or_isolate(items, checkpoint)
 
-    def _build_ahead(self, items: Sequence[Decoded]) -> Pending | None:
+    def _build_ahead(self, items: Sequence[Decoded], checkpoint: int | None) -> Pending | None:
         """The batches of `items` on top of the batch in flight; None if the store could not
         be read (the one-at-a-time way retries)."""
         try:
-            return self._build(items, None)
+            return self._build(items, None, checkpoint)
         except Exception as error:
             self._fail(f"building a batch failed: {type(error).__name__}: {error}")
             return None
 
-    def _commit_or_isolate(self, items: Sequence[Decoded]) -> None:
-        if self._commit(items):
+    def _commit_or_isolate(self, items: Sequence[Decoded], checkpoint: int | None = None) -> None:
+        if self._commit(items, checkpoint=checkpoint):
             return
         for item in items:  # isolate the event that breaks the batch
             if not self._commit([item]):
                 self._park_for_good(item)
 
-    def _launch(self, items: Sequence[Decoded], pending: Pending) -> None:
+    def _launch(self, items: Sequence[Decoded], pending: Pending, checkpoint: int | None) -> None:
         """Commit `pending` in the committer thread; the next batch builds on it meanwhile."""
         if self._committer is None:
             self._committer = ThreadPoolExecutor(1, thread_name_prefix="projection-committer")
@@ -367,7 +414,7 @@ class ProjectionRunner:
             track.launched(batch)
         done = self._committer.submit(self._store.commit, [batch for _, batch in pending])
         done.add_done_callback(lambda future: self._published(future, pending))
-        self._in_flight = _InFlight(items, pending, done)
+        self._in_flight = _InFlight(items, pending, done, checkpoint)
 
     def _published(self, done: Future[None], pending: Pending) -> None:
         """In the committer thread, as soon as the store holds the batch: wake the readers."""
@@ -394,7 +441,7 @@ class ProjectionRunner:
         else:
             self._fail(f"commit failed: {type(error).__name__}: {error}")
         self._reload()
-        self._commit_or_isolate(in_flight.items)
+        self._commit_or_isolate(in_flight.items, in_flight.checkpoint)
         return False
 
     def _stop_committer(self) -> None:
@@ -402,16 +449,26 @@ class ProjectionRunner:
             self._committer.shutdown(wait=True)
             self._committer = None
 
-    def _commit(self, items: Sequence[Decoded], forced_reason: str | None = None) -> bool:
+    def _commit(
+        self,
+        items: Sequence[Decoded],
+        forced_reason: str | None = None,
+        checkpoint: int | None = None,
+    ) -> bool:
         """Build and commit `items` as one transaction, retried with backoff; False if it
-        keeps failing (the caches are then reset from the store)."""
+        keeps failing (the caches are then reset from the store). While the read store itself
+        fails it stalls: tries again (capped backoff) until it succeeds or `stop()`."""
         delays = self._settings.retry.delays()
         while True:
             try:
-                pending = self._build(items, forced_reason)
+                pending = self._build(items, forced_reason, checkpoint)
                 self._store.commit([batch for _, batch in pending])
             except CheckpointConflict as conflict:  # someone committed first: rebuild on theirs
                 log.warning("%s; rebuilding the batch", conflict)
+                self._reload()
+                continue
+            except ReadStoreUnavailable as error:  # the store's fault, never the events'
+                self._stalled(str(error))
                 self._reload()
                 continue
             except Exception as error:
@@ -423,24 +480,50 @@ class ProjectionRunner:
                 self._sleep(delay)
                 continue
             self._committed(pending)
+            self._resume()
             return True
 
-    def _park_for_good(self, item: Decoded) -> None:
-        """Park the event whose changes cannot be stored; wait for the store if it is down."""
-        reason = f"could not be stored: {self._last_error}"
-        delays = self._settings.retry.forever()
-        while not self._stopping.is_set():
-            if self._commit([item], forced_reason=reason):
-                return
-            self._sleep(next(delays))
+    def _stalled(self, reason: str) -> None:
+        """Report `stalled` with `reason`, then wait before the next try (`Stall.pause`)."""
+        if self._stall.note(reason):
+            log.warning("projection runner stalled: %s", reason)
+        self._last_error = f"read store unavailable: {reason}"
+        self._report()
+        self._stall.pause()
 
-    def _build(self, items: Sequence[Decoded], forced_reason: str | None) -> Pending:
+    def _resume(self) -> None:
+        reason = self._stall.end()
+        if reason is not None:
+            log.warning("projection runner resumed after: %s", reason)
+            self._report()
+
+    def _report(self) -> None:
+        if self._on_state is None:
+            return
+        try:
+            self._on_state(self.status())
+        except Exception as error:  # reporting must never stop the runner
+            log.warning("reporting the runner's state failed: %r", error)
+
+    def _park_for_good(self, item: Decoded) -> None:
+        """Park the event whose changes cannot be stored. If even parking it fails, the store
+        cannot record anything: stalled, retried until it can."""
+        reason = f"could not be stored: {self._last_error}"
+        while not self._commit([item], forced_reason=reason):
+            event, _ = item
+            self._stalled(f"cannot even park {event.ref}: {self._last_error}")
+
+    def _build(
+        self, items: Sequence[Decoded], forced_reason: str | None, checkpoint: int | None = None
+    ) -> Pending:
         pending: Pending = []
         for track in self._tracks:
             track.prefetch(items)
             batch = track.new_batch()
             for item in items:
                 track.add(batch, item, forced_reason)
+            if checkpoint is not None:
+                track.advance(batch, checkpoint)
             if batch.to_position > (-1 if batch.from_position is None else batch.from_position):
                 pending.append((track, batch))
         return pending
@@ -455,7 +538,9 @@ class ProjectionRunner:
         for track in self._tracks:
             try:
                 track.reload()
-            except Exception as error:  # the store is down: the next commit attempt retries
+            except ReadStoreUnavailable:  # stalled (and said so): the next try reloads
+                continue
+            except Exception as error:  # the next commit attempt retries
                 self._fail(f"reload failed: {type(error).__name__}: {error}")
 
     def _fail(self, message: str) -> None:

@@ -12,9 +12,17 @@ have them yet), until it is `committed`. If its commit fails, `reload` forgets a
 
 Per event, in order: an event at or behind the checkpoint is a duplicate delivery (skipped);
 a stream revision at or below the last one applied is a duplicate (skipped); a revision past
-the next expected one is an out-of-order gap (parked, seed §20); an event that cannot be
-decoded or applied after the retries is parked. A parked event is recorded with the batch, so
+the next expected one waits behind its stream's parked event (parked, marked `waiting behind
+<stream>@<revision>`), or, if none is parked, is an out-of-order gap (parked, seed §20); an
+event that cannot be decoded, is of a type the projection neither handles nor ignores, or
+cannot be applied after the retries is parked. A parked event is recorded with the batch, so
 the checkpoint never passes an event silently.
+
+Rule (order under parking): a stream's revision for a view is the last one **applied**. A
+parked event does not move it, so every later event of that stream parks behind it, while
+other streams go on; a retry re-applies them in revision order (`parking.retry_parked`). A
+view never skips, reorders or goes backwards. The read store's own failures
+(`ReadStoreUnavailable`) are never an event's fault: they go up to the runner, which stalls.
 """
 
 from __future__ import annotations
@@ -25,7 +33,14 @@ from dataclasses import dataclass
 
 from caseledger.projections.cache import BoundedCache
 from caseledger.projections.events import ProjectedEvent, UndecodableEvent
-from caseledger.projections.ports import ParkedEvent, ProjectionBatch, ProjectionStore
+from caseledger.projections.ports import (
+    IN_ORDER,
+    WAITING_BEHIND,
+    ParkedEvent,
+    ProjectionBatch,
+    ProjectionStore,
+    ReadStoreUnavailable,
+)
 from caseledger.projections.projection import Projection
 from caseledger.projections.retry import RetryPolicy
 from caseledger.projections.rows import Row, ViewChanges
@@ -40,6 +55,8 @@ class TrackStats:
     duplicates: int = 0
     gaps: int = 0
     parked: int = 0
+    waiting: int = 0
+    """Of the parked: events that wait behind an earlier parked event of their stream."""
     lookups: int = 0
     """Store queries for rows or revisions a batch needed (a batch asks once for each)."""
 
@@ -77,6 +94,10 @@ class ProjectionTrack:
         self.stats = TrackStats()
         self.position = store.checkpoint(projection.id)
         """The checkpoint the next batch builds on: the last batch committed or in flight."""
+        self.generation = store.generation(projection.id)
+        """The retry generation the stored view is at (see `ProjectionBatch.generation`)."""
+        self._blocked: dict[str, str] = {}
+        """Streams known to have a parked event: the `stream@revision` their events wait on."""
         self.committed_position = self.position
         """The checkpoint the store holds (as far as this runner knows): what readers wait for."""
         fresh = self.position is None
@@ -99,7 +120,9 @@ class ProjectionTrack:
         self._forget_loaded()
         self._in_flight_rows = {}
         self._in_flight_revisions = {}
+        self._blocked = {}
         self.position = self.committed_position = self.store.checkpoint(self.id)
+        self.generation = self.store.generation(self.id)
 
     @property
     def held(self) -> int:
@@ -186,7 +209,7 @@ class ProjectionTrack:
 
     def new_batch(self) -> ProjectionBatch:
         start = -1 if self.position is None else self.position
-        return ProjectionBatch(self.id, self.position, start)
+        return ProjectionBatch(self.id, self.position, start, generation=self.generation)
 
     def add(self, batch: ProjectionBatch, item: Decoded, forced_reason: str | None = None) -> None:
         """Fold one event into `batch`; `forced_reason` parks it whatever it is."""
@@ -202,18 +225,55 @@ class ProjectionTrack:
         if event.revision <= last:
             self.stats.duplicates += 1
             return
-        reason = forced_reason or undecodable or self._gap(event, last)
-        if reason is None and event.type in self.projection.handles:
-            reason = self._apply(batch, event)
+        reason = self._out_of_order(batch, event, last) or forced_reason or undecodable
+        if reason is None:
+            reason = self._unknown(event) or self._apply_if_handled(batch, event)
         if reason is not None:
             self._park(batch, event, reason)
-        batch.stream_revisions[event.stream] = max(event.revision, last)
+            return  # the stream's revision stays: its later events wait behind this one
+        batch.stream_revisions[event.stream] = event.revision
 
-    def _gap(self, event: ProjectedEvent, last: int) -> str | None:
+    def advance(self, batch: ProjectionBatch, position: int) -> None:
+        """The feed has looked at everything up to `position` (a checkpoint): the batch may
+        move the view's checkpoint there."""
+        if position > batch.to_position and (self.position is None or position > self.position):
+            batch.to_position = position
+
+    def _out_of_order(self, batch: ProjectionBatch, event: ProjectedEvent, last: int) -> str | None:
+        """Why `event` may not be applied now (it is not the next revision), or None."""
         if event.revision == last + 1:
             return None
+        first = self._first_parked(batch, event.stream)
+        if first is not None:
+            self.stats.waiting += 1
+            return f"{WAITING_BEHIND}{first} {IN_ORDER}"
         self.stats.gaps += 1
         return f"revision gap in {event.stream}: expected {last + 1}, got {event.revision}"
+
+    def _first_parked(self, batch: ProjectionBatch, stream: str) -> str | None:
+        """The `stream@revision` of the event `stream` waits behind, if one is parked."""
+        if stream in self._blocked:
+            return self._blocked[stream]
+        for parked in batch.parked:
+            if parked.stream == stream:
+                return f"{stream}@{parked.revision}"
+        stored = self.store.first_parked(self.id, stream)
+        if stored is None:
+            return None
+        self._blocked[stream] = f"{stream}@{stored.revision}"
+        return self._blocked[stream]
+
+    def _unknown(self, event: ProjectedEvent) -> str | None:
+        """Nothing is skipped silently: a type the projection neither handles nor ignores."""
+        if event.type in self.projection.handles or event.type in self.projection.ignores:
+            return None
+        return (
+            f"unknown event type {event.type[:200]!r} in category {event.category!r}: "
+            f"{self.projection.name} neither handles nor ignores it"
+        )
+
+    def _apply_if_handled(self, batch: ProjectionBatch, event: ProjectedEvent) -> str | None:
+        return self._apply(batch, event) if event.type in self.projection.handles else None
 
     def _apply(self, batch: ProjectionBatch, event: ProjectedEvent) -> str | None:
         """Apply with retries; the reason it kept failing, or None once applied."""
@@ -222,6 +282,8 @@ class ProjectionTrack:
         while True:
             try:
                 changes = self.projection.apply(event, rows)
+            except ReadStoreUnavailable:  # looking up a row failed: the store's fault
+                raise
             except Exception as error:  # a poison event: retried, then parked
                 reason = f"{type(error).__name__}: {error}"
                 delay = next(delays, None)
@@ -245,15 +307,21 @@ class ProjectionTrack:
                 revision=event.revision,
                 event_type=event.type,
                 reason=reason[:1000],
-                attempts=self.retry.attempts,
+                attempts=0 if reason.startswith(WAITING_BEHIND) else self.retry.attempts,
             )
         )
+
+    def _note_blocked(self, batch: ProjectionBatch) -> None:
+        """The streams `batch` parks an event of: their later events wait behind it."""
+        for parked in batch.parked:
+            self._blocked.setdefault(parked.stream, f"{parked.stream}@{parked.revision}")
 
     def launched(self, batch: ProjectionBatch) -> None:
         """`batch` is being committed: the next batch builds on its checkpoint and its rows."""
         self.position = batch.to_position
         self._in_flight_rows = batch.changes.rows
         self._in_flight_revisions = batch.stream_revisions
+        self._note_blocked(batch)
 
     def committed(self, batch: ProjectionBatch) -> None:
         """The store holds `batch`: move the checkpoint and keep its rows as committed state."""
@@ -262,6 +330,7 @@ class ProjectionTrack:
             self.rows.put(key, row)
         for stream, revision in batch.stream_revisions.items():
             self.revisions.put(stream, revision)
+        self._note_blocked(batch)
         self._in_flight_rows = {}
         self._in_flight_revisions = {}
         self._forget_loaded()

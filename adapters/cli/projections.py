@@ -1,4 +1,5 @@
-"""`caseledger projections ...`: where each read model is, and blue/green rebuilds."""
+"""`caseledger projections ...`: where each read model is (and whether the runner is stalled),
+retries of parked events, and blue/green rebuilds."""
 
 from __future__ import annotations
 
@@ -20,15 +21,21 @@ from rich.table import Table
 from caseledger.adapters.cli.stores import StoreRefused, reading_store
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.factory import open_projection_store
+from caseledger.adapters.readstore.runner_report import RunnerReport, read_report
 from caseledger.adapters.readstore.sql_store import SqlProjectionStore
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
-from caseledger.projections.catalogue import projection_named
+from caseledger.projections.catalogue import all_projections, projection_named
 from caseledger.projections.events import CATEGORIES
+from caseledger.projections.parking import retry_parked
+from caseledger.projections.ports import ReadStoreUnavailable
 from caseledger.projections.projection import Projection
 from caseledger.projections.rebuild import AlreadyActive, RebuildProgress, rebuild
+from caseledger.projections.runner import STALLED
 
-app = typer.Typer(help="Read models: status, and rebuilds beside the serving version.")
+app = typer.Typer(
+    help="Read models: status, retries of parked events, and rebuilds beside the serving version."
+)
 console = Console(soft_wrap=True)
 
 
@@ -36,12 +43,20 @@ console = Console(soft_wrap=True)
 def status(
     parked: Annotated[bool, typer.Option(help="List the parked events too.")] = False,
 ) -> None:
-    """Each projection version: served or not, checkpoint, lag behind `$all`, parked events."""
+    """The runner (running, or stalled and why) and each projection version: served or not,
+    checkpoint, lag behind `$all`, parked events (those waiting behind an earlier parked event
+    of their stream are marked so). Exit code 1 while the read store does not answer."""
     settings = Settings()
-    store = open_projection_store(settings)
+    _print_runner(read_report(settings.data_dir))
+    try:
+        store = open_projection_store(settings)
+        states = store.states()
+    except ReadStoreUnavailable as error:
+        console.print(f"[red]read store unavailable:[/red] {error}")
+        raise typer.Exit(code=1) from error
     head = _head(settings)
     table = Table("view", "version", "serving", "checkpoint", "lag", "parked")
-    for state in store.states():
+    for state in states:
         lag = "?" if head is None else str(max(0, head - (state.position or 0)))
         table.add_row(
             state.name,
@@ -56,12 +71,87 @@ def status(
         f"head of the views' categories in $all: {'unreachable' if head is None else head}"
     )
     if parked:
-        for state in store.states():
+        for state in states:
             for event in store.parked(state.projection_id):
                 console.print(
                     f"{event.projection_id}: {event.stream}@{event.revision} "
-                    f"({event.event_type}, position {event.position}): {event.reason}"
+                    f"({event.event_type}, position {event.position}): {event.reason}",
+                    markup=False,
                 )
+
+
+def _print_runner(report: RunnerReport | None) -> None:
+    if report is None:
+        console.print("runner: no report in this data dir (none has run here)")
+        return
+    if not report.alive:
+        console.print(f"runner: not running (pid {report.pid} was {report.state} when it ended)")
+        return
+    if report.state != STALLED:
+        console.print(f"runner: {report.state} (pid {report.pid})")
+        return
+    since = time.strftime("%H:%M:%S", time.localtime(report.since or report.updated_at))
+    console.print(
+        f"runner: [bold red]stalled[/bold red] since {since} (pid {report.pid}): the read "
+        "store fails; nothing is parked for it, the runner retries and resumes where it stopped"
+    )
+    console.print(f"  reason: {report.reason}", markup=False)
+
+
+@app.command("retry")
+def retry_command(
+    name: Annotated[
+        str | None, typer.Argument(help="The view, e.g. case_summary (default: every view).")
+    ] = None,
+    stream: Annotated[
+        str | None, typer.Option(help="Only this stream's parked events, e.g. case-c1.")
+    ] = None,
+) -> None:
+    """Re-apply parked events: each stream's in revision order, from the revision after the
+    last one the view applied, over the committed rows, in one transaction per stream. The
+    first event that fails again stays parked (the ones after it wait behind it); a running
+    runner notices and rebuilds its batch. Exit code 1 if any event stays parked."""
+    settings = Settings()
+    try:
+        chosen = [projection_named(name)] if name else all_projections()
+    except KeyError as error:
+        console.print(f"[red]error:[/red] {error.args[0]}")
+        raise typer.Exit(code=2) from error
+    store = open_projection_store(settings)
+    try:
+        remaining = _retry(settings, store, chosen, stream)
+    except ReadStoreUnavailable as error:
+        console.print(f"[red]read store unavailable:[/red] {error}")
+        raise typer.Exit(code=1) from error
+    finally:
+        store.close()
+    if remaining:
+        raise typer.Exit(code=1)
+
+
+def _retry(
+    settings: Settings, store: SqlProjectionStore, chosen: list[Projection], stream: str | None
+) -> int:
+    """Retry `chosen`'s parked events; the number still parked."""
+    versions = {s.projection_id for s in store.states()}
+    remaining = 0
+    with reading_store(settings) as events:
+        for projection in chosen:
+            if projection.id not in versions:
+                continue
+            store.prepare(projection)
+            report = retry_parked(events, store, projection, stream)
+            console.print(
+                f"{projection.id}: {report.resolved} applied, {report.still_parked} still parked"
+            )
+            for event in store.parked(projection.id):
+                if stream is None or event.stream == stream:
+                    console.print(
+                        f"  {event.stream}@{event.revision} ({event.event_type}): {event.reason}",
+                        markup=False,
+                    )
+            remaining += report.still_parked
+    return remaining
 
 
 @app.command("rebuild")

@@ -51,6 +51,7 @@ from caseledger.domain.application.ports import (
     StreamWrite,
     WrongExpectedVersion,
 )
+from caseledger.projections.ports import Checkpoint
 
 _CUT_OFF = "the call was cut off: the connection to the event store was lost"
 P = ParamSpec("P")
@@ -274,6 +275,28 @@ class KurrentEventStore:
             inner = self._client.subscribe_to_all(commit_position=position)
         return KurrentSubscription(inner)
 
+    def follow_all(
+        self, from_position: int | None = None, categories: Sequence[str] = ()
+    ) -> KurrentFollowing:
+        """`subscribe_all` with the server's checkpoint and caught-up messages passed through
+        as `Checkpoint`s (the projection runner's feed): a long run of events the filter
+        drops still moves a reader's checkpoint."""
+        position = from_position or None
+        if categories:
+            inner = self._client.subscribe_to_all(
+                commit_position=position,
+                filter_include=[f"{c}-" for c in categories],
+                filter_by_stream_name=True,
+                filter_by_prefix=True,
+                include_checkpoints=True,
+                include_caught_up=True,
+            )
+        else:
+            inner = self._client.subscribe_to_all(
+                commit_position=position, include_checkpoints=True, include_caught_up=True
+            )
+        return KurrentFollowing(inner)
+
     @_reachable
     def head_position(self, categories: Sequence[str] = ()) -> int:
         """The newest non-system event's commit position (what subscriptions can reach); with
@@ -314,6 +337,25 @@ class KurrentSubscription:
 
     def stop(self) -> None:
         self._inner.stop()
+
+
+class KurrentFollowing:
+    """A catch-up subscription to `$all` yielding events and `Checkpoint`s (positions the
+    server has looked at everything up to: its checkpoint and caught-up messages)."""
+
+    def __init__(self, inner: AbstractCatchupSubscription) -> None:
+        self._inner = inner
+
+    def stop(self) -> None:
+        self._inner.stop()
+
+    def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]:
+        for recorded in self._inner:
+            if recorded.is_checkpoint or recorded.is_caught_up:
+                if recorded.commit_position:  # a caught-up message may carry no position
+                    yield Checkpoint(recorded.commit_position)
+            elif not recorded.is_fell_behind:
+                yield _from_kurrent(recorded)
 
 
 def _current_version(expected: int) -> int | StreamState:

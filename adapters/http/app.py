@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from caseledger.adapters.bootstrap import App
+from caseledger.adapters.bootstrap import PROJECTIONS_STALLED, App
 from caseledger.adapters.http import audit
 from caseledger.adapters.http.access import AccessLoggedAPI
 from caseledger.adapters.http.answers import command_answer, query_answer
@@ -139,7 +139,9 @@ def create_app(
         except EventStoreUnavailable as error:
             ready, detail = False, f"event store unreachable: {error}"
         if not ready:
-            return problem(503, "unavailable", "not_ready", detail)
+            stalled = detail.startswith(PROJECTIONS_STALLED)  # the read store fails: it waits
+            reason = "projections_stalled" if stalled else "not_ready"
+            return problem(503, "unavailable", reason, detail)
         return JSONResponse({"status": "ready"})
 
     install_typed_openapi(api)

@@ -3,8 +3,10 @@
 Lag is `head - checkpoint` in `$all` positions (byte-like, not events), per projection, where
 the head is the newest event of the categories the runner follows (so `commandlog-*` and other
 streams it does not read never count as lag); a projection with no checkpoint yet lags by the
-whole head. Reading the runner's status and the store's head is all it does: it never slows
-the runner.
+whole head. Each lag observation carries the runner's `state` (`running`, or `stalled` while
+the read store fails, with `stalled_reason`: the failure's kind, e.g. `PostgreSQL 57P01` or
+`SQLite SQLITE_BUSY`, bounded so the series stay few). Reading the runner's status and the
+store's head is all it does: it never slows the runner.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ def observe_projection_lag(
     meter: Meter,
     head: Callable[[], int],
     positions: Callable[[], Mapping[str, int | None]],
+    state: Callable[[], Mapping[str, str]] = dict,
 ) -> None:
-    """Register the gauge `caseledger.projection.lag` (one series per projection)."""
+    """Register the gauge `caseledger.projection.lag` (one series per projection), each
+    observation with the attributes `state()` gives (the runner's state)."""
 
     def lag(_: CallbackOptions) -> Iterable[Observation]:
         try:
@@ -37,8 +41,9 @@ def observe_projection_lag(
         except Exception as error:  # the event store is unreachable: report nothing, say why
             log.warning("projection lag unknown: %r", error)
             return []
+        shared = dict(state())
         return [
-            Observation(max(0, newest - (position or 0)), {"projection": name})
+            Observation(max(0, newest - (position or 0)), {"projection": name, **shared})
             for name, position in positions().items()
         ]
 
@@ -50,9 +55,21 @@ def observe_projection_lag(
     )
 
 
+def runner_state(status: RunnerStatus) -> dict[str, str]:
+    """The lag's attributes: the state, and while stalled the kind of failure (the reason up
+    to its first colon, e.g. `SQLite SQLITE_BUSY`)."""
+    attributes = {"state": status.state}
+    if status.stalled and status.stalled_reason:
+        attributes["stalled_reason"] = status.stalled_reason.split(":", 1)[0][:64]
+    return attributes
+
+
 def observe_runner(runner: HasStatus, head: Callable[[], int], meter: Meter) -> None:
-    """Lag, plus events applied and parked per projection, from the runner's status."""
-    observe_projection_lag(meter, head, lambda: runner.status().positions)
+    """Lag (with the runner's state), plus events applied and parked per projection, from the
+    runner's status."""
+    observe_projection_lag(
+        meter, head, lambda: runner.status().positions, lambda: runner_state(runner.status())
+    )
 
     def counts(field: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def observe(_: CallbackOptions) -> Iterable[Observation]:

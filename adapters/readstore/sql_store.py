@@ -37,6 +37,9 @@ _IDENTIFIER: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 INDEXES: Final = re.compile(r"^-- indexes\b.*$", re.MULTILINE)
 """The line that starts a migration's index section."""
 BASE_COLUMNS: Final = ("key", "tenant_id", "position", "document")
+_PARKED_COLUMNS: Final = (
+    "projection_id, position, event_id, stream, revision, event_type, reason, attempts"
+)
 REVISIONS_UPSERT: Final = (
     "INSERT INTO projection_stream_revisions (projection_id, stream, revision) "
     "VALUES (?, ?, ?) ON CONFLICT (projection_id, stream) "
@@ -160,6 +163,27 @@ class SqlProjectionStore(ABC):
             found = cursor.fetchone()
         return None if found is None or found[0] < 0 else int(found[0])
 
+    def generation(self, projection_id: str) -> int:
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql("SELECT generation FROM projection_versions WHERE projection_id = ?"),
+                (projection_id,),
+            )
+            found = cursor.fetchone()
+        return 0 if found is None else int(found[0])
+
+    def first_parked(self, projection_id: str, stream: str) -> ParkedEvent | None:
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(
+                    f"SELECT {_PARKED_COLUMNS} FROM parked_events "
+                    "WHERE projection_id = ? AND stream = ? ORDER BY revision LIMIT 1"
+                ),
+                (projection_id, stream),
+            )
+            found = cursor.fetchone()
+        return None if found is None else ParkedEvent(*found)
+
     def load_rows(self, projection_id: str, keys: Sequence[str]) -> dict[str, Row]:
         """The stored rows among `keys`: one query per chunk of keys (`chunk` keys each)."""
         table = self._table(projection_id)
@@ -210,23 +234,41 @@ class SqlProjectionStore(ABC):
         with self._read() as cursor:
             cursor.execute(
                 self._sql(
-                    "SELECT projection_id, position, event_id, stream, revision, event_type, "
-                    "reason, attempts FROM parked_events WHERE projection_id = ? ORDER BY position"
+                    f"SELECT {_PARKED_COLUMNS} FROM parked_events WHERE projection_id = ? "
+                    "ORDER BY position"
                 ),
                 (projection_id,),
             )
             return [ParkedEvent(*r) for r in cursor.fetchall()]
 
     def resolve_parked(
-        self, projection_id: str, event_id: str, changes: ViewChanges, revisions: dict[str, int]
+        self,
+        projection_id: str,
+        position: int | None,
+        changes: ViewChanges,
+        revisions: dict[str, int],
+        resolved: Sequence[str],
+        still_parked: Sequence[ParkedEvent] = (),
     ) -> None:
         with self._write() as cursor:
+            cursor.execute(
+                self._sql(
+                    "UPDATE projection_versions SET generation = generation + 1 "
+                    "WHERE projection_id = ? AND position = ?"
+                ),
+                (projection_id, -1 if position is None else position),
+            )
+            if cursor.rowcount != 1:
+                stored = self._stored(cursor, projection_id)
+                raise CheckpointConflict(projection_id, position, stored)
             self._apply(cursor, projection_id, changes)
             self._write_revisions(cursor, [(projection_id, s, r) for s, r in revisions.items()])
-            cursor.execute(
-                self._sql("DELETE FROM parked_events WHERE projection_id = ? AND event_id = ?"),
-                (projection_id, event_id),
-            )
+            if resolved:
+                cursor.executemany(
+                    self._sql("DELETE FROM parked_events WHERE projection_id = ? AND event_id = ?"),
+                    [(projection_id, event_id) for event_id in resolved],
+                )
+            self._park(cursor, still_parked)
 
     def activate(self, name: str, version: int) -> None:
         projection_id = identifier(f"{name}_v{version}")
@@ -402,19 +444,19 @@ class SqlProjectionStore(ABC):
         cursor.execute(
             self._sql(
                 "UPDATE projection_versions SET position = ? "
-                "WHERE projection_id = ? AND position = ?"
+                "WHERE projection_id = ? AND position = ? AND generation = ?"
             ),
-            (batch.to_position, batch.projection_id, start),
+            (batch.to_position, batch.projection_id, start, batch.generation),
         )
         if cursor.rowcount != 1:
             raise CheckpointConflict(
-                batch.projection_id, batch.from_position, self._stored(cursor, batch)
+                batch.projection_id, batch.from_position, self._stored(cursor, batch.projection_id)
             )
 
-    def _stored(self, cursor: Cursor, batch: ProjectionBatch) -> int | None:
+    def _stored(self, cursor: Cursor, projection_id: str) -> int | None:
         cursor.execute(
             self._sql("SELECT position FROM projection_versions WHERE projection_id = ?"),
-            (batch.projection_id,),
+            (projection_id,),
         )
         found = cursor.fetchone()
         return None if found is None else int(found[0])

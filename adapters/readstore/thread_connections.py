@@ -31,6 +31,11 @@ class ThreadConnections(Generic[C]):
                     kept.append((thread_ref, held))
             self._owned = [*kept, (owner, connection)]
 
+    def discard(self, connection: C) -> None:
+        """Stop holding `connection` (its owner closed it: it was broken)."""
+        with self._lock:
+            self._owned = [(owner, held) for owner, held in self._owned if held is not connection]
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._owned)

@@ -4,7 +4,9 @@ Contracts: a query is authorized (agents need a run id and may read what agents 
 users need a role the query allows); tenant-isolated (another tenant's case is `not_found`);
 bounded (capped limits, truncated texts); side-effect free (it only reads); source-referenced;
 and it reports freshness. With `min_position` it waits, at most `max_wait_ms`, for the view to
-reach that position; past the bound it answers with status `stale`, never silently.
+reach that position; past the bound it answers with status `stale`, never silently — also when
+the position is beyond `$all`'s head (`reached: false`: the view cannot have seen it), and when
+the aggregate is not in the view yet (`stale`, not `not_found`: it may be in what is missing).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from caseledger.domain.shared.actors import Actor, ActorType, Role
 from caseledger.domain.shared.envelopes import QueryEnvelope, QueryResult
 from caseledger.domain.shared.errors import describe_invalid
 from caseledger.projections.events import CATEGORIES
-from caseledger.projections.ports import ViewReader
+from caseledger.projections.ports import ReadStoreUnavailable, ViewReader
 from caseledger.projections.queries import answers
 from caseledger.projections.queries.freshness import HeadPosition, PollingWaiter, ViewWaiter
 from caseledger.projections.queries.payloads import (
@@ -34,6 +36,7 @@ from caseledger.projections.queries.payloads import (
 from caseledger.projections.queries.views import Freshness
 
 MAX_SOURCE_REFS: Final = 100
+READ_STORE_UNAVAILABLE: Final = "the read models cannot be read for now; retry"
 _ALL_ROLES: Final = frozenset(Role)
 _DECIDERS: Final = frozenset({Role.REVIEWER, Role.SUPERVISOR})
 
@@ -117,7 +120,10 @@ class QueryService:
             payload = route.payload.model_validate(query.payload)
         except ValidationError as error:
             return _refused(query, QueryStatus.VALIDATION_ERROR, describe_invalid(error.errors()))
-        return self._answer(query, route, Question(query.tenant_id, caller, payload))
+        try:
+            return self._answer(query, route, Question(query.tenant_id, caller, payload))
+        except ReadStoreUnavailable:  # its reason names hosts and files: it stays inside
+            return _refused(query, QueryStatus.UNAVAILABLE, READ_STORE_UNAVAILABLE)
 
     def _answer(self, query: QueryEnvelope, route: QueryRoute, question: Question) -> QueryResult:
         version = self._reader.active_version(route.view)
@@ -132,23 +138,22 @@ class QueryService:
         as_of = self._reader.as_of(route.view)  # read before the rows: they are at least this fresh
         data, refs = route.answer(self._reader, question)
         freshness = self._freshness(route.view, version, as_of, payload.min_position, reached)
+        unreached = (
+            f"{route.view} had not reached position {payload.min_position} "
+            f"within {payload.max_wait_ms} ms; the answer is as of {as_of}"
+        )
         if data is None:
             return QueryResult(
                 query_id=query.query_id,
-                status=QueryStatus.NOT_FOUND,
+                status=QueryStatus.NOT_FOUND if reached else QueryStatus.STALE,
                 data={"freshness": freshness.model_dump()},
-                error_message=f"not found in {route.view}",
+                error_message=f"not found in {route.view}"
+                if reached
+                else f"{unreached}, which does not hold it (yet)",
             )
         data["freshness"] = freshness.model_dump()
         status = QueryStatus.OK if reached else QueryStatus.STALE
-        message = (
-            None
-            if reached
-            else (
-                f"{route.view} had not reached position {payload.min_position} "
-                f"within {payload.max_wait_ms} ms; the answer is as of {as_of}"
-            )
-        )
+        message = None if reached else unreached
         return QueryResult(
             query_id=query.query_id,
             status=status,
@@ -177,9 +182,16 @@ class QueryService:
         the newest event it follows. (A position the caller already holds was committed before
         this head was read, so any followed event before it is at or below that head.) So a
         position from a stream the views do not follow — e.g. a `commandlog-` record — is
-        reached once the followed events are."""
-        head = self._head_position()
-        return min_position if head is None else min(min_position, head)
+        reached once the followed events are. A position beyond `$all`'s head was never
+        written: the view must reach it itself (only events written later can take it there)."""
+        if self._head is None:
+            return min_position
+        try:
+            newest = self._head.head_position()
+            followed = self._head.head_position(CATEGORIES)
+        except Exception:  # the event store is unreachable: wait for the position itself
+            return min_position
+        return min_position if min_position > newest else min(min_position, followed)
 
     def _head_position(self) -> int | None:
         """The newest position in the categories the views follow (None: unknown)."""

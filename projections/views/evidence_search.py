@@ -35,6 +35,21 @@ class EvidenceSearchProjection(Projection):
     columns: ClassVar[tuple[str, ...]] = ("case_id", "status", "title", "body")
     handles: ClassVar[frozenset[str]] = frozenset({"case.evidence_submitted", *_VERDICTS})
     categories: ClassVar[frozenset[str]] = frozenset({"case"})
+    ignores: ClassVar[frozenset[str]] = frozenset(
+        {
+            "case.opened",
+            "case.review_started",
+            "case.analyst_brief_created",
+            "case.risk_update_proposed",
+            "case.escalation_proposed",
+            "case.proposal_reevaluated",
+            "case.proposal_declined",
+            "case.risk_level_changed",
+            "case.escalated",
+            "case.closed",
+            "case.dismissed",
+        }
+    )
     searchable: ClassVar[bool] = True
 
     def reads(self, event: ProjectedEvent) -> Sequence[str]:

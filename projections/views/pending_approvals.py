@@ -61,6 +61,21 @@ class PendingApprovalsProjection(Projection):
         }
     )
     categories: ClassVar[frozenset[str]] = frozenset({"case", "noticedraft"})
+    ignores: ClassVar[frozenset[str]] = frozenset(
+        {
+            "case.opened",
+            "case.review_started",
+            "case.evidence_submitted",
+            "case.evidence_approved",
+            "case.evidence_rejected",
+            "case.analyst_brief_created",
+            "case.closed",
+            "case.dismissed",
+            "notice_draft.drafted",
+            "notice_draft.send_requested",
+            "notice_draft.sent",
+        }
+    )
 
     def reads(self, event: ProjectedEvent) -> Sequence[str]:
         renewed = event.type in (

@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 
+from caseledger.adapters.bootstrap import PROJECTIONS_STALLED
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.reasons import REASONS, TABLE, Reason
 from caseledger.adapters.http.server import HttpServer
@@ -146,6 +147,14 @@ def _not_ready(world: World) -> httpx.Response:
         return world.as_(None).get("/readyz")
 
 
+def _projections_stalled(world: World) -> httpx.Response:
+    app = world.live.app
+    detail = f"{PROJECTIONS_STALLED}SQLite SQLITE_BUSY: database is locked"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app, "ready", lambda: (False, detail))
+        return world.as_(None).get("/readyz")
+
+
 def _open_proposals(world: World) -> httpx.Response:
     case_id = world.case(review=True)
     world.risk_proposal(case_id)
@@ -260,6 +269,7 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("unavailable", "unavailable"): lambda w: w.stubbed_query("unavailable"),
     ("event_store_unavailable", "unavailable"): lambda w: w.stubbed("event_store_unavailable"),
     ("not_ready", "unavailable"): _not_ready,
+    ("projections_stalled", "unavailable"): _projections_stalled,
     ("no_such_route", "rejected"): lambda w: w.as_(A).get("/v1/no-such-route-here"),
     ("method_not_allowed", "rejected"): lambda w: w.as_(A).get("/v1/commands"),
     ("internal_error", "error"): lambda w: w.stubbed("internal_error"),

@@ -8,14 +8,16 @@ was most of a catch-up commit."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import orjson
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb, set_json_loads
 
 from caseledger.adapters.readstore.sql_store import (
@@ -25,6 +27,7 @@ from caseledger.adapters.readstore.sql_store import (
     identifier,
 )
 from caseledger.adapters.readstore.thread_connections import ThreadConnections
+from caseledger.adapters.readstore.transient import postgres_transient, unavailable_when_transient
 from caseledger.projections.rows import Row
 
 _SCRIPT_LOCK = 72_140_001
@@ -56,6 +59,11 @@ class PostgresProjectionStore(SqlProjectionStore):
         self._url = url
         self._bulk_rows = bulk_rows
         """Rows from which a write goes through `COPY` (None: never)."""
+        self._connect_options: dict[str, Any] = (
+            {} if "connect_timeout" in conninfo_to_dict(url) else {"connect_timeout": 10}
+        )
+        """A server that does not answer at all fails a connection attempt after 10 s (unless
+        the URL says otherwise), so the runner reports itself stalled instead of hanging."""
         self._local = threading.local()
         self._connections: ThreadConnections[psycopg.Connection[Any]] = ThreadConnections(
             psycopg.Connection.close
@@ -63,8 +71,11 @@ class PostgresProjectionStore(SqlProjectionStore):
 
     def _connection(self) -> psycopg.Connection[Any]:
         connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
-        if connection is None or connection.closed:
-            connection = psycopg.connect(self._url, autocommit=True)
+        if connection is None or connection.closed or connection.broken:
+            if connection is not None:  # lost: closed by the server or after an error
+                self._connections.discard(connection)
+                self._local.staging = set()  # its temporary staging tables went with it
+            connection = psycopg.connect(self._url, autocommit=True, **self._connect_options)
             connection.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
             set_json_loads(orjson.loads, connection)
             self._local.connection = connection
@@ -80,26 +91,42 @@ class PostgresProjectionStore(SqlProjectionStore):
         self._connections.close_all()
         self._local = threading.local()
 
+    def _forget_connection(self) -> None:
+        """After a transient failure: this thread's next call opens a fresh connection (a
+        terminated session's connection is dead, and a temporary staging table with it)."""
+        connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
+        self._local.connection = None
+        self._local.staging = set()
+        if connection is not None:
+            self._connections.discard(connection)
+            with contextlib.suppress(psycopg.Error):  # already gone
+                connection.close()
+
+    def _unavailable_when_transient(self) -> AbstractContextManager[None]:
+        return unavailable_when_transient(postgres_transient, self._forget_connection)
+
     @contextmanager
     def _write(self) -> Iterator[Cursor]:
-        connection = self._connection()
-        try:
-            with connection.transaction(), connection.cursor() as cursor:
-                yield cursor
-        except BaseException:
-            self._local.staging = set()  # a staging table created in a rolled-back transaction
-            raise
+        with self._unavailable_when_transient():
+            connection = self._connection()
+            try:
+                with connection.transaction(), connection.cursor() as cursor:
+                    yield cursor
+            except BaseException:
+                self._local.staging = set()  # a staging table created in a rolled-back transaction
+                raise
 
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
-        with self._connection().cursor() as cursor:
+        with self._unavailable_when_transient(), self._connection().cursor() as cursor:
             yield cursor
 
     def _run_script(self, sql: str) -> None:
-        connection = self._connection()
-        with connection.transaction():
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCRIPT_LOCK,))
-            connection.execute(sql.encode())
+        with self._unavailable_when_transient():
+            connection = self._connection()
+            with connection.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCRIPT_LOCK,))
+                connection.execute(sql.encode())
 
     def _run_in_transaction(self, cursor: Cursor, sql: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCRIPT_LOCK,))

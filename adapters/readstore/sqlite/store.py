@@ -20,6 +20,8 @@ import orjson
 
 from caseledger.adapters.readstore.sql_store import Cursor, SqlProjectionStore
 from caseledger.adapters.readstore.thread_connections import ThreadConnections
+from caseledger.adapters.readstore.transient import sqlite_transient, unavailable_when_transient
+from caseledger.projections.ports import ProjectionBatch
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +35,20 @@ class SqliteProjectionStore(SqlProjectionStore):
     """SQLite writes in this process: the runner commits one batch at a time."""
     migrations_package = "caseledger.adapters.readstore.sqlite.migrations"
 
-    def __init__(self, path: Path | str, checkpoint_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        checkpoint_interval: float = 1.0,
+        busy_timeout: float = 10.0,
+        commit_busy_timeout: float = 1.0,
+    ) -> None:
         super().__init__()
         self._path = str(path)
+        self._busy_timeout_ms = int(busy_timeout * 1000)
+        """How long a statement waits for a lock another connection holds before SQLITE_BUSY."""
+        self._commit_busy_timeout_ms = int(commit_busy_timeout * 1000)
+        """The same for a runner's commit: shorter, because the runner retries a busy commit
+        and reports itself `stalled` meanwhile (an operator sees why nothing moves)."""
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: ThreadConnections[sqlite3.Connection] = ThreadConnections(
@@ -53,7 +66,7 @@ class SqliteProjectionStore(SqlProjectionStore):
             connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA busy_timeout=10000")
+            connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
             connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
             self._local.connection = connection
             self._connections.add(connection)
@@ -98,33 +111,55 @@ class SqliteProjectionStore(SqlProjectionStore):
         except sqlite3.Error as error:
             log.warning("final WAL checkpoint of %s failed: %s", self._path, error)
 
+    def commit(self, batches: Sequence[ProjectionBatch]) -> None:
+        connection = self._connection()
+        connection.execute(f"PRAGMA busy_timeout={self._commit_busy_timeout_ms}")
+        try:
+            super().commit(batches)
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+
+    def migrate(self) -> None:
+        super().migrate()
+        with unavailable_when_transient(sqlite_transient):
+            connection = self._connection()
+            info = connection.execute("PRAGMA table_info(projection_versions)").fetchall()
+            if "generation" not in {column[1] for column in info}:  # made before generations
+                connection.execute(
+                    "ALTER TABLE projection_versions "
+                    "ADD COLUMN generation INTEGER NOT NULL DEFAULT 0"
+                )
+
     @contextmanager
     def _write(self) -> Iterator[Cursor]:
         if self._checkpointer is None:
             self._checkpoint_in_background()
-        connection = self._connection()
-        cursor = connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
-        try:
-            yield cursor
-        except BaseException:
-            connection.rollback()
-            raise
-        else:
-            connection.commit()
-        finally:
-            cursor.close()
+        with unavailable_when_transient(sqlite_transient):
+            connection = self._connection()
+            cursor = connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                connection.commit()
+            except BaseException:
+                if connection.in_transaction:  # also after a commit that failed (busy, I/O)
+                    connection.rollback()
+                raise
+            finally:
+                cursor.close()
 
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
-        cursor = self._connection().cursor()
-        try:
-            yield cursor
-        finally:
-            cursor.close()
+        with unavailable_when_transient(sqlite_transient):
+            cursor = self._connection().cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
 
     def _run_script(self, sql: str) -> None:
-        self._connection().executescript(sql)
+        with unavailable_when_transient(sqlite_transient):
+            self._connection().executescript(sql)
 
     def _run_in_transaction(self, cursor: Cursor, sql: str) -> None:
         for statement in _statements(sql):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from caseledger.projections.rebuild import activate_unserved
 from caseledger.projections.retry import NO_WAIT
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 
-FAST = RunnerSettings(batch_size=50, idle_timeout=0.2, retry=NO_WAIT)
+FAST = RunnerSettings(batch_size=50, retry=NO_WAIT)
 
 
 def caught_up_runner(
@@ -60,3 +61,13 @@ class FailingStore(SqliteProjectionStore):
         if self.failing(batches):
             raise OSError("disk I/O error (simulated)")
         super().commit(batches)
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+    """True once `condition()` holds (polled); False after a generous `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.domain.application.ports import RecordedEvent
-from caseledger.projections.ports import ProjectionBatch
+from caseledger.projections.ports import Checkpoint, ProjectionBatch
 from caseledger.projections.rebuild import activate_unserved
 from caseledger.projections.retry import NO_WAIT
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
@@ -18,7 +18,7 @@ from caseledger.projections.views.case_summary import CaseSummaryProjection
 from tests.unit.projections.facts import FakeLog, FakeSubscription, opened
 
 SUMMARY = CaseSummaryProjection()
-LINGERING = RunnerSettings(batch_size=100, catch_up_linger=0.5, idle_timeout=0.2, retry=NO_WAIT)
+LINGERING = RunnerSettings(batch_size=100, catch_up_linger=0.5, retry=NO_WAIT)
 
 
 class TricklingSubscription(FakeSubscription):
@@ -27,7 +27,7 @@ class TricklingSubscription(FakeSubscription):
     def __init__(self, inner: FakeSubscription) -> None:
         self._inner = inner
 
-    def __iter__(self) -> Iterator[RecordedEvent]:
+    def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]:
         for index, event in enumerate(self._inner):
             if index:
                 time.sleep(0.003)
@@ -38,10 +38,10 @@ class TricklingSubscription(FakeSubscription):
 
 
 class TricklingLog(FakeLog):
-    def subscribe_all(
+    def follow_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
     ) -> TricklingSubscription:
-        return TricklingSubscription(super().subscribe_all(from_position, categories))
+        return TricklingSubscription(super().follow_all(from_position, categories))
 
 
 class CountingStore(SqliteProjectionStore):

@@ -50,7 +50,7 @@ def append(events: KurrentEventStore, *facts: Fact) -> int:
     return position
 
 
-def summary_query(case_id: str, min_position: int) -> QueryEnvelope:
+def summary_query(case_id: str, min_position: int, max_wait_ms: int = 5000) -> QueryEnvelope:
     return QueryEnvelope(
         query_id="q1",
         query_type="get_case_summary",
@@ -60,7 +60,7 @@ def summary_query(case_id: str, min_position: int) -> QueryEnvelope:
         run_id="run-1",
         correlation_id="c",
         payload_schema="get_case_summary.v1",
-        payload={"case_id": case_id, "min_position": min_position, "max_wait_ms": 5000},
+        payload={"case_id": case_id, "min_position": min_position, "max_wait_ms": max_wait_ms},
     )
 
 

@@ -26,10 +26,8 @@ from tests.unit.projections.facts import (
 )
 
 SUMMARY = CaseSummaryProjection()
-SMALL = RunnerSettings(batch_size=3, cache_size=1, idle_timeout=0.2, retry=NO_WAIT)
-ONE_AT_A_TIME = RunnerSettings(
-    batch_size=3, cache_size=1, idle_timeout=0.2, retry=NO_WAIT, overlap_commits=False
-)
+SMALL = RunnerSettings(batch_size=3, cache_size=1, retry=NO_WAIT)
+ONE_AT_A_TIME = RunnerSettings(batch_size=3, cache_size=1, retry=NO_WAIT, overlap_commits=False)
 
 
 def interleaved_cases(log: FakeLog, cases: int = 2) -> None:

@@ -179,9 +179,43 @@ def test_parked_events_are_visible_and_resolved_once_applied(prepared: SqlProjec
 
     assert prepared.parked(SUMMARY.id) == [parked]
     assert [s.parked for s in prepared.states() if s.name == SUMMARY.name] == [1]
-    prepared.resolve_parked(SUMMARY.id, "ev-1", changes(summary_row("c1")), {"case-t1_c1": 0})
+    prepared.resolve_parked(
+        SUMMARY.id, 100, changes(summary_row("c1")), {"case-t1_c1": 0}, ["ev-1"]
+    )
     assert prepared.parked(SUMMARY.id) == []
     assert prepared.get(SUMMARY.name, "t1", "c1") is not None
+
+
+def test_a_retry_refuses_a_moved_checkpoint_and_refuses_batches_built_before_it(
+    prepared: SqlProjectionStore,
+) -> None:
+    parked = ParkedEvent(SUMMARY.id, 100, "ev-1", "case-t1_c1", 0, "case.opened", "boom", 3)
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, parked=[parked])])
+    built_before = ProjectionBatch(SUMMARY.id, 100, 200, generation=prepared.generation(SUMMARY.id))
+
+    with pytest.raises(CheckpointConflict):
+        prepared.resolve_parked(SUMMARY.id, 50, changes(summary_row("c1")), {}, ["ev-1"])
+    prepared.resolve_parked(
+        SUMMARY.id, 100, changes(summary_row("c1")), {"case-t1_c1": 0}, ["ev-1"]
+    )
+
+    with pytest.raises(CheckpointConflict):
+        prepared.commit([built_before])
+    assert prepared.checkpoint(SUMMARY.id) == 100
+    rebuilt = ProjectionBatch(SUMMARY.id, 100, 200, generation=prepared.generation(SUMMARY.id))
+    prepared.commit([rebuilt])
+    assert prepared.checkpoint(SUMMARY.id) == 200
+
+
+def test_the_first_parked_event_of_a_stream_is_the_lowest_revision(
+    prepared: SqlProjectionStore,
+) -> None:
+    later = ParkedEvent(SUMMARY.id, 300, "ev-3", "case-t1_c1", 2, "case.closed", "waiting", 0)
+    first = ParkedEvent(SUMMARY.id, 200, "ev-2", "case-t1_c1", 1, "case.review_started", "boom", 3)
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 300, parked=[later, first])])
+
+    assert prepared.first_parked(SUMMARY.id, "case-t1_c1") == first
+    assert prepared.first_parked(SUMMARY.id, "case-t1_c2") is None
 
 
 def test_activating_a_version_switches_what_readers_see(prepared: SqlProjectionStore) -> None:

@@ -151,3 +151,29 @@ def test_on_means_the_services_are_wrapped(telemetry: Telemetry) -> None:
 
     assert isinstance(instrumented.commands, TracedCommands)
     assert isinstance(instrumented.queries, TracedQueries)
+
+
+class StalledRunner(Runner):
+    def status(self) -> RunnerStatus:
+        return RunnerStatus(
+            state="stalled",
+            positions=self.positions,
+            stats={},
+            last_error=None,
+            caught_up=True,
+            stalled_reason="SQLite SQLITE_BUSY: database is locked",
+        )
+
+
+def test_the_lag_says_when_the_runner_is_stalled_and_on_what(
+    telemetry: Telemetry, metrics: InMemoryMetricReader
+) -> None:
+    observe_runner(StalledRunner({"case_summary_v1": 400}), lambda: 1000, telemetry.meter)
+
+    ((attributes, point),) = points(metrics, "caseledger.projection.lag")
+    assert point.value == 600
+    assert attributes == {
+        "projection": "case_summary_v1",
+        "state": "stalled",
+        "stalled_reason": "SQLite SQLITE_BUSY",
+    }

@@ -13,6 +13,7 @@ import orjson
 
 from caseledger.domain.application.ports import NewEvent, RecordedEvent
 from caseledger.projections.events import ProjectedEvent, decode
+from caseledger.projections.ports import Checkpoint
 from caseledger.projections.projection import Projection
 from caseledger.projections.rows import Put, Row
 
@@ -312,7 +313,7 @@ class FakeLog:
 
     # -- EventFeed --------------------------------------------------------------------------
 
-    def subscribe_all(
+    def follow_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
     ) -> FakeSubscription:
         return FakeSubscription(self, from_position, tuple(categories))
@@ -330,13 +331,16 @@ class FakeLog:
 
 
 class FakeSubscription:
+    """Events of the followed categories, and a `Checkpoint` at the end of each run of events
+    it filtered out (as the server's checkpoint and caught-up messages)."""
+
     def __init__(self, log: FakeLog, start: int | None, categories: tuple[str, ...]) -> None:
         self._log = log
         self._start = start
         self._categories = categories
         self._stopped = False
 
-    def __iter__(self) -> Iterator[RecordedEvent]:
+    def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]:
         index = 0
         while True:
             with self._log.changed:
@@ -344,13 +348,18 @@ class FakeSubscription:
                 if self._stopped:
                     return
                 pending = self._log.events[index:]
+            skipped: int | None = None
             for event in pending:
                 index += 1
                 if self._start is not None and event.commit_position <= self._start:
                     continue
                 if self._categories and event.stream.split("-")[0] not in self._categories:
+                    skipped = event.commit_position
                     continue
+                skipped = None
                 yield event
+            if skipped is not None:
+                yield Checkpoint(skipped)
 
     def _more(self, index: int) -> bool:
         return self._stopped or index < len(self._log.events)

@@ -1,11 +1,14 @@
--- The read side's bookkeeping: every projection version and its checkpoint (-1 = nothing yet),
--- which version serves each view, per-stream revisions (gap detection), parked events.
+-- The read side's bookkeeping: every projection version and its checkpoint (-1 = nothing yet)
+-- and retry generation (moved by each retry of parked events), which version serves each view,
+-- per-stream revisions (the last applied: gap detection, order under parking), parked events.
 CREATE TABLE IF NOT EXISTS projection_versions (
     projection_id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     version INTEGER NOT NULL,
-    position BIGINT NOT NULL DEFAULT -1
+    position BIGINT NOT NULL DEFAULT -1,
+    generation BIGINT NOT NULL DEFAULT 0
 );
+ALTER TABLE projection_versions ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS active_projections (
     name TEXT PRIMARY KEY,
     version INTEGER NOT NULL
