@@ -58,7 +58,13 @@ CATALOGUED_TYPES: Final[dict[str, frozenset[str]]] = {
 type of its categories as handled or ignored (a test holds it to that); a type not here is one
 this code does not know, and a view that follows its category parks it."""
 
-NOT_FOLLOWED: Final = (streams.AGENT_RUN, streams.COMMAND_LOG, streams.SNAPSHOT, "caseledger")
+NOT_FOLLOWED: Final = (
+    streams.AGENT_RUN,
+    streams.RUN_BUDGET,
+    streams.COMMAND_LOG,
+    streams.SNAPSHOT,
+    "caseledger",
+)
 """Categories the read side leaves alone by name (`caseledger`: the store-format marker): the
 server filters `$all` to `CATEGORIES`, so their events never reach a view (only the checkpoints
 past them do). A category a later issue adds (key reservations, budgets, the audit index) is
