@@ -17,7 +17,8 @@ from caseledger.domain.application.ports import RecordedEvent
 
 CATEGORIES: Final = ("case", "noticedraft", "policy")
 """The stream categories the read side follows (`case-<tenant>_<id>`, `noticedraft-<tenant>_<id>`,
-`policy-<tenant>`)."""
+`policy-<tenant>`). Deliberately ignored by name: `streams.NOT_FACTS` (snapshots, idempotency-key
+reservations), the command log and agent runs."""
 
 READABLE_SCHEMA_VERSION: Final = 1
 """Every catalogued event is at schema version 1; a later one needs this code to learn it."""

@@ -35,6 +35,7 @@ from caseledger.domain.application.ports import (
     EventStoreUnavailable,
     NewEvent,
     RecordedEvent,
+    StreamAppend,
     StreamNotFound,
     StreamRead,
     WrongExpectedVersion,
@@ -121,17 +122,26 @@ class KurrentEventStore:
 
     @_reachable
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamAppend] = (),
     ) -> AppendResult:
         """One unary AppendRecords call (KurrentDB >= 26.1 and the embedded store): the
-        expected version is a check on `stream` itself, beside `checks`. Metadata must be a
-        JSON object of strings (the client sends it as record properties)."""
+        expected version is a check on `stream` itself, beside `checks`; `also`'s records
+        precede `stream`'s in the same commit (each stream's expected version a check too), so
+        the commit's position, the last record's, is `stream`'s last event's.
+        Metadata must be a JSON object of strings (the client sends it as record properties)."""
         if not events:
             raise ValueError("append needs at least one event")
         if not self._records_supported:
             raise ChecksUnsupported("this KurrentDB has no AppendRecords")
         expectations = {stream: expected, **checks} if expected != ANY else dict(checks)
-        records = [_to_record(stream, e) for e in events]
+        expectations |= {a.stream: a.expected for a in also if a.expected != ANY}
+        records = [_to_record(a.stream, e) for a in also for e in a.events]
+        records += [_to_record(stream, e) for e in events]
         try:
             result = self._client.append_records(
                 records,

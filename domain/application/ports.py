@@ -73,6 +73,16 @@ class StreamRead:
         return cls(stream, limit=1, backwards=True)
 
 
+@dataclass(frozen=True)
+class StreamAppend:
+    """Events for another stream, committed in the same atomic step as an `append_checked`
+    (one multi-stream `AppendRecords` commit), at `expected` on that stream."""
+
+    stream: str
+    events: Sequence[NewEvent]
+    expected: int
+
+
 class WrongExpectedVersion(Exception):
     """The stream was not at the expected version: someone else wrote first."""
 
@@ -111,13 +121,19 @@ class EventStore(Protocol):
         ...
 
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamAppend] = (),
     ) -> AppendResult:
         """`append`, committed only if every stream in `checks` is still at its revision (or
         NO_STREAM) — one atomic step, so a decision read from those streams cannot be
-        overtaken between its read and its write. Nothing is written when any check or the
-        expected version fails: WrongExpectedVersion then names a stream that moved. Raises
-        ChecksUnsupported where the store cannot check atomically."""
+        overtaken between its read and its write; `also` appends to other streams in that same
+        step, each at its own expected version. Nothing is written when any check or expected
+        version fails: WrongExpectedVersion then names a stream that moved. The result is
+        `stream`'s. Raises ChecksUnsupported where the store cannot check atomically."""
         ...
 
     def keep_latest(self, stream: str, count: int) -> None:

@@ -19,6 +19,7 @@ from caseledger.domain.application.ports import (
     AppendResult,
     NewEvent,
     RecordedEvent,
+    StreamAppend,
     StreamRead,
     WrongExpectedVersion,
 )
@@ -52,16 +53,26 @@ class InMemoryEventStore:
             )
 
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamAppend] = (),
     ) -> AppendResult:
-        """The checks and `append` under one lock: atomic, as AppendRecords is."""
+        """The checks and every append under one lock: atomic, as AppendRecords is."""
         with self._lock:
-            for checked, revision in checks.items():
+            wanted = {**checks, **{a.stream: a.expected for a in also}}
+            for checked, revision in wanted.items():
                 existing = self._streams.get(checked, [])
                 actual = existing[-1].revision if existing else NO_STREAM
                 if not _satisfies(revision, actual):
                     raise WrongExpectedVersion(checked, revision, actual)
-            return self.append(stream, events, expected)
+            result = self.append(stream, events, expected)
+            for other in also:
+                for event in other.events:
+                    self._record(other.stream, event)
+            return result
 
     def _idempotent(
         self, existing: list[RecordedEvent], events: Sequence[NewEvent], expected: int

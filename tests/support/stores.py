@@ -9,7 +9,13 @@ from pathlib import Path
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore, KurrentSubscription
-from caseledger.domain.application.ports import AppendResult, NewEvent, RecordedEvent, StreamRead
+from caseledger.domain.application.ports import (
+    AppendResult,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+    StreamRead,
+)
 
 
 class CountingKurrentStore:
@@ -25,10 +31,15 @@ class CountingKurrentStore:
         return self.inner.append(stream, events, expected)
 
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamAppend] = (),
     ) -> AppendResult:
         self.appends += 1
-        return self.inner.append_checked(stream, events, expected, checks)
+        return self.inner.append_checked(stream, events, expected, checks, also)
 
     def keep_latest(self, stream: str, count: int) -> None:
         self.inner.keep_latest(stream, count)

@@ -12,6 +12,7 @@ from caseledger.domain.application.ports import (
     ChecksUnsupported,
     NewEvent,
     RecordedEvent,
+    StreamAppend,
     StreamRead,
 )
 from caseledger.domain.application.service import CommandService
@@ -38,17 +39,27 @@ class Watched(InMemoryEventStore):
         return super().read_streams(requests)
 
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamAppend] = (),
     ) -> AppendResult:
         self.checked.append((stream, expected, dict(checks)))
-        return super().append_checked(stream, events, expected, checks)
+        return super().append_checked(stream, events, expected, checks, also)
 
 
 class WithoutChecks(Watched):
     """A store with no atomic checks, as KurrentDB before 26.1."""
 
     def append_checked(
-        self, stream: str, events: Sequence[NewEvent], expected: int, checks: Mapping[str, int]
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamAppend] = (),
     ) -> AppendResult:
         raise ChecksUnsupported("no AppendRecords here")
 
