@@ -69,6 +69,31 @@ def stream_of(envelope: CommandEnvelope, actor_key: str) -> str:
     return reservation_stream(envelope.tenant_id, actor_key, envelope.idempotency_key)
 
 
+def reservation_of(
+    envelope: CommandEnvelope,
+    actor_key: str,
+    *,
+    digest: str,
+    outcome: CommandOutcome,
+    stream: str,
+    after: int,
+    count: int,
+    at: datetime,
+) -> StreamAppend:
+    """The reservation of the key of a command appending `count` events to `stream` after
+    revision `after`: the other half of the command's commit (the service's one hook)."""
+    reservation = Reservation(
+        command_id=envelope.command_id,
+        command_type=envelope.command_type,
+        command_digest=digest,
+        outcome=outcome.value,
+        stream=stream,
+        first_revision=after + 1,
+        last_revision=after + count,
+    )
+    return reservation_append(envelope, actor_key, reservation, at)
+
+
 def reservation_append(
     envelope: CommandEnvelope, actor_key: str, reservation: Reservation, at: datetime
 ) -> StreamAppend:

@@ -57,11 +57,6 @@ from caseledger.domain.application.ports import (
     WrongExpectedVersion,
 )
 from caseledger.domain.application.registry import event_registry
-from caseledger.domain.application.reservations import (
-    KeyReservations,
-    Reservation,
-    reservation_append,
-)
 from caseledger.domain.application.results import committed, duplicate, refused
 from caseledger.domain.application.routes import ROUTES, Route, StreamRule
 from caseledger.domain.application.snapshots import (
@@ -116,7 +111,7 @@ class CommandService:
         self._aggregates = AggregateCache(store, self._registry, snapshots=self._snapshots)
         self._checks = True
         """The store checks appends atomically (until it says it cannot)."""
-        self._reservations = KeyReservations(store, self._registry)
+        self._reservations = reservations.KeyReservations(store, self._registry)
 
     def handle(self, envelope: CommandEnvelope) -> CommandResult:
         """Answer `envelope`; every answer but ACCEPTED/DUPLICATE_ACCEPTED is also recorded
@@ -244,16 +239,16 @@ class CommandService:
         batch = list(zip(events, ids, metas, strict=True))
         new = [new_event(e, i, m) for e, i, m in batch]
         revision = layers.as_seen_by(load.stored, request.envelope.tenant_id).revision
-        reservation = Reservation(
-            command_id=request.envelope.command_id,
-            command_type=request.envelope.command_type,
-            command_digest=request.digest,
-            outcome=outcome.value,
+        key = reservations.reservation_of(
+            request.envelope,
+            request.actor.key,
+            digest=request.digest,
+            outcome=outcome,
             stream=request.stream,
-            first_revision=revision + 1,
-            last_revision=revision + len(new),
+            after=revision,
+            count=len(new),
+            at=meta.issued_at,
         )
-        key = reservation_append(request.envelope, request.actor.key, reservation, meta.issued_at)
         written = self._write(request.stream, new, revision, load.checks(request.stream), key)
         first = written.revision - len(events) + 1
         envelopes = [
