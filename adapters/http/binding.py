@@ -100,8 +100,9 @@ class CommandRequest(_Identity):
     idempotency_key: IdempotencyKey | None = Field(
         default=None,
         description=(
-            "Default: the command id. One command per tenant and actor across every stream: the "
-            "same command again is duplicate_accepted, anything else idempotency_key_reused."
+            "Default: the command id (a digest of it if outside the key grammar). One command "
+            "per tenant and actor across every stream: the same command again is "
+            "duplicate_accepted, anything else idempotency_key_reused."
         ),
     )
     expected_aggregate_version: int | None = Field(default=None, ge=-1)

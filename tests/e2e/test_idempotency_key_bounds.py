@@ -13,13 +13,16 @@ from caseledger.domain.shared.ids import IDEMPOTENCY_KEY_MAX
 from tests.e2e.conftest import Live
 
 
-def open_case(live: Live, case_id: str, key: str) -> httpx.Response:
+def open_case(
+    live: Live, case_id: str, key: str | None, command_id: str | None = None
+) -> httpx.Response:
     body = {
         "command_type": "open_case",
-        "command_id": f"cmd-{uuid.uuid4().hex}",
-        "idempotency_key": key,
+        "command_id": command_id or f"cmd-{uuid.uuid4().hex}",
         "payload": {"case_id": case_id, "allegation_summary": "x"},
     }
+    if key is not None:
+        body["idempotency_key"] = key
     return httpx.post(
         f"{live.url}/v1/commands",
         content=orjson.dumps(body),
@@ -59,3 +62,15 @@ def test_a_key_of_200_characters_of_the_grammar_is_taken(live: Live, case_id: st
 
     assert answer.status_code == 200, answer.text[:300]
     assert answer.json()["status"] == "accepted"
+
+
+def test_a_command_id_outside_the_key_grammar_still_keys_a_command_sent_without_one(
+    live: Live, case_id: str
+) -> None:
+    command_id = f"my command {uuid.uuid4().hex} / retry-safe"
+
+    first = open_case(live, case_id, None, command_id)
+    again = open_case(live, case_id, None, command_id)
+
+    assert first.status_code == 200, first.text[:300]
+    assert [first.json()["status"], again.json()["status"]] == ["accepted", "duplicate_accepted"]
