@@ -36,6 +36,7 @@ from typing import Final, Protocol, cast
 from caseledger.adapters.background import ThreadBackground
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, running_endpoint
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.eventstore.quiet_head import HeadUnlessSilent
 from caseledger.adapters.notifications.worker import CommandHandler
 from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
@@ -168,7 +169,7 @@ def bootstrap(
     registry = tokens if tokens is not None else token_registry(settings)
     embedded, url = _event_store(settings, mem_db, eventstore_port)
     try:
-        store = KurrentEventStore.connect(url)
+        store = KurrentEventStore.connect(url, settings.eventstore_timeout)
         _check_store_format(store)
         views = read_store(settings)
         projections = all_projections()
@@ -191,7 +192,7 @@ def bootstrap(
         views=views,
         runner=runner,
         commands=CommandService(store, clock=clock, ids=ids, background=background),
-        queries=QueryService(views, head=store),
+        queries=QueryService(views, head=HeadUnlessSilent(store, settings.eventstore_timeout)),
         tokens=registry,
         eventstore_url=url,
         embedded=embedded,

@@ -11,13 +11,11 @@ from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
 from caseledger.adapters.tokens import Principal
-from caseledger.domain.application.commandlog import Refusal
+from caseledger.domain.application.commandlog import QUERY_PREFIX, Refusal
 from caseledger.domain.shared.outcomes import CommandOutcome
 
 UNKNOWN_TYPE: Final = "(unknown)"
 """The command type recorded when the body names none that can be read."""
-QUERY_PREFIX: Final = "query:"
-"""Recorded command types of refused queries start with it (`query:get_case_summary`)."""
 
 
 class RefusalLog(Protocol):

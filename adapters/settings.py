@@ -25,6 +25,14 @@ class Settings(BaseSettings):
         default=None,
         description="A KurrentDB connection string (kurrentdb://...); unset = the embedded store.",
     )
+    eventstore_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds (a decimal number) each event-store call may take, and a stream "
+        "read or subscription may wait for its next message; a command against a store that "
+        "does not answer within it is a 503 (retry with the same idempotency key).",
+    )
     readstore_url: str | None = Field(
         default=None,
         description="postgresql://... for the read models; unset = SQLite in data_dir.",

@@ -2,6 +2,7 @@
 next to its baseline measured in the same run.
 
     .venv/bin/python -m bench.bench_write_side [--samples 500] [--sizes 10,100,1000,10000]
+    .venv/bin/python -m bench.bench_write_side --agents-only [--samples 500]
 
 The store runs as its own process (`caseledger eventstore serve`, durable data dir); the
 service and the bare client run in this one. A "command" is `create_analyst_brief` on an
@@ -261,6 +262,55 @@ def command_vs_append(url: str, samples: int) -> list[Row]:
     return rows
 
 
+# ---- agent commands: the rate and run budget layers ------------------------------------------
+
+AGENT_RUN_LENGTH = 100
+"""Agent commands per agent and run in the agent benchmark: below the default rate (120 a
+minute) and run budget (1,000), so the benchmark needs no policy of its own."""
+
+
+def agent_brief(case_id: str, n: int) -> CommandEnvelope:
+    """`brief` as agent `bench-bot-<k>` on run `bench-run-<k>` (a new one every 100)."""
+    k = n // AGENT_RUN_LENGTH
+    agent = {
+        "requested_by_actor_type": ActorType.AGENT,
+        "requested_by_actor_id": f"bench-bot-{k}",
+        "requested_by_roles": frozenset(),
+        "run_id": f"bench-run-{k}",
+    }
+    return brief(case_id).model_copy(update=agent)
+
+
+def agent_vs_user(url: str, samples: int) -> list[Row]:
+    """The same command by a user and by an agent, interleaved one for one on two cases of one
+    warm service: the agent's pays the rate limit and the run budget, the user's neither."""
+    store = KurrentEventStore.connect(url)
+    service = CommandService(store)
+    open_case(service, "by-user")
+    open_case(service, "by-agent")
+    agents = itertools.count()
+    user: list[float] = []
+    agent: list[float] = []
+    for n in range(samples + 100):
+        u = timed(lambda: accepted(service.handle(brief("by-user"))))
+        a = timed(lambda: accepted(service.handle(agent_brief("by-agent", next(agents)))))
+        if n >= 100:  # warm-up
+            user.append(u)
+            agent.append(a)
+    store.close()
+    u50, a50 = statistics.median(user), statistics.median(agent)
+    return [
+        (
+            "agent command latency p50 / p99 (`create_analyst_brief`, warm; a new run every "
+            f"{AGENT_RUN_LENGTH})",
+            f"{ms(a50)} / {ms(pct(agent, 0.99))} ms",
+            f"the same by a user (no rate, no budget), interleaved: {ms(u50)} / "
+            f"{ms(pct(user, 0.99))} ms",
+            f"{(a50 - u50) * 1e3:+.2f} ms ({a50 / u50:.2f}x)",
+        )
+    ]
+
+
 # ---- rehydration and stream growth ------------------------------------------------------------
 
 
@@ -479,6 +529,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=500, help="sequential samples")
     parser.add_argument("--sizes", default="10,100,1000,10000", help="case lengths (events)")
+    parser.add_argument("--agents-only", action="store_true", help="only agent vs user commands")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     bare_port = free_port()
@@ -488,9 +539,11 @@ def main() -> None:
         embedded_store(Path(tmp)) as url,
         process(bare_server, port_open(bare_port)),
     ):
-        rows = command_vs_append(url, args.samples)
-        rows += rehydration(url, bare_port, max(20, args.samples // 10))
-        rows += growth(url, sizes, args.samples // 5)
+        rows = agent_vs_user(url, args.samples)
+        if not args.agents_only:
+            rows += command_vs_append(url, args.samples)
+            rows += rehydration(url, bare_port, max(20, args.samples // 10))
+            rows += growth(url, sizes, args.samples // 5)
     print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
     print("| benchmark | service on the embedded store | baseline (same run) | vs target |")
     print("| --- | --- | --- | --- |")

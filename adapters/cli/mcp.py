@@ -103,7 +103,8 @@ def mcp(
                 instrumented.queries,
                 source.current,
                 refusals=app.commands,
-            )
+            ),
+            timeout=settings.eventstore_timeout,
         )
         if transport is Transport.STDIO:
             anyio.run(server.run_stdio_async)

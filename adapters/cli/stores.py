@@ -33,7 +33,7 @@ def reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
     if url is None:
         server, url = _data_dir_store(settings)
     try:
-        store = KurrentEventStore.connect(url)
+        store = KurrentEventStore.connect(url, settings.eventstore_timeout)
         try:
             _check_store_format(store)
             yield store

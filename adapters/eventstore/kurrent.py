@@ -3,20 +3,23 @@ KurrentDB cluster; only the connection string differs."""
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar, cast
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, ParamSpec, TypeVar, cast
 
 from kurrentdbclient import ContentType, KurrentDBClient, NewRecord, StreamState, StreamStateCheck
 from kurrentdbclient import NewEvent as KurrentNewEvent
 from kurrentdbclient import RecordedEvent as KurrentRecordedEvent
-from kurrentdbclient.common import AbstractCatchupSubscription
+from kurrentdbclient.common import AbstractCatchupSubscription, AbstractReadResponse
 from kurrentdbclient.exceptions import (
     CancelledByClientError,
     ConsistencyChecksFailedError,
+    DeadlineExceededError,
     FailedPreconditionError,
     GrpcError,
     NotFoundError,
@@ -26,6 +29,14 @@ from kurrentdbclient.exceptions import (
     WrongCurrentVersionError,
 )
 
+from caseledger.adapters.eventstore.deadlines import (
+    DEFAULT_TIMEOUT,
+    DeadlineClient,
+    no_answer,
+    time_left,
+    within,
+)
+from caseledger.adapters.eventstore.watchdog import Watchdog
 from caseledger.domain.application.ports import (
     ANY,
     NO_STREAM,
@@ -35,9 +46,9 @@ from caseledger.domain.application.ports import (
     EventStoreUnavailable,
     NewEvent,
     RecordedEvent,
-    StreamAppend,
     StreamNotFound,
     StreamRead,
+    StreamWrite,
     WrongExpectedVersion,
 )
 
@@ -68,6 +79,8 @@ def _reachable(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except ServiceUnavailableError as error:
             raise EventStoreUnavailable(str(error)) from error
+        except DeadlineExceededError as error:
+            raise EventStoreUnavailable("the event store did not answer in time") from error
         except CancelledByClientError as error:
             raise EventStoreUnavailable(_CUT_OFF) from error
         except ValueError as error:
@@ -82,20 +95,31 @@ class KurrentEventStore:
     """Appends are atomic per call; one event goes through Streams.Append, several through
     Streams.BatchAppend (the client's own split). `$all` reads skip system events (`$...`).
     `read_streams` runs its reads concurrently on a small thread pool (the client is
-    thread-safe; each read is its own gRPC call), so n reads cost about one round trip."""
+    thread-safe; each read is its own gRPC call), so n reads cost about one round trip.
 
-    def __init__(self, client: KurrentDBClient, read_threads: int = 8) -> None:
+    Deadlines (`timeout` seconds, CASELEDGER_EVENTSTORE_TIMEOUT): each unary call (append,
+    metadata, the head's tail read, connecting) ends within it, retries included; a stream
+    read is cut off when its next event is that late, never for its length; a subscription
+    relies on the client's keep-alives (`deadlines`). A call that runs out of time is
+    EventStoreUnavailable -- it may still have landed."""
+
+    def __init__(
+        self, client: KurrentDBClient, read_threads: int = 8, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self._client = client
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="kurrent-read")
         self._records_supported = True
+        self.timeout = timeout
+        self._watchdog = Watchdog(timeout)
 
     @classmethod
     @_reachable
-    def connect(cls, url: str) -> KurrentEventStore:
-        return cls(KurrentDBClient(uri=url))
+    def connect(cls, url: str, timeout: float = DEFAULT_TIMEOUT) -> KurrentEventStore:
+        return cls(DeadlineClient(url, timeout), timeout=timeout)
 
     def close(self) -> None:
         self._readers.shutdown(wait=False, cancel_futures=True)
+        self._watchdog.close()
         self._client.close()
 
     @_reachable
@@ -104,11 +128,13 @@ class KurrentEventStore:
             raise ValueError("append needs at least one event")
         new = [_to_kurrent(e) for e in events]
         try:
-            position = self._client.append_to_stream(
-                stream,
-                events=new[0] if len(new) == 1 else new,
-                current_version=_current_version(expected),
-            )
+            with within(self.timeout):
+                position = self._client.append_to_stream(
+                    stream,
+                    events=new[0] if len(new) == 1 else new,
+                    current_version=_current_version(expected),
+                )
+                return AppendResult(self._last_revision(stream, events, expected), position)
         except WrongCurrentVersionError as e:
             raise WrongExpectedVersion(stream, expected, _version(e.actual_version)) from e
         except StreamIsDeletedError as e:
@@ -118,7 +144,6 @@ class KurrentEventStore:
             if "is deleted" in str(e):
                 raise StreamNotFound(stream) from e
             raise
-        return AppendResult(self._last_revision(stream, events, expected), position)
 
     @_reachable
     def append_checked(
@@ -127,26 +152,25 @@ class KurrentEventStore:
         events: Sequence[NewEvent],
         expected: int,
         checks: Mapping[str, int],
-        also: Sequence[StreamAppend] = (),
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         """One unary AppendRecords call (KurrentDB >= 26.1 and the embedded store): the
-        expected version is a check on `stream` itself, beside `checks`; `also`'s records
-        precede `stream`'s in the same commit (each stream's expected version a check too), so
-        the commit's position, the last record's, is `stream`'s last event's.
-        Metadata must be a JSON object of strings (the client sends it as record properties)."""
+        expected version is a check on `stream` itself, beside `checks`. Metadata must be a
+        JSON object of strings (the client sends it as record properties)."""
         if not events:
             raise ValueError("append needs at least one event")
         if not self._records_supported:
             raise ChecksUnsupported("this KurrentDB has no AppendRecords")
         expectations = {stream: expected, **checks} if expected != ANY else dict(checks)
-        expectations |= {a.stream: a.expected for a in also if a.expected != ANY}
-        records = [_to_record(a.stream, e) for a in also for e in a.events]
-        records += [_to_record(stream, e) for e in events]
+        expectations.update({w.stream: w.expected for w in also})
+        records = [_to_record(w.stream, e) for w in also for e in w.events]
+        records += [_to_record(stream, e) for e in events]  # last: the position is theirs
         try:
-            result = self._client.append_records(
-                records,
-                [StreamStateCheck(s, _current_version(r)) for s, r in expectations.items()],
-            )
+            with within(self.timeout):
+                result = self._client.append_records(
+                    records,
+                    [StreamStateCheck(s, _current_version(r)) for s, r in expectations.items()],
+                )
         except ConsistencyChecksFailedError as e:
             failures = [f.stream_state_failure for f in e.failures if f.stream_state_failure]
             if any(f.stream_name == stream and f.actual_state == _TOMBSTONED for f in failures):
@@ -173,44 +197,66 @@ class KurrentEventStore:
     def keep_latest(self, stream: str, count: int) -> None:
         """Stream metadata `$maxCount`: older events vanish from stream reads at once and
         from disk at the next scavenge."""
-        self._client.set_stream_metadata(stream, metadata={"$maxCount": count})
+        with within(self.timeout):
+            self._client.set_stream_metadata(stream, metadata={"$maxCount": count})
 
     @_reachable
     def read_stream(
         self, stream: str, from_revision: int = 0, limit: int | None = None
     ) -> list[RecordedEvent]:
-        try:
-            recorded = self._client.get_stream(
-                stream,
-                stream_position=from_revision,
-                limit=sys.maxsize if limit is None else limit,
-            )
-        except (NotFoundError, StreamIsDeletedError):
-            return []
-        return [_from_kurrent(e) for e in recorded]
+        return self._events(
+            stream, stream_position=from_revision, limit=sys.maxsize if limit is None else limit
+        )
 
     def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
         """The first read on this thread, the others on the pool, all at once (each through
-        `_read`, which makes an unreachable store `EventStoreUnavailable`)."""
+        `_read`, which makes an unreachable store `EventStoreUnavailable`), each within the
+        caller's deadline."""
         if len(requests) <= 1:
             return [self._read(r) for r in requests]
-        others = [self._readers.submit(self._read, r) for r in requests[1:]]
+        others = [
+            self._readers.submit(contextvars.copy_context().run, self._read, r)
+            for r in requests[1:]
+        ]
         first = self._read(requests[0])
-        return [first, *(other.result() for other in others)]
+        return [first, *(self._result(other) for other in others)]
+
+    def _result(self, read: Future[list[RecordedEvent]]) -> list[RecordedEvent]:
+        """A pooled read's answer, waited for no longer than the caller's deadline allows (it
+        may be queued behind other callers' reads)."""
+        try:
+            return read.result(timeout=time_left())
+        except FutureTimeout:
+            read.cancel()
+            raise EventStoreUnavailable(no_answer(self.timeout)) from None
 
     @_reachable
     def _read(self, request: StreamRead) -> list[RecordedEvent]:
         if not request.backwards:
             return self.read_stream(request.stream, request.from_revision, request.limit)
+        limit = sys.maxsize if request.limit is None else request.limit
+        return self._events(request.stream, backwards=True, limit=limit)
+
+    def _events(self, stream: str, **options: Any) -> list[RecordedEvent]:
+        """A stream's events ([] when it does not exist); cut off when the next one is later
+        than the deadline."""
         try:
-            recorded = self._client.get_stream(
-                request.stream,
-                backwards=True,
-                limit=sys.maxsize if request.limit is None else request.limit,
-            )
+            return self._collected(self._client.read_stream(stream, **options))
         except (NotFoundError, StreamIsDeletedError):
             return []
-        return [_from_kurrent(e) for e in recorded]
+
+    def _collected(self, response: AbstractReadResponse) -> list[RecordedEvent]:
+        events: list[RecordedEvent] = []
+        with self._watchdog.watch(lambda: response.stop(cancel=True)) as lease:
+            try:
+                for recorded in response:
+                    lease.received()
+                    events.append(_from_kurrent(recorded))
+            except CancelledByClientError as error:
+                if lease.overdue:
+                    raise EventStoreUnavailable(no_answer(self.timeout)) from error
+                raise
+        return events
 
     def subscribe_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
@@ -232,12 +278,13 @@ class KurrentEventStore:
     def head_position(self, categories: Sequence[str] = ()) -> int:
         """The newest non-system event's commit position (what subscriptions can reach); with
         `categories`, the newest in streams named `<category>-...`."""
-        if not categories:
-            return self._client.get_commit_position()
-        alternatives = "|".join(re.escape(c) for c in categories)
-        return self._client.get_commit_position(
-            filter_include=[f"(?:{alternatives})-.*"], filter_by_stream_name=True
-        )
+        with within(self.timeout):
+            if not categories:
+                return self._client.get_commit_position()
+            alternatives = "|".join(re.escape(c) for c in categories)
+            return self._client.get_commit_position(
+                filter_include=[f"(?:{alternatives})-.*"], filter_by_stream_name=True
+            )
 
     def _last_revision(self, stream: str, events: Sequence[NewEvent], expected: int) -> int:
         # The client returns only the commit position. After an exact revision the new one

@@ -1,7 +1,12 @@
 """The HTTP API. Thin: authenticate (before the body is read), bound the body (before it is
 parsed), bind the envelope to the token's principal, call the service, map the outcome to a
 status (see `answers` and the table of reasons, `reasons`). Every error is problem+json; a
-request refused before it became a command is recorded in the token tenant's command log."""
+request refused before it became a command is recorded in the token tenant's command log.
+
+Whatever the event store does, the API answers in bounded time: commands and queries run on
+threads of their own (`StoreCalls`), each within CASELEDGER_EVENTSTORE_TIMEOUT in all (a command
+that runs out of it is 503 `event_store_unavailable`); `/readyz` asks the store for at most
+`READY_WITHIN` seconds; `/healthz` is answered on the event loop itself, behind nothing."""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from caseledger.adapters.http.guards import Authenticate, BodyLimit, principal_o
 from caseledger.adapters.http.openapi import install_typed_openapi
 from caseledger.adapters.http.problems import problem, problem_responses
 from caseledger.adapters.refusals import RefusalLog, refusal_of
+from caseledger.adapters.store_calls import StoreCalls
 from caseledger.adapters.tokens import Principal
 from caseledger.domain.application.commandlog import Refusal
 from caseledger.domain.application.ports import EventStoreUnavailable
@@ -52,6 +58,8 @@ STORE_UNAVAILABLE_DETAIL = (
 _QUERY_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 413, 422, 503)
 NOT_JSON_DETAIL = "the body is not UTF-8 JSON"
 COMMANDS_PATH = "/v1/commands"
+READY_WITHIN = 1.0
+"""Seconds `/readyz` waits for the event store at most (it answers within 2 s)."""
 
 
 class Commands(Protocol):
@@ -88,6 +96,9 @@ def create_app(
         on_refused=lambda scope: _record_too_large(refusals, scope),
     )
     api.add_middleware(Authenticate, tokens=caseledger.tokens, prefix="/v1")
+    timeout = caseledger.settings.eventstore_timeout
+    command_calls, query_calls = StoreCalls(timeout), StoreCalls(timeout)
+    readiness = StoreCalls(min(timeout, READY_WITHIN), threads=2)
     _errors(api, refusals)
     api.include_router(audit.router)
 
@@ -97,12 +108,12 @@ def create_app(
         responses=_COMMAND_RESPONSES,
         summary="Issue a command (CommandEnvelope -> CommandResult)",
     )
-    def post_command(body: CommandRequest, caller: Caller) -> JSONResponse:
+    async def post_command(body: CommandRequest, caller: Caller) -> JSONResponse:
         try:
             envelope = body.envelope(caller)
         except IdentityRefused as error:
-            return _identity_refused(refusals, caller, body, error)
-        return command_answer(envelope, command_service.handle(envelope))
+            return await command_calls.run(_identity_refused, refusals, caller, body, error)
+        return command_answer(envelope, await command_calls.run(command_service.handle, envelope))
 
     @api.post(
         "/v1/queries",
@@ -110,20 +121,23 @@ def create_app(
         responses=_QUERY_RESPONSES,
         summary="Ask a query (QueryEnvelope -> QueryResult)",
     )
-    def post_query(body: QueryRequest, caller: Caller) -> JSONResponse:
+    async def post_query(body: QueryRequest, caller: Caller) -> JSONResponse:
         try:
             query = body.envelope(caller)
         except IdentityRefused as error:
-            return _identity_refused(refusals, caller, body, error)
-        return query_answer(query_service.handle(query))
+            return await query_calls.run(_identity_refused, refusals, caller, body, error)
+        return query_answer(await query_calls.run(query_service.handle, query))
 
     @api.get("/healthz", summary="Liveness: the process answers")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @api.get("/readyz", responses=problem_responses(503), summary="Readiness")
-    def readyz() -> JSONResponse:
-        ready, detail = caseledger.ready()
+    async def readyz() -> JSONResponse:
+        try:
+            ready, detail = await readiness.run(caseledger.ready)
+        except EventStoreUnavailable as error:
+            ready, detail = False, f"event store unreachable: {error}"
         if not ready:
             return problem(503, "unavailable", "not_ready", detail)
         return JSONResponse({"status": "ready"})
@@ -168,8 +182,8 @@ def _errors(api: FastAPI, refusals: RefusalLog) -> None:
             headers=dict(error.headers or {}),
         )
 
-    @api.exception_handler(EventStoreUnavailable)
-    def store_unavailable(request: Request, error: EventStoreUnavailable) -> JSONResponse:
+    @api.exception_handler(EventStoreUnavailable)  # on the loop: needs no thread to answer
+    async def store_unavailable(request: Request, error: EventStoreUnavailable) -> JSONResponse:
         log.warning("event store unavailable: %s %s: %s", request.method, request.url.path, error)
         return problem(
             503,

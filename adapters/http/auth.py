@@ -21,10 +21,12 @@ class Unauthenticated(Exception):
         self.detail = detail
 
 
-def principal(
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """Async, so resolved on the event loop: it needs no request thread, which may all be
+    waiting on the event store."""
     found = principal_of(request.scope)  # `guards.Authenticate` found it already
     if found is not None:
         return found

@@ -31,7 +31,10 @@ class HttpServer:
         cls, api: FastAPI, host: str = "127.0.0.1", port: int = 0, timeout: float = 10.0
     ) -> HttpServer:
         try:
-            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are
+            # TCP, and accepted connections inherit the listener's protocol number.
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
         except OSError as error:

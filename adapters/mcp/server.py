@@ -3,11 +3,9 @@ the transports: stdio, and streamable HTTP behind `BearerAuth` when no identity 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Final, ParamSpec, TypeVar
 
-import anyio
 import orjson
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -15,10 +13,12 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from caseledger.adapters.eventstore.deadlines import DEFAULT_TIMEOUT
 from caseledger.adapters.http.guards import BodyLimit
 from caseledger.adapters.mcp.identity import IdentityError, IdentitySource, identity_for_token
 from caseledger.adapters.mcp.tools import UNTRUSTED_NOTE, CaseTools, ToolRefusal
 from caseledger.adapters.settings import Settings
+from caseledger.adapters.store_calls import StoreCalls
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.ports import EventStoreUnavailable
 
@@ -91,13 +91,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _in_thread(call: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """The services block (store, read models): run them off the event loop. An identity
-    that cannot be bound is a tool error, never a call with a guessed identity."""
+def _in_thread(calls: StoreCalls, call: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """The services block (store, read models): run them off the event loop, within the event
+    store's deadline (an unavailable store is a tool error in that time). An identity that
+    cannot be bound is a tool error, never a call with a guessed identity."""
 
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
+            return await calls.run(call, *args, **kwargs)
         except (IdentityError, ToolRefusal) as error:
             raise ToolError(str(error)) from None
         except EventStoreUnavailable:
@@ -111,23 +112,28 @@ class _CheckedServer(MCPServer):
     (which would drop the unknown ones silently): named otherwise than the bound identity,
     the call is refused (`CaseTools.check_arguments`)."""
 
-    def __init__(self, tools: CaseTools, name: str) -> None:
+    def __init__(self, tools: CaseTools, name: str, calls: StoreCalls) -> None:
         super().__init__(name, instructions=INSTRUCTIONS, log_level="WARNING")
         self._tools = tools
+        self._calls = calls
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        await _in_thread(self._tools.check_arguments)(name, arguments)
+        await _in_thread(self._calls, self._tools.check_arguments)(name, arguments)
         return await super().call_tool(name, arguments, context)
 
 
-def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
-    server: MCPServer = _CheckedServer(tools, name)
+def build_server(
+    tools: CaseTools, name: str = "caseledger", *, timeout: float = DEFAULT_TIMEOUT
+) -> MCPServer:
+    """`timeout`: CASELEDGER_EVENTSTORE_TIMEOUT, each tool call's bound."""
+    calls = StoreCalls(timeout)
+    server: MCPServer = _CheckedServer(tools, name, calls)
 
     @server.tool(annotations=_READ)
     async def get_case_summary(case_id: CaseId, min_position: MinPosition = None) -> dict[str, Any]:
         """A case as an agent needs it: status, risk, allegation, approved evidence, open
         proposals, what you may do next, policy notes; with source refs and freshness."""
-        return await _in_thread(tools.get_case_summary)(case_id, min_position)
+        return await _in_thread(calls, tools.get_case_summary)(case_id, min_position)
 
     @server.tool(annotations=_READ)
     async def search_evidence(
@@ -136,7 +142,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         """Full-text search over the tenant's evidence: bounded hits with snippets and refs."""
-        return await _in_thread(tools.search_evidence)(text, limit, min_position)
+        return await _in_thread(calls, tools.search_evidence)(text, limit, min_position)
 
     @server.tool(annotations=_WRITE)
     async def create_notice_draft(
@@ -158,7 +164,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
         """Draft a notice for an active case (a low-risk artifact: nothing is sent). Idempotent by
         construction: without an idempotency_key, the key is a digest of this tool's name and
         arguments, and the draft id derives from (tenant, you, key): retrying makes one draft."""
-        return await _in_thread(tools.create_notice_draft)(
+        return await _in_thread(calls, tools.create_notice_draft)(
             case_id, recipient, subject, body, draft_id, idempotency_key
         )
 
@@ -174,7 +180,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
         the policy's approver role decides (outcome `requires_approval`). Idempotent by
         construction: without an idempotency_key, the key (and proposal id) is a digest of this
         tool's name and arguments."""
-        return await _in_thread(tools.propose_case_escalation)(
+        return await _in_thread(calls, tools.propose_case_escalation)(
             case_id, rationale, evidence_refs, confidence, idempotency_key
         )
 
@@ -192,7 +198,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
         """Propose a case's risk level. A proposal: a reviewer decides unless the tenant's
         policy commits it at once. Idempotent by construction: without an idempotency_key, the
         key (and proposal id) is a digest of this tool's name and arguments."""
-        return await _in_thread(tools.propose_risk_update)(
+        return await _in_thread(calls, tools.propose_risk_update)(
             case_id, proposed_risk_level, rationale, evidence_refs, confidence, idempotency_key
         )
 
@@ -201,7 +207,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
         """Ask for a notice draft's review; the result carries the approval request id.
         Idempotent by construction: without an idempotency_key, the key is a digest of this
         tool's name and arguments (pass a new key to ask again after a revision)."""
-        return await _in_thread(tools.request_approval)(draft_id, idempotency_key)
+        return await _in_thread(calls, tools.request_approval)(draft_id, idempotency_key)
 
     @server.tool(annotations=_SEND)
     async def send_approved_notice(
@@ -211,7 +217,7 @@ def build_server(tools: CaseTools, name: str = "caseledger") -> MCPServer:
         and that you may send; otherwise the outcome is `rejected` with the reason. Idempotent
         by construction: without an idempotency_key, the key is a digest of this tool's name and
         arguments (a rejected call reserves nothing: the same call may succeed later)."""
-        return await _in_thread(tools.send_approved_notice)(draft_id, idempotency_key)
+        return await _in_thread(calls, tools.send_approved_notice)(draft_id, idempotency_key)
 
     return server
 

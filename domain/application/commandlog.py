@@ -20,6 +20,8 @@ from caseledger.domain.shared.ids import derived_uuid
 from caseledger.domain.shared.outcomes import CommandOutcome
 
 MAX_ID: Final = 200
+QUERY_PREFIX: Final = "query:"
+"""Recorded command types of refused queries start with it (`query:get_case_summary`)."""
 """Characters of an id, type or name a record keeps (the envelope's own bound)."""
 
 AUDITED: Final = frozenset(

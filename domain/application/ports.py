@@ -74,9 +74,9 @@ class StreamRead:
 
 
 @dataclass(frozen=True)
-class StreamAppend:
-    """Events for another stream, committed in the same atomic step as an `append_checked`
-    (one multi-stream `AppendRecords` commit), at `expected` on that stream."""
+class StreamWrite:
+    """Events for another stream, written in the same atomic step as an append: committed
+    only if `stream` is at `expected` (a revision or NO_STREAM) then."""
 
     stream: str
     events: Sequence[NewEvent]
@@ -126,14 +126,14 @@ class EventStore(Protocol):
         events: Sequence[NewEvent],
         expected: int,
         checks: Mapping[str, int],
-        also: Sequence[StreamAppend] = (),
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         """`append`, committed only if every stream in `checks` is still at its revision (or
         NO_STREAM) — one atomic step, so a decision read from those streams cannot be
-        overtaken between its read and its write; `also` appends to other streams in that same
-        step, each at its own expected version. Nothing is written when any check or expected
-        version fails: WrongExpectedVersion then names a stream that moved. The result is
-        `stream`'s. Raises ChecksUnsupported where the store cannot check atomically."""
+        overtaken between its read and its write — together with the writes `also` (each at
+        its own expected version). Nothing is written when any check or expected version
+        fails: WrongExpectedVersion then names a stream that moved. The result is `stream`'s.
+        Raises ChecksUnsupported where the store cannot check atomically."""
         ...
 
     def keep_latest(self, stream: str, count: int) -> None:

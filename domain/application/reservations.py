@@ -33,7 +33,7 @@ from caseledger.domain.application.ports import (
     NO_STREAM,
     EventStore,
     NewEvent,
-    StreamAppend,
+    StreamWrite,
     WrongExpectedVersion,
 )
 from caseledger.domain.application.results import duplicate
@@ -79,7 +79,7 @@ def reservation_of(
     after: int,
     count: int,
     at: datetime,
-) -> StreamAppend:
+) -> StreamWrite:
     """The reservation of the key of a command appending `count` events to `stream` after
     revision `after`: the other half of the command's commit (the service's one hook)."""
     reservation = Reservation(
@@ -96,7 +96,7 @@ def reservation_of(
 
 def reservation_append(
     envelope: CommandEnvelope, actor_key: str, reservation: Reservation, at: datetime
-) -> StreamAppend:
+) -> StreamWrite:
     """The reservation as the other half of the command's commit: a new stream, one event."""
     metadata = {
         "$correlationId": envelope.correlation_id,
@@ -114,7 +114,7 @@ def reservation_append(
         metadata=orjson.dumps(metadata),
         id=uuid.uuid4(),
     )
-    return StreamAppend(stream_of(envelope, actor_key), [event], NO_STREAM)
+    return StreamWrite(stream_of(envelope, actor_key), [event], NO_STREAM)
 
 
 class KeyReservations:
@@ -155,7 +155,7 @@ class KeyReservations:
                 f"{stream}@0: the key's reservation cannot be read",
             ) from None
 
-    def claim_after(self, append: StreamAppend) -> None:
+    def claim_after(self, append: StreamWrite) -> None:
         """Without multi-stream appends: the reservation written after the command's own
         append. Another writer's, written first, wins; this command's events stand (logged)."""
         try:
@@ -163,7 +163,7 @@ class KeyReservations:
         except WrongExpectedVersion:
             log.warning("%s was reserved by another command meanwhile", append.stream)
 
-    def check_free(self, append: StreamAppend) -> None:
+    def check_free(self, append: StreamWrite) -> None:
         """Without multi-stream appends: a key already reserved fails the command's append as
         a lost race would (the caller then answers from the reservation)."""
         if self._store.read_stream(append.stream, 0, 1):

@@ -1,9 +1,9 @@
 """The application service: `handle(CommandEnvelope) -> CommandResult`.
 
-Layers, in an order that makes retries safe: schema -> identity/authorization -> tenant ->
-load -> tenant (another tenant's aggregate looks absent) -> idempotency -> rate/budget
--> version -> stream rule -> policy gate -> decide (lifecycle -> policy -> evidence) -> append
-at the loaded revision.
+Layers, in an order that makes retries safe: an agent's rate (every command it sends) ->
+schema -> identity/authorization -> tenant -> load -> tenant (another tenant's aggregate looks
+absent) -> idempotency -> run budget -> version -> stream rule -> policy gate -> decide
+(lifecycle -> policy -> evidence) -> append at the loaded revision.
 Each command appends its events to exactly one stream, in one commit with its idempotency key's
 reservation (`reservations`: one key, one command, per tenant and actor, across streams). A
 concurrent writer yields CONFLICT, never a lost update; without an expected version from the
@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from caseledger.domain.application import layers, reservations
 from caseledger.domain.application.aggregates import CASE, POLICY, Aggregate
-from caseledger.domain.application.budget import AgentBudget, CommandBudget
+from caseledger.domain.application.budget import AgentRateLimit, RunBudgets
 from caseledger.domain.application.cache import AggregateCache
 from caseledger.domain.application.codec import (
     Provenance,
@@ -40,7 +40,12 @@ from caseledger.domain.application.codec import (
     read_recorded,
     recorded_as,
 )
-from caseledger.domain.application.commandlog import Refusal, record, record_not_accepted
+from caseledger.domain.application.commandlog import (
+    QUERY_PREFIX,
+    Refusal,
+    record,
+    record_not_accepted,
+)
 from caseledger.domain.application.layers import Refused
 from caseledger.domain.application.loading import IdempotencyRecord, Loaded, empty, fold
 from caseledger.domain.application.outcomes import outcome_of
@@ -53,7 +58,7 @@ from caseledger.domain.application.ports import (
     EventStore,
     NewEvent,
     RunNow,
-    StreamAppend,
+    StreamWrite,
     WrongExpectedVersion,
 )
 from caseledger.domain.application.registry import event_registry
@@ -67,7 +72,7 @@ from caseledger.domain.application.snapshots import (
 )
 from caseledger.domain.case.state import CaseState
 from caseledger.domain.policy.decider import PolicyState
-from caseledger.domain.shared.actors import Actor
+from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.domain.shared.clock import Clock, SystemClock
 from caseledger.domain.shared.commands import Command, CommandBody, CommandMeta
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
@@ -76,6 +81,7 @@ from caseledger.domain.shared.events import DomainEvent, EventRegistry
 from caseledger.domain.shared.facts import CaseFacts
 from caseledger.domain.shared.ids import DerivedIds, IdGenerator, digest_of
 from caseledger.domain.shared.outcomes import CommandOutcome
+from caseledger.domain.shared.policy_rules import DEFAULT_RULES, PolicyRules
 from caseledger.domain.shared.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
@@ -92,7 +98,7 @@ class CommandService:
         *,
         clock: Clock | None = None,
         ids: IdGenerator | None = None,
-        budget: CommandBudget | None = None,
+        rate_limit: AgentRateLimit | None = None,
         routes: Mapping[str, Route] = ROUTES,
         registry: EventRegistry | None = None,
         max_attempts: int = 4,
@@ -102,7 +108,8 @@ class CommandService:
         self._store = store
         self._clock = clock or SystemClock()
         self._ids = ids or DerivedIds()
-        self._budget = budget or AgentBudget(self._clock)
+        self._rate_limit = rate_limit or AgentRateLimit(self._clock)
+        self._run_budgets = RunBudgets(store)
         self._routes = routes
         self._registry = registry or event_registry()
         self._max_attempts = max_attempts
@@ -123,11 +130,20 @@ class CommandService:
     def record_refusal(self, refusal: Refusal) -> None:
         """Record a request an entry point refused before it became a command (its body named
         another tenant or actor, or could not be read) in the command log of `refusal`'s
-        tenant, which must be the caller's authenticated one."""
+        tenant, which must be the caller's authenticated one. An agent's refused command still
+        counts against its rate."""
+        if refusal.actor_type == ActorType.AGENT.value and not refusal.command_type.startswith(
+            QUERY_PREFIX
+        ):
+            per_minute = self._policy_rules(refusal.tenant_id).agent_commands_per_minute
+            self._rate_limit.admit(refusal.tenant_id, refusal.actor_id, per_minute)
         record(self._store, refusal, self._clock.now())
 
     def _handle(self, envelope: CommandEnvelope) -> CommandResult:
         stream = None  # known once the payload is valid: the audit record names it
+        throttled = self._throttle(envelope)
+        if throttled is not None:
+            return refused(envelope, throttled, stream)
         try:
             route = layers.route_for(self._routes, envelope)
             body = layers.validate_payload(route, envelope)
@@ -138,10 +154,10 @@ class CommandService:
         except Refused as refusal:
             return refused(envelope, refusal, stream)
         request = _Request(envelope, route, body, actor)
-        conflicts, fresh, charge_budget = 0, False, True
+        conflicts, fresh = 0, False
         while True:
             try:
-                return self._attempt(request, charge_budget, fresh)
+                return self._attempt(request, fresh)
             except Refused as refusal:
                 return self._reserved(request) or refused(envelope, refusal, request.stream)
             except _Unread:
@@ -154,7 +170,6 @@ class CommandService:
                 conflicts, fresh = conflicts + 1, True
                 if conflicts >= self._max_attempts:
                     break
-            charge_budget = False
         conflict = Refused(
             CommandOutcome.CONFLICT,
             ReasonCode.CONCURRENT_WRITE,
@@ -169,8 +184,8 @@ class CommandService:
         except Refused as refusal:
             return refused(request.envelope, refusal, request.stream)
 
-    def _attempt(self, request: _Request, charge_budget: bool, fresh: bool) -> CommandResult:
-        """Load -> tenant (another's aggregate looks absent) -> idempotency -> budget ->
+    def _attempt(self, request: _Request, fresh: bool) -> CommandResult:
+        """Load -> tenant (another's aggregate looks absent) -> idempotency -> run budget ->
         version -> stream rule -> policy gate -> decide -> append; raises WrongExpectedVersion
         when another writer won, and `_Unread` for a refusal decided on state not read."""
         envelope, actor = request.envelope, request.actor
@@ -181,10 +196,7 @@ class CommandService:
             record = layers.check_idempotency(loaded, actor, envelope, request.digest)
             if record is not None:
                 return duplicate(envelope, self._with_events(record, request.stream))
-        if charge_budget:
-            exhausted = self._budget.admit(envelope.tenant_id, actor)
-            if exhausted is not None:
-                raise Refused(CommandOutcome.REJECTED, exhausted, f"{actor.key}: {exhausted}")
+        unit = self._run_budget_unit(request, load, fresh)
         with _decided_on(load):
             layers.check_version(envelope.expected_aggregate_version, loaded.revision)
             layers.check_stream_rule(request.route, loaded, taken=stored.exists)
@@ -194,10 +206,51 @@ class CommandService:
                 events = request.route.aggregate.decide(Command(request.body, meta), loaded.state)
             except Rejected as rejection:
                 raise Refused(CommandOutcome.REJECTED, rejection.reason, rejection.detail) from None
-        result, written = self._append(request, meta, events, load)
+        result, written = self._append(request, meta, events, load, unit)
         self._aggregates.keep(fold(stored, written))
         self._snapshot(stored)
         return result
+
+    def _throttle(self, envelope: CommandEnvelope) -> Refused | None:
+        """Rate, before any other layer: every command an agent sends counts against its
+        tenant's `agent_commands_per_minute` (policy as last loaded; see `budget`)."""
+        if envelope.requested_by_actor_type is not ActorType.AGENT:
+            return None
+        agent_id = envelope.requested_by_actor_id
+        per_minute = self._policy_rules(envelope.tenant_id).agent_commands_per_minute
+        if self._rate_limit.admit(envelope.tenant_id, agent_id, per_minute):
+            return None
+        reason = ReasonCode.RATE_LIMITED
+        return Refused(CommandOutcome.REJECTED, reason, f"agent {agent_id}: over {per_minute}/min")
+
+    def _run_budget_unit(self, request: _Request, load: _Load, fresh: bool) -> StreamWrite | None:
+        """Run budget: an agent's command takes one of its run's `run_command_budget` units,
+        written with its events (see `budget`). A limit from a cached policy nobody read is
+        read before it refuses."""
+        actor, envelope = request.actor, request.envelope
+        if not actor.is_agent:
+            return None
+        limit = load.policy.state.rules.run_command_budget
+        unit = self._run_budgets.unit(actor, limit, envelope, fresh)
+        if unit is None and not load.read:
+            limit = self._policy_rules(envelope.tenant_id, fresh=True).run_command_budget
+            unit = self._run_budgets.unit(actor, limit, envelope)
+        if unit is not None:
+            return unit
+        reason = ReasonCode.RUN_BUDGET_EXHAUSTED
+        raise Refused(CommandOutcome.REJECTED, reason, f"run {actor.run_id}: spent {limit}")
+
+    def _policy_rules(self, tenant_id: str, fresh: bool = False) -> PolicyRules:
+        """The tenant's rules as cached (unless `fresh`), else read; the default where its
+        policy cannot be read (the load refuses the command then)."""
+        stream = POLICY.stream(tenant_id, tenant_id)
+        cached = None if fresh else self._aggregates.cached(POLICY, stream)
+        if cached is not None:
+            return cached.state.rules
+        try:
+            return self._aggregates.load(POLICY, stream).state.rules
+        except EventDecodingError:
+            return DEFAULT_RULES
 
     def _meta(self, request: _Request, policy: PolicyState, case: CaseFacts | None) -> CommandMeta:
         envelope = request.envelope
@@ -215,7 +268,12 @@ class CommandService:
         )
 
     def _append(
-        self, request: _Request, meta: CommandMeta, events: list[DomainEvent], load: _Load
+        self,
+        request: _Request,
+        meta: CommandMeta,
+        events: list[DomainEvent],
+        load: _Load,
+        unit: StreamWrite | None,
     ) -> tuple[CommandResult, list[StoredEvent]]:
         """Append at the loaded revision, with provenance in every event's metadata; where the
         store can, atomically with checks that the policy and case read are unchanged."""
@@ -249,7 +307,8 @@ class CommandService:
             count=len(new),
             at=meta.issued_at,
         )
-        written = self._write(request.stream, new, revision, load.checks(request.stream), key)
+        checks = load.checks(request.stream)
+        written = self._write(request.stream, new, revision, checks, key, unit)
         first = written.revision - len(events) + 1
         envelopes = [
             envelope_for(e, i, m, request.stream, first + n) for n, (e, i, m) in enumerate(batch)
@@ -273,19 +332,27 @@ class CommandService:
         events: list[NewEvent],
         revision: int,
         checks: dict[str, int],
-        key: StreamAppend,
+        key: StreamWrite,
+        unit: StreamWrite | None,
     ) -> AppendResult:
-        """One commit: the events with their key's reservation, with checks where the store
-        has them. Without them (KurrentDB before 26.1) the reads of this attempt are what the
-        decision stands on, and the key is checked before and reserved after the append."""
+        """One commit: the events with their key's reservation and the run budget's `unit` (if
+        any), with checks where the store has them. Without them (KurrentDB before 26.1) the
+        reads of this attempt are what the decision stands on, the unit is appended alone
+        first, and the key is checked before and reserved after the append."""
         if self._checks:
             try:
-                return self._store.append_checked(stream, events, revision, checks, [key])
+                also = [key] if unit is None else [key, unit]
+                written = self._store.append_checked(stream, events, revision, checks, also)
+                if unit is not None:
+                    self._run_budgets.spent(unit)
+                return written
             except ChecksUnsupported:
                 log.warning("the event store has no atomic checks: reading before every command")
                 self._checks = False
                 raise _Unread from None
         self._reservations.check_free(key)
+        if unit is not None:
+            self._run_budgets.spend(unit)
         written = self._store.append(stream, events, revision)
         self._reservations.claim_after(key)
         return written

@@ -54,6 +54,10 @@ class PolicyRules(BaseModel):
     notice_approver_roles: frozenset[Role] = frozenset({Role.REVIEWER, Role.SUPERVISOR})
     min_escalation_evidence: int = Field(default=1, ge=0, le=LARGEST_STORED)
     min_proposal_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    agent_commands_per_minute: int = Field(default=120, ge=1, le=LARGEST_STORED, strict=True)
+    """Commands one agent may send in the tenant per minute (see application/budget.py)."""
+    run_command_budget: int = Field(default=1_000, ge=1, le=LARGEST_STORED, strict=True)
+    """Commands one agent run may issue in all (see application/budget.py)."""
 
     @field_validator("agent_commands")
     @classmethod

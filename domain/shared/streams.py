@@ -3,7 +3,8 @@
 Every stream caseledger writes carries its tenant, and keeps KurrentDB's category convention
 (the category is what precedes the first `-`):
 
-- `<category>-<tenant>_<id>`: an aggregate of a tenant (`case`, `noticedraft`, `run`);
+- `<category>-<tenant>_<id>`: an aggregate of a tenant (`case`, `noticedraft`, `run`), or a
+  run's command budget (`runbudget`: not an aggregate, and no read model follows it);
 - `<category>-<tenant>`: a tenant's own stream (`policy`, `commandlog`);
 - `snapshot-<stream>`: the snapshots of `<stream>` (so also tenant-scoped);
 - `idempotency-<tenant>_<digest>`: the reservation of one idempotency key of one actor.
@@ -31,11 +32,21 @@ from caseledger.domain.shared.ids import (
 CASE: Final = "case"
 NOTICE_DRAFT: Final = "noticedraft"
 AGENT_RUN: Final = "run"
+RUN_BUDGET: Final = "runbudget"
 POLICY: Final = "policy"
 COMMAND_LOG: Final = "commandlog"
 SNAPSHOT: Final = "snapshot"
 IDEMPOTENCY: Final = "idempotency"
-CATEGORIES: Final = (CASE, NOTICE_DRAFT, AGENT_RUN, POLICY, COMMAND_LOG, SNAPSHOT, IDEMPOTENCY)
+CATEGORIES: Final = (
+    CASE,
+    NOTICE_DRAFT,
+    AGENT_RUN,
+    RUN_BUDGET,
+    POLICY,
+    COMMAND_LOG,
+    SNAPSHOT,
+    IDEMPOTENCY,
+)
 """Every category caseledger writes (besides its store-format marker)."""
 
 NOT_FACTS: Final = (SNAPSHOT, IDEMPOTENCY)

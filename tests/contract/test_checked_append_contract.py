@@ -18,7 +18,7 @@ from caseledger.domain.application.ports import (
     ChecksUnsupported,
     EventStore,
     NewEvent,
-    StreamAppend,
+    StreamWrite,
     WrongExpectedVersion,
 )
 from tests.contract.conftest import BACKENDS, connected
@@ -74,7 +74,7 @@ def test_another_streams_append_commits_with_it_and_the_answer_is_the_streams_ow
     store.append(policy, _events(1), NO_STREAM)
 
     result = _checked(store)(
-        stream, _events(2), NO_STREAM, {policy: 0}, [StreamAppend(key, _events(1), NO_STREAM)]
+        stream, _events(2), NO_STREAM, {policy: 0}, [StreamWrite(key, _events(1), NO_STREAM)]
     )
 
     assert result.revision == 1
@@ -89,7 +89,7 @@ def test_another_streams_append_that_fails_its_expected_version_writes_nothing(
     store.append(key, _events(1), NO_STREAM)
 
     with pytest.raises(WrongExpectedVersion) as raised:
-        _checked(store)(stream, _events(1), NO_STREAM, {}, [StreamAppend(key, _events(1), -1)])
+        _checked(store)(stream, _events(1), NO_STREAM, {}, [StreamWrite(key, _events(1), -1)])
 
     assert raised.value.stream == key
     assert store.read_stream(stream) == []

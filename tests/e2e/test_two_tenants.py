@@ -4,8 +4,6 @@ t2 does tells whether t1 holds an id."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,16 +11,12 @@ import anyio
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from caseledger.adapters.mcp.identity import IdentitySource
-from caseledger.adapters.mcp.server import build_server, http_app
-from caseledger.adapters.mcp.tools import CaseTools
 from tests.e2e.api_client import ApiClient
 from tests.e2e.conftest import Live, live_service
-from tests.support.ports import free_port
+from tests.support.mcp_http import mcp_over_http
 
 TENANTS = ("t1", "t2")
 CASE, DRAFT = "shared-case", "shared-draft"
@@ -53,26 +47,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def mcp_url(live: Live) -> Iterator[str]:
     """`caseledger mcp --transport http` on the same service: the bearer token names the agent."""
-    app = live.app
-    server = build_server(CaseTools(app.commands, app.queries, IdentitySource().current))
-    port = free_port()
-    config = uvicorn.Config(
-        http_app(server, app.tokens, "127.0.0.1", "/mcp"),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-    )
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not web.started:
-        assert time.monotonic() < deadline, "the MCP HTTP server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/mcp"
-    web.should_exit = True
-    thread.join(10)
+    with mcp_over_http(live.app) as endpoint:
+        yield endpoint
 
 
 def as_(live: Live, token: str) -> ApiClient:

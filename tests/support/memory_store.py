@@ -19,8 +19,8 @@ from caseledger.domain.application.ports import (
     AppendResult,
     NewEvent,
     RecordedEvent,
-    StreamAppend,
     StreamRead,
+    StreamWrite,
     WrongExpectedVersion,
 )
 
@@ -58,21 +58,27 @@ class InMemoryEventStore:
         events: Sequence[NewEvent],
         expected: int,
         checks: Mapping[str, int],
-        also: Sequence[StreamAppend] = (),
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
-        """The checks and every append under one lock: atomic, as AppendRecords is."""
+        """The checks, `append` and the writes `also` under one lock: atomic, as
+        AppendRecords is."""
         with self._lock:
-            wanted = {**checks, **{a.stream: a.expected for a in also}}
+            wanted = {**checks, **{w.stream: w.expected for w in also}}
             for checked, revision in wanted.items():
                 existing = self._streams.get(checked, [])
                 actual = existing[-1].revision if existing else NO_STREAM
                 if not _satisfies(revision, actual):
                     raise WrongExpectedVersion(checked, revision, actual)
-            result = self.append(stream, events, expected)
-            for other in also:
-                for event in other.events:
-                    self._record(other.stream, event)
-            return result
+            if expected not in (ANY, STREAM_EXISTS):
+                existing = self._streams.get(stream, [])
+                actual = existing[-1].revision if existing else NO_STREAM
+                if not _satisfies(expected, actual) and not self._idempotent(
+                    existing, events, expected
+                ):
+                    raise WrongExpectedVersion(stream, expected, actual)
+            for write in also:
+                self.append(write.stream, write.events, write.expected)
+            return self.append(stream, events, expected)  # last: the position is theirs
 
     def _idempotent(
         self, existing: list[RecordedEvent], events: Sequence[NewEvent], expected: int

@@ -13,8 +13,8 @@ from caseledger.domain.application.ports import (
     AppendResult,
     NewEvent,
     RecordedEvent,
-    StreamAppend,
     StreamRead,
+    StreamWrite,
 )
 
 
@@ -36,7 +36,7 @@ class CountingKurrentStore:
         events: Sequence[NewEvent],
         expected: int,
         checks: Mapping[str, int],
-        also: Sequence[StreamAppend] = (),
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         self.appends += 1
         return self.inner.append_checked(stream, events, expected, checks, also)

@@ -51,6 +51,17 @@ for its group commit, and fewer threads contending for the interpreter beat more
 measurements: 2 too few, 4 best, 6-8 no better; see BENCHMARKS.md)."""
 
 
+KEEPALIVE_PERMITTED = (
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 100),
+    ("grpc.http2.max_ping_strikes", 0),
+)
+"""Clients may ping as often as every 100 ms, also on a connection carrying no data (an idle
+subscription): caseledger's client pings every half deadline to notice a frozen or unreachable
+store. gRPC's default counts pings closer than 5 minutes without data as strikes and ends the
+connection with GOAWAY too_many_pings (seen after a pause, when the pings queued meanwhile
+arrive at once), after which the client pings half as often."""
+
+
 class ServerStartError(Exception):
     """The server could not start (port taken, data dir unusable): the message says why."""
 
@@ -104,6 +115,7 @@ class EmbeddedServer:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
+                *KEEPALIVE_PERMITTED,
             ],
         )
         try:

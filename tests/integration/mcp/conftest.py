@@ -3,19 +3,16 @@ under review, and an MCP server on it bound to one agent."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from mcp.server.mcpserver import MCPServer
 
 from caseledger.adapters.bootstrap import App, bootstrap
 from caseledger.adapters.mcp.identity import AgentIdentity, IdentitySource
-from caseledger.adapters.mcp.server import build_server, http_app
+from caseledger.adapters.mcp.server import build_server
 from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
@@ -24,7 +21,7 @@ from caseledger.domain.shared.outcomes import CommandOutcome
 from tests.support.actors import ANALYST, REVIEWER
 from tests.support.builders import TENANT
 from tests.support.commands import issue
-from tests.support.ports import free_port
+from tests.support.mcp_http import mcp_over_http
 
 AGENT = AgentIdentity(TENANT, "risk-bot", "run-42")
 INJECTION = (
@@ -124,22 +121,5 @@ def structured(result: Any) -> dict[str, Any]:
 @pytest.fixture
 def url(app: App) -> Iterator[str]:
     """`caseledger mcp --transport http` without a fixed identity, served in a thread."""
-    server: MCPServer = build_server(CaseTools(app.commands, app.queries, IdentitySource().current))
-    port = free_port()
-    config = uvicorn.Config(
-        http_app(server, app.tokens, "127.0.0.1", "/mcp"),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-    )
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not web.started:
-        assert time.monotonic() < deadline, "the MCP HTTP server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/mcp"
-    web.should_exit = True
-    thread.join(10)
+    with mcp_over_http(app) as endpoint:
+        yield endpoint

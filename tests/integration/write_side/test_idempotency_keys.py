@@ -17,7 +17,7 @@ from caseledger.domain.application.ports import (
     ChecksUnsupported,
     EventStore,
     NewEvent,
-    StreamAppend,
+    StreamWrite,
 )
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared import streams
@@ -129,7 +129,7 @@ class WithoutMultiStreamAppends(InMemoryEventStore):
         events: Sequence[NewEvent],
         expected: int,
         checks: Mapping[str, int],
-        also: Sequence[StreamAppend] = (),
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         raise ChecksUnsupported("no AppendRecords here")
 

@@ -12,8 +12,8 @@ from caseledger.domain.application.ports import (
     ChecksUnsupported,
     NewEvent,
     RecordedEvent,
-    StreamAppend,
     StreamRead,
+    StreamWrite,
 )
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.outcomes import CommandOutcome
@@ -44,7 +44,7 @@ class Watched(InMemoryEventStore):
         events: Sequence[NewEvent],
         expected: int,
         checks: Mapping[str, int],
-        also: Sequence[StreamAppend] = (),
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         self.checked.append((stream, expected, dict(checks)))
         return super().append_checked(stream, events, expected, checks, also)
@@ -59,7 +59,7 @@ class WithoutChecks(Watched):
         events: Sequence[NewEvent],
         expected: int,
         checks: Mapping[str, int],
-        also: Sequence[StreamAppend] = (),
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         raise ChecksUnsupported("no AppendRecords here")
 

@@ -3,13 +3,12 @@ budgets, tenants, policy versions, retries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import orjson
 
-from caseledger.domain.application.budget import AgentBudget
-from caseledger.domain.application.ports import AppendResult, NewEvent
+from caseledger.domain.application.ports import AppendResult, NewEvent, StreamWrite
 from caseledger.domain.application.proposals import command_for
 from caseledger.domain.application.replay import replay
 from caseledger.domain.application.service import CommandService
@@ -104,8 +103,10 @@ def test_a_retry_with_the_original_stale_version_is_still_a_duplicate(
 def test_an_agent_over_its_rate_is_rejected_and_users_are_not_budgeted(
     store: InMemoryEventStore, clock: FixedClock
 ) -> None:
-    service = CommandService(store, clock=clock, budget=AgentBudget(clock, per_window=2))
+    service = CommandService(store, clock=clock)
     case_under_review(service)
+    rules = {"agent_commands_per_minute": 2}
+    accepted(issue(service, "publish_policy", {"policy_version": "v2", "rules": rules}, SUPERVISOR))
     brief = {"case_id": "c1", "title": "B", "body": "b"}
     for n in (1, 2):
         accepted(issue(service, "create_analyst_brief", {**brief, "brief_id": f"b{n}"}, AGENT))
@@ -117,8 +118,10 @@ def test_an_agent_over_its_rate_is_rejected_and_users_are_not_budgeted(
 
 
 def test_a_run_has_a_total_budget(store: InMemoryEventStore, clock: FixedClock) -> None:
-    service = CommandService(store, clock=clock, budget=AgentBudget(clock, per_run=1))
+    service = CommandService(store, clock=clock)
     case_under_review(service)
+    rules = {"run_command_budget": 1}
+    accepted(issue(service, "publish_policy", {"policy_version": "v2", "rules": rules}, SUPERVISOR))
     brief = {"case_id": "c1", "title": "B", "body": "b"}
     accepted(issue(service, "create_analyst_brief", {**brief, "brief_id": "b1"}, AGENT))
     spent = issue(service, "create_analyst_brief", {**brief, "brief_id": "b2"}, AGENT)
@@ -182,10 +185,25 @@ class OneLostRace(InMemoryEventStore):
         self.raced = False
 
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
+        self._race(stream, expected)
+        return super().append(stream, events, expected)
+
+    def append_checked(
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamWrite] = (),
+    ) -> AppendResult:
+        """The other writer commits before this whole commit (which is atomic), not inside it."""
+        self._race(stream, expected)
+        return super().append_checked(stream, events, expected, checks, also)
+
+    def _race(self, stream: str, expected: int) -> None:
         if stream == "case-t1_c1" and expected == 0 and not self.raced:
             self.raced = True
             super().append(stream, [_foreign_brief()], expected)
-        return super().append(stream, events, expected)
 
 
 def _foreign_brief() -> NewEvent:

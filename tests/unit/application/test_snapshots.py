@@ -21,8 +21,8 @@ from caseledger.domain.application.ports import (
     ChecksUnsupported,
     NewEvent,
     RecordedEvent,
-    StreamAppend,
     StreamRead,
+    StreamWrite,
 )
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.replay import replay
@@ -283,7 +283,7 @@ class ReadLogWithoutChecks(ReadLog):
         events: Sequence[NewEvent],
         expected: int,
         checks: Mapping[str, int],
-        also: Sequence[StreamAppend] = (),
+        also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         raise ChecksUnsupported("no AppendRecords here")
 
