@@ -3,8 +3,9 @@ MCP, CLI) builds them.
 
 Contract: the tenant, the actor (type, id, roles) and the run are the principal's — never the
 caller's. Ids default to a fresh uuid; correlation id and idempotency key default to the
-command's (or query's) id; the payload schema defaults to `<type>.v1`. An invalid field raises
-pydantic's `ValidationError`, as the envelope itself does.
+command's (or query's) id (a command id outside the key grammar gives the key `cmd-<its
+sha256>`, so the same command id is still the same key); the payload schema defaults to
+`<type>.v1`. An invalid field raises pydantic's `ValidationError`, as the envelope itself does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from caseledger.adapters.tokens import Principal
 from caseledger.domain.shared.envelopes import CommandEnvelope, QueryEnvelope
+from caseledger.domain.shared.ids import digest_of, is_idempotency_key
 
 
 def command_envelope(
@@ -42,12 +44,17 @@ def command_envelope(
         thread_id=thread_id,
         correlation_id=correlation_id or command_id,
         causation_id=causation_id,
-        idempotency_key=idempotency_key or command_id,
+        idempotency_key=idempotency_key or default_key(command_id),
         expected_aggregate_version=expected_aggregate_version,
         policy_version=policy_version,
         payload_schema=payload_schema or f"{command_type}.v1",
         payload=dict(payload),
     )
+
+
+def default_key(command_id: str) -> str:
+    """The idempotency key of a command sent without one: its id, if inside the key grammar."""
+    return command_id if is_idempotency_key(command_id) else f"cmd-{digest_of(command_id)}"
 
 
 def query_envelope(

@@ -18,7 +18,8 @@ from caseledger.domain.shared import streams
 
 CATEGORIES: Final = ("case", "noticedraft", "policy")
 """The stream categories the read side follows (`case-<tenant>_<id>`, `noticedraft-<tenant>_<id>`,
-`policy-<tenant>`)."""
+`policy-<tenant>`). Deliberately ignored by name: `streams.NOT_FACTS` (snapshots, idempotency-key
+reservations), the command log and agent runs."""
 
 CATALOGUED_TYPES: Final[dict[str, frozenset[str]]] = {
     "case": frozenset(

@@ -15,6 +15,7 @@ from caseledger.adapters.envelopes import command_envelope, query_envelope
 from caseledger.adapters.tokens import Principal
 from caseledger.domain.shared.actors import ActorType, Role
 from caseledger.domain.shared.envelopes import CommandEnvelope, QueryEnvelope, Token
+from caseledger.domain.shared.ids import IdempotencyKey
 from caseledger.domain.shared.reasons import ReasonCode
 
 
@@ -96,7 +97,14 @@ class CommandRequest(_Identity):
     thread_id: Token | None = None
     correlation_id: Token | None = Field(default=None, description="Default: the command id.")
     causation_id: Token | None = None
-    idempotency_key: Token | None = Field(default=None, description="Default: the command id.")
+    idempotency_key: IdempotencyKey | None = Field(
+        default=None,
+        description=(
+            "Default: the command id (a digest of it if outside the key grammar). One command "
+            "per tenant and actor across every stream: the same command again is "
+            "duplicate_accepted, anything else idempotency_key_reused."
+        ),
+    )
     expected_aggregate_version: int | None = Field(default=None, ge=-1)
     policy_version: Token | None = None
     payload_schema: Token | None = Field(default=None, description="Default: `<command_type>.v1`.")

@@ -32,6 +32,13 @@ TOOL_NAMES: Final = (
     "send_approved_notice",
 )
 
+IDEMPOTENT_NOTE: Final = (
+    "Idempotent by construction: one idempotency_key is one command for you in this tenant, "
+    "across every case and draft. Without a key, the key is a digest of this tool's name and "
+    "arguments, so the same call retried is answered duplicate_accepted with the original "
+    "result, never written twice; pass a new key to repeat an action on purpose."
+)
+
 INSTRUCTIONS: Final = (
     "caseledger: regulatory case work. You act as the agent this server is configured for "
     "(tenant, agent name and run are fixed by the server, not by arguments). Read with "
@@ -39,6 +46,8 @@ INSTRUCTIONS: Final = (
     "and escalations, which a human decides; request_approval asks for a notice's review; "
     "send_approved_notice succeeds only for an approved notice and an issuer allowed to send. "
     "Pass a command result's commit position as min_position to read your own writes. "
+    + IDEMPOTENT_NOTE
+    + " "
     + UNTRUSTED_NOTE
 )
 
@@ -50,7 +59,14 @@ MinPosition = Annotated[
 ]
 Key = Annotated[
     str | None,
-    Field(description="Send the same key when retrying: the command is then recorded once."),
+    Field(
+        description=(
+            "Optional; defaults to a digest of the tool's name and arguments. The same key is "
+            "the same command (answered duplicate_accepted; with other arguments, rejected "
+            "idempotency_key_reused). At most 200 characters: letters, digits, '.', '_', ':', "
+            "'-'."
+        )
+    ),
 ]
 Rationale = Annotated[str, Field(description="Why, in a few sentences.")]
 EvidenceRefs = Annotated[list[str], Field(description="Ids of approved evidence it rests on.")]
@@ -135,11 +151,19 @@ def build_server(
         subject: Annotated[str, Field(description="The notice's subject line.")],
         body: Annotated[str, Field(description="The notice's text.")],
         draft_id: Annotated[
-            str | None, Field(description="Optional id for the draft; derived if omitted.")
+            str | None,
+            Field(
+                description=(
+                    "Optional id for the draft; if omitted, derived from your tenant, you and "
+                    "the idempotency key (not the run), so a retried call names the same draft."
+                )
+            ),
         ] = None,
         idempotency_key: Key = None,
     ) -> dict[str, Any]:
-        """Draft a notice for an active case (a low-risk artifact: nothing is sent)."""
+        """Draft a notice for an active case (a low-risk artifact: nothing is sent). Idempotent by
+        construction: without an idempotency_key, the key is a digest of this tool's name and
+        arguments, and the draft id derives from (tenant, you, key): retrying makes one draft."""
         return await _in_thread(calls, tools.create_notice_draft)(
             case_id, recipient, subject, body, draft_id, idempotency_key
         )
@@ -153,7 +177,9 @@ def build_server(
         idempotency_key: Key = None,
     ) -> dict[str, Any]:
         """Propose escalating a case under review. A proposal, not a decision: a human with
-        the policy's approver role decides (outcome `requires_approval`)."""
+        the policy's approver role decides (outcome `requires_approval`). Idempotent by
+        construction: without an idempotency_key, the key (and proposal id) is a digest of this
+        tool's name and arguments."""
         return await _in_thread(calls, tools.propose_case_escalation)(
             case_id, rationale, evidence_refs, confidence, idempotency_key
         )
@@ -170,14 +196,17 @@ def build_server(
         idempotency_key: Key = None,
     ) -> dict[str, Any]:
         """Propose a case's risk level. A proposal: a reviewer decides unless the tenant's
-        policy commits it at once."""
+        policy commits it at once. Idempotent by construction: without an idempotency_key, the
+        key (and proposal id) is a digest of this tool's name and arguments."""
         return await _in_thread(calls, tools.propose_risk_update)(
             case_id, proposed_risk_level, rationale, evidence_refs, confidence, idempotency_key
         )
 
     @server.tool(annotations=_WRITE)
     async def request_approval(draft_id: DraftId, idempotency_key: Key = None) -> dict[str, Any]:
-        """Ask for a notice draft's review; the result carries the approval request id."""
+        """Ask for a notice draft's review; the result carries the approval request id.
+        Idempotent by construction: without an idempotency_key, the key is a digest of this
+        tool's name and arguments (pass a new key to ask again after a revision)."""
         return await _in_thread(calls, tools.request_approval)(draft_id, idempotency_key)
 
     @server.tool(annotations=_SEND)
@@ -185,7 +214,9 @@ def build_server(
         draft_id: DraftId, idempotency_key: Key = None
     ) -> dict[str, Any]:
         """Request sending a notice. The handler verifies that the exact content was approved
-        and that you may send; otherwise the outcome is `rejected` with the reason."""
+        and that you may send; otherwise the outcome is `rejected` with the reason. Idempotent
+        by construction: without an idempotency_key, the key is a digest of this tool's name and
+        arguments (a rejected call reserves nothing: the same call may succeed later)."""
         return await _in_thread(calls, tools.send_approved_notice)(draft_id, idempotency_key)
 
     return server

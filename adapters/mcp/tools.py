@@ -37,7 +37,7 @@ from caseledger.domain.shared.envelopes import (
     QueryResult,
 )
 from caseledger.domain.shared.errors import describe_invalid
-from caseledger.domain.shared.ids import derived_uuid
+from caseledger.domain.shared.ids import derived_uuid, digest_of
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 
@@ -124,8 +124,15 @@ class CaseTools:
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         identity = self._identity()
-        key = idempotency_key or self._new_id()
-        draft_id = draft_id or f"nd-{derived_uuid(identity.tenant_id, identity.run_id, key).hex}"
+        arguments = {
+            "case_id": case_id,
+            "recipient": recipient,
+            "subject": subject,
+            "body": body,
+            "draft_id": draft_id,
+        }
+        key = idempotency_key or call_key("create_notice_draft", arguments)
+        draft_id = draft_id or draft_id_for(identity, key)
         payload = {
             "draft_id": draft_id,
             "case_id": case_id,
@@ -143,13 +150,19 @@ class CaseTools:
         confidence: float,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "case_id": case_id,
+            "rationale": rationale,
+            "evidence_refs": evidence_refs,
+            "confidence": confidence,
+        }
         return self._propose(
             "propose_case_escalation",
             {"case_id": case_id},
             rationale,
             evidence_refs,
             confidence,
-            idempotency_key,
+            idempotency_key or call_key("propose_case_escalation", arguments),
         )
 
     def propose_risk_update(
@@ -161,18 +174,25 @@ class CaseTools:
         confidence: float,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "case_id": case_id,
+            "proposed_risk_level": proposed_risk_level,
+            "rationale": rationale,
+            "evidence_refs": evidence_refs,
+            "confidence": confidence,
+        }
         return self._propose(
             "propose_risk_update",
             {"case_id": case_id, "proposed_risk_level": proposed_risk_level},
             rationale,
             evidence_refs,
             confidence,
-            idempotency_key,
+            idempotency_key or call_key("propose_risk_update", arguments),
         )
 
     def request_approval(self, draft_id: str, idempotency_key: str | None = None) -> dict[str, Any]:
-        key = idempotency_key or self._new_id()
         payload = {"draft_id": draft_id}
+        key = idempotency_key or call_key("request_approval", payload)
         return self._command("request_approval", "request_notice_approval", payload, key)
 
     def send_approved_notice(
@@ -180,8 +200,8 @@ class CaseTools:
     ) -> dict[str, Any]:
         """Only the handler decides: it refuses unless the draft's current content is approved
         and the issuer may send (agents may not, by the domain's hard rules)."""
-        key = idempotency_key or self._new_id()
         payload = {"draft_id": draft_id}
+        key = idempotency_key or call_key("send_approved_notice", payload)
         return self._command("send_approved_notice", "send_approved_notice", payload, key)
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -207,12 +227,12 @@ class CaseTools:
         rationale: str,
         evidence_refs: list[str],
         confidence: float,
-        idempotency_key: str | None,
+        idempotency_key: str,
     ) -> dict[str, Any]:
         identity = self._identity()
         try:
             proposal = CommandProposal(
-                proposal_id=idempotency_key or self._new_id(),
+                proposal_id=idempotency_key,
                 run_id=identity.run_id,
                 agent_name=identity.agent_name,
                 proposed_command_type=command_type,
@@ -245,6 +265,19 @@ class CaseTools:
         except ValidationError as error:
             return _invalid(tool, identity, error)
         return command_answer(tool, identity, envelope, self._handle(envelope))
+
+
+def call_key(tool: str, arguments: Mapping[str, Any]) -> str:
+    """The idempotency key of a writing tool called without one: a digest of the tool's name and
+    arguments, so the same call retried is the same command (recorded once)."""
+    return f"mcp-{digest_of([tool, dict(arguments)])}"
+
+
+def draft_id_for(identity: AgentIdentity, key: str) -> str:
+    """A draft id derived from (tenant, actor, key), not the run: the same key from the same
+    agent names the same draft in every run, so a retried call cannot make a second one."""
+    actor_key = identity.principal().actor.key
+    return f"nd-{derived_uuid(identity.tenant_id, actor_key, key).hex}"
 
 
 def _readable(result: CommandResult) -> CommandResult:

@@ -4,8 +4,10 @@ Layers, in an order that makes retries safe: an agent's rate (every command it s
 schema -> identity/authorization -> tenant -> load -> tenant (another tenant's aggregate looks
 absent) -> idempotency -> run budget -> version -> stream rule -> policy gate -> decide
 (lifecycle -> policy -> evidence) -> append at the loaded revision.
-Each command appends to exactly one stream. A concurrent writer yields CONFLICT, never a lost
-update; without an expected version from the caller the service reloads and re-decides.
+Each command appends its events to exactly one stream, in one commit with its idempotency key's
+reservation (`reservations`: one key, one command, per tenant and actor, across streams). A
+concurrent writer yields CONFLICT, never a lost update; without an expected version from the
+caller the service reloads and re-decides.
 
 The load takes the aggregate, the tenant's policy and the related case (if any) from the cache
 when it holds them all and the store checks appends: the append then checks atomically that
@@ -26,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from caseledger.domain.application import layers
+from caseledger.domain.application import layers, reservations
 from caseledger.domain.application.aggregates import CASE, POLICY, Aggregate
 from caseledger.domain.application.budget import AgentRateLimit, RunBudgets
 from caseledger.domain.application.cache import AggregateCache
@@ -116,6 +118,7 @@ class CommandService:
         self._aggregates = AggregateCache(store, self._registry, snapshots=self._snapshots)
         self._checks = True
         """The store checks appends atomically (until it says it cannot)."""
+        self._reservations = reservations.KeyReservations(store, self._registry)
 
     def handle(self, envelope: CommandEnvelope) -> CommandResult:
         """Answer `envelope`; every answer but ACCEPTED/DUPLICATE_ACCEPTED is also recorded
@@ -156,10 +159,14 @@ class CommandService:
             try:
                 return self._attempt(request, fresh)
             except Refused as refusal:
-                return refused(envelope, refusal, request.stream)
+                return self._reserved(request) or refused(envelope, refusal, request.stream)
             except _Unread:
                 fresh = True  # not an attempt: the refusal is decided again on read state
-            except WrongExpectedVersion:
+            except WrongExpectedVersion as moved:
+                if moved.stream == request.reservation:
+                    taken = self._reserved(request)
+                    if taken is not None:
+                        return taken
                 conflicts, fresh = conflicts + 1, True
                 if conflicts >= self._max_attempts:
                     break
@@ -169,6 +176,13 @@ class CommandService:
             f"{request.stream} kept changing; gave up after {self._max_attempts} attempts",
         )
         return refused(envelope, conflict, request.stream)
+
+    def _reserved(self, request: _Request) -> CommandResult | None:
+        """The answer of a key another command reserved (duplicate or reused), else None."""
+        try:
+            return self._reservations.answer(request.envelope, request.actor.key, request.digest)
+        except Refused as refusal:
+            return refused(request.envelope, refusal, request.stream)
 
     def _attempt(self, request: _Request, fresh: bool) -> CommandResult:
         """Load -> tenant (another's aggregate looks absent) -> idempotency -> run budget ->
@@ -283,7 +297,18 @@ class CommandService:
         batch = list(zip(events, ids, metas, strict=True))
         new = [new_event(e, i, m) for e, i, m in batch]
         revision = layers.as_seen_by(load.stored, request.envelope.tenant_id).revision
-        written = self._write(request.stream, new, revision, load.checks(request.stream), unit)
+        key = reservations.reservation_of(
+            request.envelope,
+            request.actor.key,
+            digest=request.digest,
+            outcome=outcome,
+            stream=request.stream,
+            after=revision,
+            count=len(new),
+            at=meta.issued_at,
+        )
+        checks = load.checks(request.stream)
+        written = self._write(request.stream, new, revision, checks, key, unit)
         first = written.revision - len(events) + 1
         envelopes = [
             envelope_for(e, i, m, request.stream, first + n) for n, (e, i, m) in enumerate(batch)
@@ -307,25 +332,30 @@ class CommandService:
         events: list[NewEvent],
         revision: int,
         checks: dict[str, int],
+        key: StreamWrite,
         unit: StreamWrite | None,
     ) -> AppendResult:
-        """One append; with checks where the store has them, and with the run budget's `unit`
-        (if any). Without them (KurrentDB before 26.1) the reads of this attempt are what the
-        decision stands on, and the unit is appended alone first."""
+        """One commit: the events with their key's reservation and the run budget's `unit` (if
+        any), with checks where the store has them. Without them (KurrentDB before 26.1) the
+        reads of this attempt are what the decision stands on, the unit is appended alone
+        first, and the key is checked before and reserved after the append."""
         if self._checks:
             try:
-                if unit is None:
-                    return self._store.append_checked(stream, events, revision, checks)
-                written = self._store.append_checked(stream, events, revision, checks, [unit])
-                self._run_budgets.spent(unit)
+                also = [key] if unit is None else [key, unit]
+                written = self._store.append_checked(stream, events, revision, checks, also)
+                if unit is not None:
+                    self._run_budgets.spent(unit)
                 return written
             except ChecksUnsupported:
                 log.warning("the event store has no atomic checks: reading before every command")
                 self._checks = False
                 raise _Unread from None
+        self._reservations.check_free(key)
         if unit is not None:
             self._run_budgets.spend(unit)
-        return self._store.append(stream, events, revision)
+        written = self._store.append(stream, events, revision)
+        self._reservations.claim_after(key)
+        return written
 
     def _load(self, request: _Request, fresh: bool) -> _Load:
         """The aggregate, the tenant's policy in force now (the §5 default until one is
@@ -493,6 +523,10 @@ class _Request:
     @property
     def stream(self) -> str:
         return self.route.stream(self.body, self.envelope.tenant_id)
+
+    @property
+    def reservation(self) -> str:
+        return reservations.stream_of(self.envelope, self.actor.key)
 
     @property
     def digest(self) -> str:

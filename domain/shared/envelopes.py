@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from caseledger.domain.shared.actors import ActorType, Role
-from caseledger.domain.shared.ids import LARGEST_STORED, TenantId
+from caseledger.domain.shared.ids import LARGEST_STORED, IdempotencyKey, TenantId
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 
@@ -35,7 +35,7 @@ class CommandEnvelope(_Envelope):
     thread_id: Token | None = None
     correlation_id: Token
     causation_id: Token | None = None
-    idempotency_key: Token
+    idempotency_key: IdempotencyKey
     expected_aggregate_version: int | None = Field(default=None, ge=-1, le=LARGEST_STORED)
     policy_version: Token | None = None
     payload_schema: Token

@@ -21,18 +21,25 @@ from pydantic_core import PydanticCustomError
 
 TENANT_ID_MAX: Final = 64
 AGGREGATE_ID_MAX: Final = 128
+IDEMPOTENCY_KEY_MAX: Final = 200
 TENANT_SEPARATOR: Final = "_"
 """What separates the tenant from the aggregate id in a stream name (`case-<tenant>_<id>`):
 tenant ids never contain it, so the first one after the category ends the tenant."""
 
 _TENANT_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:-]{0,63}")
 _AGGREGATE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 TENANT_ID_RULE: Final = (
     f"1-{TENANT_ID_MAX} ASCII letters, digits, '.', ':' or '-', starting with a letter or digit "
     f"(never {TENANT_SEPARATOR!r})"
 )
 AGGREGATE_ID_RULE: Final = (
     f"1-{AGGREGATE_ID_MAX} ASCII letters, digits, '.', '_', ':' or '-', starting with a letter "
+    "or digit"
+)
+
+IDEMPOTENCY_KEY_RULE: Final = (
+    f"1-{IDEMPOTENCY_KEY_MAX} ASCII letters, digits, '.', '_', ':' or '-', starting with a letter "
     "or digit"
 )
 
@@ -46,6 +53,21 @@ def is_aggregate_id(value: str) -> bool:
     """The grammar of ids that name streams or things in them (case, draft, run, evidence, brief,
     proposal, approval request ...)."""
     return len(value) <= AGGREGATE_ID_MAX and _AGGREGATE_ID.fullmatch(value) is not None
+
+
+def is_idempotency_key(value: str) -> bool:
+    """An idempotency key: the aggregate ids' charset, at most 200 characters."""
+    return len(value) <= IDEMPOTENCY_KEY_MAX and _IDEMPOTENCY_KEY.fullmatch(value) is not None
+
+
+def _idempotency_key(value: str) -> str:
+    if not is_idempotency_key(value):
+        raise PydanticCustomError(
+            "invalid_idempotency_key",
+            "not an idempotency key: {rule}",
+            {"rule": IDEMPOTENCY_KEY_RULE},
+        )
+    return value
 
 
 def _tenant_id(value: str) -> str:
@@ -81,6 +103,20 @@ Identifier = Annotated[
 ]
 """A case, draft, run, evidence, brief, proposal or approval id (see `is_aggregate_id`). An
 invalid one is refused with a message naming the rule, never the value."""
+
+IdempotencyKey = Annotated[
+    str,
+    AfterValidator(_idempotency_key),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^{_IDEMPOTENCY_KEY.pattern}$",
+            "maxLength": IDEMPOTENCY_KEY_MAX,
+        }
+    ),
+]
+"""An idempotency key (see `is_idempotency_key`). An invalid one is refused with a message
+naming the rule, never the value."""
 
 LARGEST_STORED: Final = 2**63 - 1
 """The largest number caseledger takes for a revision, a position or a count: every store it

@@ -6,7 +6,8 @@ Every stream caseledger writes carries its tenant, and keeps KurrentDB's categor
 - `<category>-<tenant>_<id>`: an aggregate of a tenant (`case`, `noticedraft`, `run`), or a
   run's command budget (`runbudget`: not an aggregate, and no read model follows it);
 - `<category>-<tenant>`: a tenant's own stream (`policy`, `commandlog`);
-- `snapshot-<stream>`: the snapshots of `<stream>` (so also tenant-scoped).
+- `snapshot-<stream>`: the snapshots of `<stream>` (so also tenant-scoped);
+- `idempotency-<tenant>_<digest>`: the reservation of one idempotency key of one actor.
 
 A name is built only from ids inside their grammar (`caseledger.domain.shared.ids`): the tenant
 never holds `_`, so the first `_` after the category ends it, and the same id in two tenants
@@ -23,6 +24,7 @@ from caseledger.domain.shared.ids import (
     AGGREGATE_ID_RULE,
     TENANT_ID_RULE,
     TENANT_SEPARATOR,
+    digest_of,
     is_aggregate_id,
     is_tenant_id,
 )
@@ -34,8 +36,23 @@ RUN_BUDGET: Final = "runbudget"
 POLICY: Final = "policy"
 COMMAND_LOG: Final = "commandlog"
 SNAPSHOT: Final = "snapshot"
-CATEGORIES: Final = (CASE, NOTICE_DRAFT, AGENT_RUN, RUN_BUDGET, POLICY, COMMAND_LOG, SNAPSHOT)
+IDEMPOTENCY: Final = "idempotency"
+CATEGORIES: Final = (
+    CASE,
+    NOTICE_DRAFT,
+    AGENT_RUN,
+    RUN_BUDGET,
+    POLICY,
+    COMMAND_LOG,
+    SNAPSHOT,
+    IDEMPOTENCY,
+)
 """Every category caseledger writes (besides its store-format marker)."""
+
+NOT_FACTS: Final = (SNAPSHOT, IDEMPOTENCY)
+"""Categories that record no fact, only the write side's bookkeeping (snapshots, idempotency-key
+reservations): views, the outbox relay, audits and causation chains ignore them by name (each
+follows only the categories it names, none of these)."""
 
 
 class InvalidId(ValueError):
@@ -74,6 +91,13 @@ def tenant_stream(category: str, tenant_id: str) -> str:
 def snapshot_stream(stream: str) -> str:
     """`snapshot-<stream>`, e.g. `snapshot-case-t1_c1`."""
     return f"{SNAPSHOT}-{stream}"
+
+
+def reservation_stream(tenant_id: str, actor_key: str, idempotency_key: str) -> str:
+    """`idempotency-<tenant>_<digest>`: the one stream that reserves `idempotency_key` for
+    `actor_key` in the tenant (the digest, sha256 hex over both, keeps any actor and key inside
+    the id grammar)."""
+    return aggregate_stream(IDEMPOTENCY, tenant_id, digest_of([actor_key, idempotency_key]))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from caseledger.domain.application.ports import (
     ChecksUnsupported,
     EventStore,
     NewEvent,
+    StreamWrite,
     WrongExpectedVersion,
 )
 from tests.contract.conftest import BACKENDS, connected
@@ -64,6 +65,35 @@ def test_with_every_check_holding_the_events_are_written(store: EventStore) -> N
     assert result.revision == 1
     assert [e.revision for e in store.read_stream(stream)] == [0, 1]
     assert store.read_stream(stream)[-1].commit_position == result.commit_position
+
+
+def test_another_streams_append_commits_with_it_and_the_answer_is_the_streams_own(
+    store: EventStore,
+) -> None:
+    stream, key, policy = _stream(), _stream("idempotency"), _stream("policy")
+    store.append(policy, _events(1), NO_STREAM)
+
+    result = _checked(store)(
+        stream, _events(2), NO_STREAM, {policy: 0}, [StreamWrite(key, _events(1), NO_STREAM)]
+    )
+
+    assert result.revision == 1
+    assert store.read_stream(stream)[-1].commit_position == result.commit_position
+    assert [e.revision for e in store.read_stream(key)] == [0]
+
+
+def test_another_streams_append_that_fails_its_expected_version_writes_nothing(
+    store: EventStore,
+) -> None:
+    stream, key = _stream(), _stream("idempotency")
+    store.append(key, _events(1), NO_STREAM)
+
+    with pytest.raises(WrongExpectedVersion) as raised:
+        _checked(store)(stream, _events(1), NO_STREAM, {}, [StreamWrite(key, _events(1), -1)])
+
+    assert raised.value.stream == key
+    assert store.read_stream(stream) == []
+    assert len(store.read_stream(key)) == 1
 
 
 def test_a_moved_stream_fails_the_check_and_nothing_is_written(store: EventStore) -> None:

@@ -3,12 +3,12 @@ budgets, tenants, policy versions, retries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import orjson
 
-from caseledger.domain.application.ports import AppendResult, NewEvent
+from caseledger.domain.application.ports import AppendResult, NewEvent, StreamWrite
 from caseledger.domain.application.proposals import command_for
 from caseledger.domain.application.replay import replay
 from caseledger.domain.application.service import CommandService
@@ -185,10 +185,25 @@ class OneLostRace(InMemoryEventStore):
         self.raced = False
 
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
+        self._race(stream, expected)
+        return super().append(stream, events, expected)
+
+    def append_checked(
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamWrite] = (),
+    ) -> AppendResult:
+        """The other writer commits before this whole commit (which is atomic), not inside it."""
+        self._race(stream, expected)
+        return super().append_checked(stream, events, expected, checks, also)
+
+    def _race(self, stream: str, expected: int) -> None:
         if stream == "case-t1_c1" and expected == 0 and not self.raced:
             self.raced = True
             super().append(stream, [_foreign_brief()], expected)
-        return super().append(stream, events, expected)
 
 
 def _foreign_brief() -> NewEvent:

@@ -390,7 +390,10 @@ def test_without_checks_a_warm_command_reads_its_aggregate_and_policy_in_one_cal
     )
 
     assert store.calls == 1
-    assert sorted(stream for stream, _ in store.reads) == ["case-t1_c1", "policy-t1"]
+    assert sorted(stream for stream, _ in store.reads if not _reservation(stream)) == [
+        "case-t1_c1",
+        "policy-t1",
+    ]
 
 
 def test_without_checks_a_notice_command_reads_its_draft_policy_and_case_in_one_call() -> None:
@@ -412,7 +415,7 @@ def test_without_checks_a_notice_command_reads_its_draft_policy_and_case_in_one_
     accepted(issue(service, "approve_notice_draft", approval, REVIEWER))
 
     assert store.calls == 1
-    assert sorted(stream for stream, _ in store.reads) == [
+    assert sorted(stream for stream, _ in store.reads if not _reservation(stream)) == [
         "case-t1_c1",
         "noticedraft-t1_d1",
         "policy-t1",
@@ -433,3 +436,9 @@ def test_a_snapshot_stream_keeps_only_its_newest_snapshots() -> None:
 
     assert [orjson.loads(s.data)["revision"] for s in kept] == [9, 11]
     assert kept[-1].revision >= 4  # older snapshots were written, and are no longer readable
+
+
+def _reservation(stream: str) -> bool:
+    """Without multi-stream appends, a command also reads its key's reservation on its own
+    (before its append): not part of the aggregate's load."""
+    return stream.startswith("idempotency-")
