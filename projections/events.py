@@ -18,8 +18,7 @@ from caseledger.domain.shared import streams
 
 CATEGORIES: Final = ("case", "noticedraft", "policy")
 """The stream categories the read side follows (`case-<tenant>_<id>`, `noticedraft-<tenant>_<id>`,
-`policy-<tenant>`). Deliberately ignored by name: `streams.NOT_FACTS` (snapshots, idempotency-key
-reservations), the command log and agent runs."""
+`policy-<tenant>`); every other category is left alone by name in `NOT_FOLLOWED`."""
 
 CATALOGUED_TYPES: Final[dict[str, frozenset[str]]] = {
     "case": frozenset(
@@ -63,7 +62,7 @@ NOT_FOLLOWED: Final = (
     streams.AGENT_RUN,
     streams.RUN_BUDGET,
     streams.COMMAND_LOG,
-    streams.SNAPSHOT,
+    *streams.NOT_FACTS,
     "caseledger",
 )
 """Categories the read side leaves alone by name (`caseledger`: the store-format marker): the
