@@ -3,8 +3,9 @@ retries of parked events, and blue/green rebuilds."""
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from caseledger.adapters.cli.projections_status import status_document
 from caseledger.adapters.cli.stores import StoreRefused, reading_store
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.factory import open_projection_store
@@ -42,34 +44,37 @@ console = Console(soft_wrap=True)
 @app.command()
 def status(
     parked: Annotated[bool, typer.Option(help="List the parked events too.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="One JSON object on stdout: `views` (name, version, generation, state, "
+            "checkpoint, head, lag, parked, stalled_reason), `head`, `holder`, `standbys`.",
+        ),
+    ] = False,
 ) -> None:
-    """The runner (running, or stalled and why) and each projection version: served or not,
-    checkpoint, lag behind `$all`, parked events (those waiting behind an earlier parked event
-    of their stream are marked so). Exit code 1 while the read store does not answer."""
+    """The runner (running, or stalled and why) and each projection version: its state
+    (serving, building, stalled), checkpoint, lag behind `$all`, parked events (those waiting
+    behind an earlier parked event of their stream are marked so). Exit code 1 while the read
+    store does not answer."""
     settings = Settings()
-    _print_runner(read_report(settings.data_dir))
+    report = read_report(settings.data_dir)
     try:
         store = open_projection_store(settings)
         states = store.states()
     except ReadStoreUnavailable as error:
-        console.print(f"[red]read store unavailable:[/red] {error}")
+        if as_json:
+            typer.echo(json.dumps({"error": "read_store_unavailable", "detail": str(error)}))
+        else:
+            _print_runner(report)
+            console.print(f"[red]read store unavailable:[/red] {error}")
         raise typer.Exit(code=1) from error
-    head = _head(settings)
-    table = Table("view", "version", "serving", "checkpoint", "lag", "parked")
-    for state in states:
-        lag = "?" if head is None else str(max(0, head - (state.position or 0)))
-        table.add_row(
-            state.name,
-            str(state.version),
-            "yes" if state.active else "",
-            "-" if state.position is None else str(state.position),
-            lag,
-            str(state.parked),
-        )
-    console.print(table)
-    console.print(
-        f"head of the views' categories in $all: {'unreachable' if head is None else head}"
-    )
+    document = status_document(states, _head(settings), report)
+    if as_json:
+        typer.echo(json.dumps(document))
+        return
+    _print_runner(report)
+    _print_views(document)
     if parked:
         for state in states:
             for event in store.parked(state.projection_id):
@@ -78,6 +83,36 @@ def status(
                     f"({event.event_type}, position {event.position}): {event.reason}",
                     markup=False,
                 )
+
+
+def _print_views(document: dict[str, Any]) -> None:
+    table = Table("version", "serving", "checkpoint", "lag", "parked", "gen", "state")
+    table.add_column("view", no_wrap=True)  # first: the view names are never cut
+    table.columns.insert(0, table.columns.pop())
+    for view in document["views"]:
+        checkpoint, lag = view["checkpoint"], view["lag"]
+        table.add_row(
+            view["name"],
+            str(view["version"]),
+            "yes" if view["serving"] else "",
+            "-" if checkpoint is None else str(checkpoint),
+            "?" if lag is None else str(lag),
+            str(view["parked"]),
+            str(view["generation"]),
+            view["state"],
+        )
+    console.print(table)
+    head = document["head"]
+    console.print(
+        f"head of the views' categories in $all: {'unreachable' if head is None else head}"
+    )
+    holder = document["holder"]
+    standbys = document["standbys"]
+    console.print(
+        "runner holder: "
+        + ("none" if holder is None else f"pid {holder['pid']} on {holder['host']}")
+        + f"; standbys: {len(standbys)}"
+    )
 
 
 def _print_runner(report: RunnerReport | None) -> None:

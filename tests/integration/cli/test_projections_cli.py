@@ -3,6 +3,7 @@ store themselves, and say clearly when there is none or it does not answer."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -40,6 +41,34 @@ def test_status_reads_the_data_dirs_own_store_and_shows_every_view_caught_up(
         row = re.search(rf"{view}\s*│\s*\d+\s*│\s*yes\s*│\s*(\d+)\s*│\s*(\d+)", output)
         assert row is not None, output
         assert (int(row.group(1)), int(row.group(2))) == (int(head.group(1)), 0)
+
+
+def test_json_status_is_one_object_with_every_view_and_the_runner(
+    drilled: dict[str, str],
+) -> None:
+    code, output = invoke(["projections", "status", "--json"], drilled)
+    assert code == 0, output
+    document = json.loads(output)
+    assert set(document) >= {"views", "head", "holder", "standbys"}
+    assert document["holder"] is None  # no runner runs on this data dir
+    assert document["standbys"] == []
+    served = {v["name"]: v for v in document["views"] if v["state"] == "serving"}
+    for view in ("case_summary", "case_agent_context", "evidence_search", "pending_approvals"):
+        entry = served[view]
+        assert set(entry) >= {
+            "name",
+            "version",
+            "generation",
+            "state",
+            "checkpoint",
+            "head",
+            "lag",
+            "parked",
+            "stalled_reason",
+        }
+        assert entry["checkpoint"] == entry["head"] == document["head"]
+        assert (entry["lag"], entry["parked"], entry["stalled_reason"]) == (0, 0, None)
+        assert entry["generation"] >= 1
 
 
 def test_rebuilding_the_serving_version_is_refused(drilled: dict[str, str]) -> None:
