@@ -3,9 +3,11 @@ retries of parked events, and blue/green rebuilds."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -32,7 +34,7 @@ from caseledger.projections.events import CATEGORIES
 from caseledger.projections.parking import retry_parked
 from caseledger.projections.ports import ReadStoreUnavailable
 from caseledger.projections.projection import Projection
-from caseledger.projections.rebuild import AlreadyActive, RebuildProgress, rebuild
+from caseledger.projections.rebuild import NotSwitched, RebuildProgress, rebuild
 from caseledger.projections.runner import STALLED
 
 app = typer.Typer(
@@ -189,36 +191,102 @@ def _retry(
     return remaining
 
 
+REBUILT: Final = 0
+NOT_SWITCHED: Final = 1
+BAD_ARGUMENTS: Final = 2
+UNREACHABLE: Final = 3
+
+
 @app.command("rebuild")
 def rebuild_command(
-    name: Annotated[str, typer.Argument(help="The view, e.g. case_summary.")],
+    name: Annotated[
+        str | None, typer.Argument(help="The view, e.g. case_summary (or --all).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every view, one after the other.")] = False,
 ) -> None:
-    """Build NAME's current version from the start of `$all` beside the serving one, then
-    switch to it atomically. Nothing but the new version's tables is written. Reads
-    CASELEDGER_EVENTSTORE_URL, else the data dir's store (through a running `serve`, or opened
-    for the rebuild)."""
+    """Build NAME's current version from the start of `$all` beside the generation serving
+    (the same version: a new build generation; another version: beside it, blue/green), then
+    switch to it atomically once caught up. `--all` rebuilds every view one by one: each
+    switches as soon as it has caught up, the others keep serving meanwhile. Nothing but the
+    new generation's tables is written; a running `serve` keeps serving and its runner
+    follows each switch. Interrupted (Ctrl-C, kill), the serving generation keeps serving and
+    the rebuild can be started again. Exit code 0 when every view switched, 1 when any did
+    not (named, with why), 2 on bad arguments, 3 when the event store or the read store
+    does not answer. Reads CASELEDGER_EVENTSTORE_URL, else the data dir's store (through a
+    running `serve`, or opened for the rebuild)."""
     settings = Settings()
+    chosen = _chosen(name, every)
     try:
-        projection = projection_named(name)
-    except KeyError as error:
-        console.print(f"[red]error:[/red] {error.args[0]}")
-        raise typer.Exit(code=2) from error
-    store = open_projection_store(settings)
+        store = open_projection_store(settings)
+        store.states()
+    except ReadStoreUnavailable as error:
+        console.print(f"[red]error:[/red] the read store does not answer: {error}")
+        raise typer.Exit(code=UNREACHABLE) from error
+    failed: list[str] = []
     try:
-        with reading_store(settings) as events:
+        with _events_or_unreachable(settings) as events:
             tune_gc()  # start-up is done: the rebuild runs from here on
-            count = _rebuild_showing_progress(events, store, projection)
-    except AlreadyActive as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(code=1) from error
+            for projection in chosen:
+                if not _rebuild_one(events, store, projection):
+                    failed.append(projection.name)
+    except ReadStoreUnavailable as error:
+        console.print(f"[red]error:[/red] the read store does not answer: {error}")
+        raise typer.Exit(code=UNREACHABLE) from error
     finally:
         store.close()
-    console.print(f"{projection.id} built from {count} events and now serving")
+    if failed:
+        console.print(f"[red]not switched:[/red] {', '.join(failed)} (the serving ones serve)")
+        raise typer.Exit(code=NOT_SWITCHED)
+
+
+def _chosen(name: str | None, every: bool) -> list[Projection]:
+    if (name is None) == (not every):
+        console.print("[red]error:[/red] name one view, or --all (not both)")
+        raise typer.Exit(code=BAD_ARGUMENTS)
+    if every:
+        return all_projections()
+    try:
+        return [projection_named(str(name))]
+    except KeyError as error:
+        console.print(f"[red]error:[/red] {error.args[0]}")
+        raise typer.Exit(code=BAD_ARGUMENTS) from error
+
+
+@contextlib.contextmanager
+def _events_or_unreachable(settings: Settings) -> Iterator[KurrentEventStore]:
+    """The event store, or exit 3 when it does not answer (or there is none)."""
+    try:
+        with reading_store(settings) as events:
+            yield events
+    except StoreRefused:
+        raise
+    except typer.Exit as error:
+        if error.exit_code == 1:  # reading_store said why: none, or it does not answer
+            raise typer.Exit(code=UNREACHABLE) from error
+        raise
+
+
+def _rebuild_one(
+    events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
+) -> bool:
+    """Rebuild one view; False (and why, said) if it did not switch."""
+    try:
+        built, count = _rebuild_showing_progress(events, store, projection)
+    except NotSwitched as error:
+        console.print(f"[red]{projection.name} not switched:[/red] {error}")
+        return False
+    except ReadStoreUnavailable:
+        raise
+    except Exception as error:
+        console.print(f"[red]{projection.name} not switched:[/red] {type(error).__name__}: {error}")
+        return False
+    console.print(f"{built.id} built from {count} events and now serving")
+    return True
 
 
 def _rebuild_showing_progress(
     events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
-) -> int:
+) -> tuple[Projection, int]:
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -230,7 +298,7 @@ def _rebuild_showing_progress(
     )
     started = time.monotonic()
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task(projection.id, total=None, events=0, rate="-")
+        task = bar.add_task(projection.name, total=None, events=0, rate="-")
 
         def show(progress: RebuildProgress) -> None:
             span = max(1, progress.target - progress.start)
@@ -242,7 +310,7 @@ def _rebuild_showing_progress(
 
         def switching() -> None:
             bar.stop()
-            console.print(f"caught up; indexing {projection.id} and switching to it ...")
+            console.print(f"caught up; indexing {projection.name} and switching to it ...")
 
         return rebuild(events, store, projection, on_progress=show, on_switch=switching)
 

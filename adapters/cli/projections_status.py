@@ -1,5 +1,6 @@
 """What `caseledger projections status` reports, as one document: per view version its name,
-version, build generation, state (`serving`, `building`, `stalled`), checkpoint, `$all`'s head,
+version, build generation, state (`serving`, `building`, `stalled`; `retired` for one a
+later generation or version replaced), checkpoint, `$all`'s head,
 lag and parked events (with the stall's reason), and the runner's holder and standbys. The
 table and `--json` show the same document."""
 
@@ -15,8 +16,8 @@ from caseledger.projections.runner import STALLED
 
 SERVING: Final = "serving"
 BUILDING: Final = "building"
-FIRST_GENERATION: Final = 1
-"""A version's first build; each in-place rebuild of the same version is the next one."""
+RETIRED: Final = "retired"
+"""A generation or version a later one replaced (kept until dropped; nothing writes it)."""
 
 
 def status_document(
@@ -29,15 +30,17 @@ def status_document(
     alive = report is not None and report.state != "stopped" and report.alive
     stalled = alive and report is not None and report.state == STALLED
     reason = report.reason if stalled and report is not None else None
+    serving = {s.name: (s.version, s.generation) for s in states if s.active}
     views = []
     for state in states:
         checkpoint = state.position
+        retired = state.name in serving and (state.version, state.generation) < serving[state.name]
         views.append(
             {
                 "name": state.name,
                 "version": state.version,
-                "generation": FIRST_GENERATION,
-                "state": STALLED if stalled else SERVING if state.active else BUILDING,
+                "generation": state.generation,
+                "state": _state(state, retired, stalled),
                 "serving": state.active,
                 "checkpoint": checkpoint,
                 "head": head,
@@ -50,3 +53,11 @@ def status_document(
     if alive and report is not None:
         holder = {"pid": report.pid, "host": socket.gethostname(), "state": report.state}
     return {"views": views, "head": head, "holder": holder, "standbys": []}
+
+
+def _state(state: ProjectionState, retired: bool, stalled: bool) -> str:
+    if retired:
+        return RETIRED
+    if stalled:
+        return STALLED
+    return SERVING if state.active else BUILDING

@@ -11,8 +11,11 @@ CREATE TABLE IF NOT EXISTS projection_versions (
 ALTER TABLE projection_versions ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS active_projections (
     name TEXT PRIMARY KEY,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    projection_id TEXT
 );
+-- the serving build generation's storage name (NULL: <name>_v<version>, its first build)
+ALTER TABLE active_projections ADD COLUMN IF NOT EXISTS projection_id TEXT;
 CREATE TABLE IF NOT EXISTS projection_stream_revisions (
     projection_id TEXT NOT NULL,
     stream TEXT NOT NULL,

@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS projection_versions (
 );
 CREATE TABLE IF NOT EXISTS active_projections (
     name TEXT PRIMARY KEY,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    projection_id TEXT
 );
 CREATE TABLE IF NOT EXISTS projection_stream_revisions (
     projection_id TEXT NOT NULL,
