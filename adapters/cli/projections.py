@@ -24,6 +24,7 @@ from rich.table import Table
 from caseledger.adapters.cli.projections_status import status_document
 from caseledger.adapters.cli.stores import StoreRefused, reading_store
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.lease import RUNNER_LEASE
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import RunnerReport, read_report
 from caseledger.adapters.readstore.sql_store import SqlProjectionStore
@@ -71,7 +72,7 @@ def status(
             _print_runner(report)
             console.print(f"[red]read store unavailable:[/red] {error}")
         raise typer.Exit(code=1) from error
-    document = status_document(states, _head(settings), report)
+    document = status_document(states, _head(settings), report, _runner_lease(store))
     if as_json:
         typer.echo(json.dumps(document))
         return
@@ -85,6 +86,13 @@ def status(
                     f"({event.event_type}, position {event.position}): {event.reason}",
                     markup=False,
                 )
+
+
+def _runner_lease(store: SqlProjectionStore) -> tuple[str | None, list[str]]:
+    try:
+        return store.lease(RUNNER_LEASE, time.time())
+    except Exception:  # a store from before leases, or one that stopped answering
+        return None, []
 
 
 def _print_views(document: dict[str, Any]) -> None:
@@ -114,6 +122,7 @@ def _print_views(document: dict[str, Any]) -> None:
         "runner holder: "
         + ("none" if holder is None else f"pid {holder['pid']} on {holder['host']}")
         + f"; standbys: {len(standbys)}"
+        + "".join(f"\n  standby {standby}" for standby in standbys)
     )
 
 

@@ -24,9 +24,12 @@ def status_document(
     states: Sequence[ProjectionState],
     head: int | None,
     report: RunnerReport | None,
+    lease: tuple[str | None, list[str]] = (None, []),
 ) -> dict[str, Any]:
     """The status as plain JSON values. `head` is None when no event store answered (then
-    `head` and `lag` are null); a runner report from a process that is gone names no holder."""
+    `head` and `lag` are null). `lease` is the runner's lease in the read store: its live
+    holder (`host:pid:tag`) and standbys; without one, a runner reporting to this data dir
+    while it runs is the holder."""
     alive = report is not None and report.state != "stopped" and report.alive
     stalled = alive and report is not None and report.state == STALLED
     reason = report.reason if stalled and report is not None else None
@@ -49,10 +52,17 @@ def status_document(
                 "stalled_reason": reason,
             }
         )
-    holder = None
-    if alive and report is not None:
-        holder = {"pid": report.pid, "host": socket.gethostname(), "state": report.state}
-    return {"views": views, "head": head, "holder": holder, "standbys": []}
+    holder: dict[str, Any] | None = None
+    leased, standbys = lease
+    if leased is not None:
+        host, pid, _ = [*leased.split(":"), "", "", ""][:3]
+        running = report.state if alive and report is not None else "running"
+        holder = {"id": leased, "host": host, "pid": int(pid) if pid.isdigit() else None}
+        holder["state"] = running
+    elif alive and report is not None:
+        holder = {"id": None, "pid": report.pid, "host": socket.gethostname()}
+        holder["state"] = report.state
+    return {"views": views, "head": head, "holder": holder, "standbys": standbys}
 
 
 def _state(state: ProjectionState, retired: bool, stalled: bool) -> str:

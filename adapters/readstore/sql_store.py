@@ -343,6 +343,68 @@ class SqlProjectionStore(ABC):
                 )
         return True
 
+    # -- leases -----------------------------------------------------------------------------
+
+    def take_lease(self, name: str, holder: str, ttl: float, now: float) -> str:
+        """Take or renew lease `name` for `holder` until `now + ttl` if it is free, expired
+        or already `holder`'s; else note `holder` as a standby. The holder afterwards."""
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                    "expires_at = excluded.expires_at "
+                    "WHERE leases.holder = excluded.holder OR leases.expires_at < ?"
+                ),
+                (name, holder, now + ttl, now),
+            )
+            cursor.execute(self._sql("SELECT holder FROM leases WHERE name = ?"), (name,))
+            current = str(cursor.fetchone()[0])
+            if current == holder:
+                cursor.execute(
+                    self._sql("DELETE FROM lease_standbys WHERE name = ? AND holder = ?"),
+                    (name, holder),
+                )
+            else:
+                cursor.execute(
+                    self._sql(
+                        "INSERT INTO lease_standbys (name, holder, seen_until) VALUES (?, ?, ?) "
+                        "ON CONFLICT (name, holder) DO UPDATE SET seen_until = excluded.seen_until"
+                    ),
+                    (name, holder, now + ttl),
+                )
+        return current
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give lease `name` up at once if `holder` holds it (a standby takes it at its next
+        try), and forget `holder` as a standby."""
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql("DELETE FROM leases WHERE name = ? AND holder = ?"), (name, holder)
+            )
+            cursor.execute(
+                self._sql("DELETE FROM lease_standbys WHERE name = ? AND holder = ?"),
+                (name, holder),
+            )
+
+    def lease(self, name: str, now: float) -> tuple[str | None, list[str]]:
+        """Lease `name`'s live holder (None: free or expired) and its live standbys."""
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql("SELECT holder FROM leases WHERE name = ? AND expires_at >= ?"),
+                (name, now),
+            )
+            found = cursor.fetchone()
+            cursor.execute(
+                self._sql(
+                    "SELECT holder FROM lease_standbys WHERE name = ? AND seen_until >= ? "
+                    "ORDER BY holder"
+                ),
+                (name, now),
+            )
+            standbys = [str(row[0]) for row in cursor.fetchall()]
+        return (None if found is None else str(found[0])), standbys
+
     def _served(self, cursor: Cursor, name: str) -> str | None:
         """The storage name of the generation that serves view `name`, if any."""
         cursor.execute(

@@ -33,3 +33,17 @@ CREATE TABLE IF NOT EXISTS parked_events (
     attempts INTEGER NOT NULL,
     PRIMARY KEY (projection_id, event_id)
 );
+-- Leases: one active holder of a piece of work per read store (the projection runner, the
+-- outbox relay) until `expires_at` (seconds since the epoch, moved by each renewal), and the
+-- standbys waiting for it (seen until `seen_until`).
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lease_standbys (
+    name TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    seen_until DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (name, holder)
+);
