@@ -37,6 +37,7 @@ from caseledger.adapters.background import ThreadBackground
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, running_endpoint
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.eventstore.quiet_head import HeadUnlessSilent
+from caseledger.adapters.lease import RUNNER_LEASE, LeasedWork, LeaseStore, lease_times
 from caseledger.adapters.notifications.worker import CommandHandler
 from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
@@ -89,6 +90,8 @@ class App:
     outbound: Outbound | None = None
     background: ThreadBackground | None = None
     """Where the command service writes its snapshots, off the commands' path."""
+    runner_lease: LeasedWork | None = None
+    """The runner's lease: the runner runs only while this process holds it (else standby)."""
     _started: bool = field(default=False, repr=False)
     _runs_runner: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -98,8 +101,14 @@ class App:
         `runner=False`, reading the views another process's runner keeps."""
         if not self._started:
             self._started, self._runs_runner = True, runner
-            if runner:
-                self.runner.start()
+            if runner:  # once this process holds the runner's lease (one per read store)
+                self.runner_lease = LeasedWork(
+                    _leases(self.views),
+                    RUNNER_LEASE,
+                    self.runner.start,
+                    self.runner.stop,
+                    lease_times(self.settings),
+                ).begin()
         return self
 
     def start_outbound(self, commands: CommandHandler | None = None) -> Outbound:
@@ -107,7 +116,9 @@ class App:
         the worker commits `NoticeSent` through `commands` (default: `.commands`). Raises
         OutboundError when CASELEDGER_OUTBOX=on and NATS does not answer."""
         if self.outbound is None:
-            self.outbound = start_outbound(self.store, commands or self.commands, self.settings)
+            self.outbound = start_outbound(
+                self.store, commands or self.commands, self.settings, _leases(self.views)
+            )
         return self.outbound
 
     def wait_for_views(self, position: int, timeout: float = 10.0) -> bool:
@@ -123,7 +134,7 @@ class App:
             self.store.head_position()
         except Exception as error:
             return False, f"event store unreachable: {type(error).__name__}"
-        if not self._runs_runner:
+        if not self._runs_runner or (self.runner_lease and not self.runner_lease.holding):
             try:
                 self.views.states()
             except Exception as error:
@@ -142,8 +153,8 @@ class App:
         self._closed = True
         if self.outbound is not None:
             self.outbound.stop()
-        if self._runs_runner:
-            self.runner.stop()
+        if self.runner_lease is not None:
+            self.runner_lease.close()  # stops the runner if it holds the lease, then releases it
         if self.background is not None:
             self.background.close()  # the snapshots still waiting, then the thread
         self.store.close()
@@ -205,6 +216,11 @@ def bootstrap(
         embedded=embedded,
         background=background,
     )
+
+
+def _leases(views: ReadStore) -> LeaseStore:
+    """The read store, which keeps the leases (both stores are SqlProjectionStores)."""
+    return cast(LeaseStore, views)
 
 
 def _check_store_format(store: KurrentEventStore) -> None:

@@ -25,6 +25,7 @@ from caseledger.adapters.integration.contracts import SEND_REQUESTED, subject_fo
 from caseledger.adapters.integration.jetstream import BrokerUnavailable, JetStream
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
 from caseledger.adapters.integration.relay import OutboxRelay, RelaySettings
+from caseledger.adapters.lease import RELAY_LEASE, LeasedWork, LeaseStore, lease_times
 from caseledger.adapters.notifications.ledger import CONSUMER, Delivery, DeliveryLedger
 from caseledger.adapters.notifications.smtp import SmtpMailer
 from caseledger.adapters.notifications.worker import (
@@ -56,6 +57,8 @@ class Outbound:
     relay_absent: str = ""
     """Why the relay is not running (one line), when it is not."""
     worker_absent: str = ""
+    relay_lease: LeasedWork | None = None
+    """The relay's lease in the read store: it publishes only while this process holds it."""
 
     def deliveries(self, draft_ids: list[str]) -> list[Delivery]:
         """The worker's delivery records of these notices (attempts, last error)."""
@@ -67,7 +70,10 @@ class Outbound:
         (a temporary run's own stream, as the demo's). Idempotent."""
         if self.worker is not None:
             self.worker.stop()
-        if self.relay is not None:
+        if self.relay_lease is not None:
+            self.relay_lease.close()  # stops the relay if it holds the lease, then releases it
+            self.relay_lease = None
+        elif self.relay is not None:
             self.relay.stop()
         if self.broker is not None:
             if discard_stream:
@@ -80,9 +86,15 @@ class Outbound:
         self.worker = self.relay = self.broker = self.ledger = self.outbox = None
 
 
-def start_outbound(events: EventStore, commands: CommandHandler, settings: Settings) -> Outbound:
+def start_outbound(
+    events: EventStore,
+    commands: CommandHandler,
+    settings: Settings,
+    leases: LeaseStore | None = None,
+) -> Outbound:
     """Start the relay and the worker as `settings` say; raises OutboundError only with
-    CASELEDGER_OUTBOX=on."""
+    CASELEDGER_OUTBOX=on. With `leases` (the read store), the relay publishes only while this
+    process holds the relay's lease there (one relay per read store; others wait as standbys)."""
     outbound = Outbound(settings)
     want_relay = settings.outbox != "off"
     want_worker = settings.smtp_host is not None
@@ -106,7 +118,13 @@ def start_outbound(events: EventStore, commands: CommandHandler, settings: Setti
         if want_relay:
             outbound.outbox = SqliteOutbox.in_data_dir(settings.data_dir)
             relay = outbox_relay(events, outbound.outbox, broker, settings)
-            outbound.relay = relay.start()
+            if leases is None:
+                outbound.relay = relay.start()
+            else:  # one relay per read store: a standby waits for the lease
+                outbound.relay = relay
+                outbound.relay_lease = LeasedWork(
+                    leases, RELAY_LEASE, relay.start, relay.stop, lease_times(settings)
+                ).begin()
         if want_worker:
             outbound.ledger = DeliveryLedger.in_data_dir(settings.data_dir)
             worker = notification_worker(events, commands, outbound.ledger, broker, settings)

@@ -33,6 +33,21 @@ class Settings(BaseSettings):
         "read or subscription may wait for its next message; a command against a store that "
         "does not answer within it is a 503 (retry with the same idempotency key).",
     )
+    lease_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds the projection runner's (and the outbox relay's) lease in the read "
+        "store lasts after its holder's last renewal: a standby takes over this long after the "
+        "holder dies.",
+    )
+    lease_renew_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds between a lease holder's renewals (and a standby's tries); keep it "
+        "well under lease_seconds.",
+    )
     readstore_url: str | None = Field(
         default=None,
         description="postgresql://... for the read models; unset = SQLite in data_dir.",

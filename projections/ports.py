@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from caseledger.domain.application.ports import RecordedEvent
-from caseledger.projections.projection import Projection
+from caseledger.projections.projection import Projection, storage_id
 from caseledger.projections.rows import Row, Scalar, ViewChanges
 
 
@@ -122,10 +122,12 @@ class ProjectionState:
     position: int | None
     parked: int
     active: bool
+    generation: int = 1
+    """The build generation (1: the version's first build; see `Projection.generation`)."""
 
     @property
     def projection_id(self) -> str:
-        return f"{self.name}_v{self.version}"
+        return storage_id(self.name, self.version, self.generation)
 
 
 class ProjectionStore(Protocol):
@@ -177,6 +179,24 @@ class ProjectionStore(Protocol):
         ...
 
     def states(self) -> list[ProjectionState]: ...
+
+    def serving_generation(self, name: str, version: int) -> int | None:
+        """The build generation of `version` that serves view `name` (None: another version
+        serves, or none)."""
+        ...
+
+    def reset(self, projection_id: str) -> None:
+        """Empty a version's generation that does not serve (its rows, revisions and parked
+        events; checkpoint back to nothing) to build it again from the start."""
+        ...
+
+    def switch(self, projection_id: str) -> bool:
+        """Serve `projection_id` (a generation of the version that serves its view) instead,
+        in one transaction, if its checkpoint has reached the serving generation's; the one
+        it replaces is retired (its retry generation moves, so a runner's batch built on it is
+        refused and the runner follows the switch). False, and nothing changed, if it is
+        behind (build further and try again)."""
+        ...
 
 
 @dataclass(frozen=True)

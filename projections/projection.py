@@ -7,6 +7,8 @@ version: a new version is built beside the old one and switched to atomically (b
 
 from __future__ import annotations
 
+import copy
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final, Protocol
@@ -17,6 +19,7 @@ from caseledger.projections.rows import Put, Row, RowChange, Scalar
 
 MAX_SOURCE_REFS: Final = 20
 """A row keeps the refs of the last events that shaped it (its first one is kept too)."""
+_GENERATION: Final = re.compile(r"_g(\d+)$")
 
 
 class RowLookup(Protocol):
@@ -46,10 +49,26 @@ class Projection(ABC):
     searchable: ClassVar[bool] = False
     """True if the view has a full-text index (over the `title` and `body` columns)."""
 
+    generation: int = 1
+    """The build generation: 1 for a version's first build; a rebuild of the same version
+    beside itself is the next one (`at_generation`), stored under `<id>_g<generation>`."""
+
     @property
     def id(self) -> str:
-        """The view's storage name at this version, e.g. `case_summary_v1`."""
+        """The view's storage name at this version and generation, e.g. `case_summary_v1`
+        (first build) or `case_summary_v1_g2` (its first rebuild in place)."""
+        return storage_id(self.name, self.version, self.generation)
+
+    @property
+    def base_id(self) -> str:
+        """The version's storage name whatever the generation (its migration's name)."""
         return f"{self.name}_v{self.version}"
+
+    def at_generation(self, generation: int) -> Projection:
+        """The same projection built as `generation` (rebuilt in place beside another)."""
+        clone = copy.copy(self)
+        clone.generation = generation
+        return clone
 
     @abstractmethod
     def apply(self, event: ProjectedEvent, rows: RowLookup) -> Sequence[RowChange]:
@@ -60,6 +79,24 @@ class Projection(ABC):
         one query. A key left out is still found (one query for that key alone); a key that
         cannot be named (a malformed event) is left out and `apply` refuses the event."""
         return ()
+
+
+def storage_id(name: str, version: int, generation: int = 1) -> str:
+    """Where a view's version and build generation is stored: `<name>_v<version>` for its
+    first build, `<name>_v<version>_g<generation>` for a later one."""
+    base = f"{name}_v{version}"
+    return base if generation <= 1 else f"{base}_g{generation}"
+
+
+def generation_of(projection_id: str) -> int:
+    """The build generation a storage name names (see `storage_id`)."""
+    found = _GENERATION.search(projection_id)
+    return 1 if found is None else int(found.group(1))
+
+
+def base_of(projection_id: str) -> str:
+    """The version's storage name (its migration's) of a generation's storage name."""
+    return _GENERATION.sub("", projection_id)
 
 
 def tenant_key(tenant_id: str, key: str) -> str:

@@ -9,6 +9,7 @@ the events the view does not follow; a quiet feed never counts."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,8 +18,8 @@ from caseledger.projections.projection import Projection
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 
 
-class AlreadyActive(Exception):
-    """Rebuilding the version that serves would replace rows while they are read."""
+class NotSwitched(Exception):
+    """The rebuild stopped before its generation could serve (stopped, or never caught up)."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,24 @@ def activate_unserved(store: ProjectionStore, projections: Sequence[Projection])
 
 
 def switch_when_built(store: ProjectionStore, projections: Sequence[Projection]) -> None:
-    """Make each projection's version the served one (called once the runner has caught up)."""
+    """Make each projection's version the served one (called once the runner has caught up);
+    a version that already serves keeps the build generation that serves."""
     for projection in projections:
-        store.activate(projection.name, projection.version)
+        if store.serving_generation(projection.name, projection.version) is None:
+            store.activate(projection.name, projection.version)
+
+
+def next_build(store: ProjectionStore, projection: Projection) -> Projection:
+    """What a rebuild of `projection` builds: its version's next build generation beside the
+    one serving (emptied first if an earlier rebuild was interrupted there), or, when another
+    version serves, this version's first build (blue/green; resumed where it stopped)."""
+    served = store.serving_generation(projection.name, projection.version)
+    if served is None:
+        return projection.at_generation(1)
+    building = projection.at_generation(served + 1)
+    store.prepare(building)
+    store.reset(building.id)
+    return building
 
 
 def rebuild(
@@ -53,32 +69,38 @@ def rebuild(
     on_progress: Callable[[RebuildProgress], None] = lambda _: None,
     on_switch: Callable[[], None] = lambda: None,
     poll: float = 0.2,
-) -> int:
-    """Build `projection` beside the active version up to the head of `$all`, then switch to it
-    (`on_switch` is told first: the switch builds the version's secondary indexes over all its
-    rows, which takes a while on a large view). Returns the number of events read. Refuses to
-    rebuild the version already serving."""
-    served = [s for s in store.states() if s.name == projection.name and s.active]
-    if served and served[0].version == projection.version:
-        raise AlreadyActive(
-            f"{projection.id} is already serving; give the projection a new version to rebuild "
-            "it beside the old one"
-        )
-    runner = ProjectionRunner(feed, store, [projection], settings or RunnerSettings())
-    start = runner.status().positions[projection.id]
+    stopping: Callable[[], bool] = lambda: False,
+) -> tuple[Projection, int]:
+    """Build `projection` from the start of `$all` beside the generation that serves (see
+    `next_build`) up to `$all`'s head taken now, then switch to it (`on_switch` is told
+    first: the switch builds the secondary indexes over all its rows). The switch waits until
+    the new generation's checkpoint has also reached the serving one's (a runner keeps that
+    one going meanwhile), so the runner that follows the switch misses nothing. Returns what
+    was built and the number of events read; NotSwitched if `stopping()` said so first (the
+    serving generation keeps serving)."""
+    building = next_build(store, projection)
+    runner = ProjectionRunner(
+        feed, store, [building], settings or RunnerSettings(), follow_switches=False
+    )
+    start = runner.status().positions[building.id]
     target = feed.head_position()
     runner.start()
     try:
         while True:
-            position = runner.status().positions[projection.id]
+            if stopping():
+                raise NotSwitched(f"{building.id}: stopped before it caught up")
+            position = runner.status().positions[building.id]
             reached = (position if position is not None else 0) >= target
             if not reached:
                 runner.wait_until(target, poll)
             on_progress(RebuildProgress(runner.events_seen, position, start or 0, target))
             if reached:  # progress is reported at least once, the last time complete
                 break
+        on_switch()
+        while not store.switch(building.id):  # the serving generation is ahead: catch it up
+            if stopping():
+                raise NotSwitched(f"{building.id}: stopped before it caught up")
+            time.sleep(poll)
     finally:
         runner.stop()
-    on_switch()
-    store.activate(projection.name, projection.version)
-    return runner.events_seen
+    return building, runner.events_seen

@@ -143,9 +143,15 @@ class ProjectionRunner:
         sleep: Callable[[float], None] = time.sleep,
         on_caught_up: Callable[[], None] | None = None,
         on_state: Callable[[RunnerStatus], None] | None = None,
+        follow_switches: bool = True,
     ) -> None:
         """`on_state` is told the status whenever the runner starts, stalls (and each failed
-        try while stalled), resumes or stops: e.g. to show it to other processes."""
+        try while stalled), resumes or stops: e.g. to show it to other processes.
+
+        `follow_switches`: each projection is kept at the build generation of its version
+        that serves (a rebuild in place switches to a new one; the runner's next batch on the
+        old one is refused, and it follows from the new one's checkpoint without a restart).
+        A rebuild's own runner, building a generation that does not serve yet, says False."""
         if not projections:
             raise ValueError("a runner needs at least one projection")
         self._feed = feed
@@ -156,8 +162,13 @@ class ProjectionRunner:
         self._sleep = sleep
         self._on_caught_up = on_caught_up
         self._on_state = on_state
+        self._follow_switches = follow_switches
         for projection in projections:
             store.prepare(projection)
+        if follow_switches:
+            projections = [self._served(p) for p in projections]
+            for projection in projections:
+                store.prepare(projection)
         self._tracks = [
             ProjectionTrack(p, store, settings.retry, settings.cache_size, sleep)
             for p in projections
@@ -230,7 +241,13 @@ class ProjectionRunner:
     def wait_until(self, position: int, timeout: float, projection_ids: Sequence[str] = ()) -> bool:
         """True once every (or every named) projection's checkpoint is at or past `position`;
         False after `timeout` seconds."""
-        tracks = [t for t in self._tracks if not projection_ids or t.id in projection_ids]
+        tracks = [
+            t
+            for t in self._tracks
+            if not projection_ids
+            or t.id in projection_ids
+            or t.projection.base_id in projection_ids
+        ]
 
         def reached() -> bool:
             return all(
@@ -534,7 +551,37 @@ class ProjectionRunner:
                 track.committed(batch)
             self._progress.notify_all()
 
+    def _served(self, projection: Projection) -> Projection:
+        served = self._store.serving_generation(projection.name, projection.version)
+        if served is None or served == projection.generation:
+            return projection
+        return projection.at_generation(served)
+
+    def _follow_switch(self) -> None:
+        """Replace the track of a projection whose serving build generation changed (a
+        rebuild in place switched) by one on the generation that serves now."""
+        for index, track in enumerate(self._tracks):
+            projection = self._served(track.projection)
+            if projection is track.projection:
+                continue
+            log.warning("projection runner: %s switched to %s", track.id, projection.id)
+            self._store.prepare(projection)
+            self._tracks[index] = ProjectionTrack(
+                projection,
+                self._store,
+                self._settings.retry,
+                self._settings.cache_size,
+                self._sleep,
+            )
+
     def _reload(self) -> None:
+        if self._follow_switches:
+            try:
+                self._follow_switch()
+            except ReadStoreUnavailable:  # stalled (and said so): the next try looks again
+                pass
+            except Exception as error:  # the next commit attempt retries
+                self._fail(f"following a switch failed: {type(error).__name__}: {error}")
         for track in self._tracks:
             try:
                 track.reload()

@@ -3,8 +3,11 @@ retries of parked events, and blue/green rebuilds."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -18,8 +21,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from caseledger.adapters.cli.projections_status import status_document
 from caseledger.adapters.cli.stores import StoreRefused, reading_store
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.lease import RUNNER_LEASE
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import RunnerReport, read_report
 from caseledger.adapters.readstore.sql_store import SqlProjectionStore
@@ -30,7 +35,7 @@ from caseledger.projections.events import CATEGORIES
 from caseledger.projections.parking import retry_parked
 from caseledger.projections.ports import ReadStoreUnavailable
 from caseledger.projections.projection import Projection
-from caseledger.projections.rebuild import AlreadyActive, RebuildProgress, rebuild
+from caseledger.projections.rebuild import NotSwitched, RebuildProgress, rebuild
 from caseledger.projections.runner import STALLED
 
 app = typer.Typer(
@@ -42,34 +47,37 @@ console = Console(soft_wrap=True)
 @app.command()
 def status(
     parked: Annotated[bool, typer.Option(help="List the parked events too.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="One JSON object on stdout: `views` (name, version, generation, state, "
+            "checkpoint, head, lag, parked, stalled_reason), `head`, `holder`, `standbys`.",
+        ),
+    ] = False,
 ) -> None:
-    """The runner (running, or stalled and why) and each projection version: served or not,
-    checkpoint, lag behind `$all`, parked events (those waiting behind an earlier parked event
-    of their stream are marked so). Exit code 1 while the read store does not answer."""
+    """The runner (running, or stalled and why) and each projection version: its state
+    (serving, building, stalled), checkpoint, lag behind `$all`, parked events (those waiting
+    behind an earlier parked event of their stream are marked so). Exit code 1 while the read
+    store does not answer."""
     settings = Settings()
-    _print_runner(read_report(settings.data_dir))
+    report = read_report(settings.data_dir)
     try:
         store = open_projection_store(settings)
         states = store.states()
     except ReadStoreUnavailable as error:
-        console.print(f"[red]read store unavailable:[/red] {error}")
+        if as_json:
+            typer.echo(json.dumps({"error": "read_store_unavailable", "detail": str(error)}))
+        else:
+            _print_runner(report)
+            console.print(f"[red]read store unavailable:[/red] {error}")
         raise typer.Exit(code=1) from error
-    head = _head(settings)
-    table = Table("view", "version", "serving", "checkpoint", "lag", "parked")
-    for state in states:
-        lag = "?" if head is None else str(max(0, head - (state.position or 0)))
-        table.add_row(
-            state.name,
-            str(state.version),
-            "yes" if state.active else "",
-            "-" if state.position is None else str(state.position),
-            lag,
-            str(state.parked),
-        )
-    console.print(table)
-    console.print(
-        f"head of the views' categories in $all: {'unreachable' if head is None else head}"
-    )
+    document = status_document(states, _head(settings), report, _runner_lease(store))
+    if as_json:
+        typer.echo(json.dumps(document))
+        return
+    _print_runner(report)
+    _print_views(document)
     if parked:
         for state in states:
             for event in store.parked(state.projection_id):
@@ -78,6 +86,44 @@ def status(
                     f"({event.event_type}, position {event.position}): {event.reason}",
                     markup=False,
                 )
+
+
+def _runner_lease(store: SqlProjectionStore) -> tuple[str | None, list[str]]:
+    try:
+        return store.lease(RUNNER_LEASE, time.time())
+    except Exception:  # a store from before leases, or one that stopped answering
+        return None, []
+
+
+def _print_views(document: dict[str, Any]) -> None:
+    table = Table("version", "serving", "checkpoint", "lag", "parked", "gen", "state")
+    table.add_column("view", no_wrap=True)  # first: the view names are never cut
+    table.columns.insert(0, table.columns.pop())
+    for view in document["views"]:
+        checkpoint, lag = view["checkpoint"], view["lag"]
+        table.add_row(
+            view["name"],
+            str(view["version"]),
+            "yes" if view["serving"] else "",
+            "-" if checkpoint is None else str(checkpoint),
+            "?" if lag is None else str(lag),
+            str(view["parked"]),
+            str(view["generation"]),
+            view["state"],
+        )
+    console.print(table)
+    head = document["head"]
+    console.print(
+        f"head of the views' categories in $all: {'unreachable' if head is None else head}"
+    )
+    holder = document["holder"]
+    standbys = document["standbys"]
+    console.print(
+        "runner holder: "
+        + ("none" if holder is None else f"pid {holder['pid']} on {holder['host']}")
+        + f"; standbys: {len(standbys)}"
+        + "".join(f"\n  standby {standby}" for standby in standbys)
+    )
 
 
 def _print_runner(report: RunnerReport | None) -> None:
@@ -154,36 +200,102 @@ def _retry(
     return remaining
 
 
+REBUILT: Final = 0
+NOT_SWITCHED: Final = 1
+BAD_ARGUMENTS: Final = 2
+UNREACHABLE: Final = 3
+
+
 @app.command("rebuild")
 def rebuild_command(
-    name: Annotated[str, typer.Argument(help="The view, e.g. case_summary.")],
+    name: Annotated[
+        str | None, typer.Argument(help="The view, e.g. case_summary (or --all).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every view, one after the other.")] = False,
 ) -> None:
-    """Build NAME's current version from the start of `$all` beside the serving one, then
-    switch to it atomically. Nothing but the new version's tables is written. Reads
-    CASELEDGER_EVENTSTORE_URL, else the data dir's store (through a running `serve`, or opened
-    for the rebuild)."""
+    """Build NAME's current version from the start of `$all` beside the generation serving
+    (the same version: a new build generation; another version: beside it, blue/green), then
+    switch to it atomically once caught up. `--all` rebuilds every view one by one: each
+    switches as soon as it has caught up, the others keep serving meanwhile. Nothing but the
+    new generation's tables is written; a running `serve` keeps serving and its runner
+    follows each switch. Interrupted (Ctrl-C, kill), the serving generation keeps serving and
+    the rebuild can be started again. Exit code 0 when every view switched, 1 when any did
+    not (named, with why), 2 on bad arguments, 3 when the event store or the read store
+    does not answer. Reads CASELEDGER_EVENTSTORE_URL, else the data dir's store (through a
+    running `serve`, or opened for the rebuild)."""
     settings = Settings()
+    chosen = _chosen(name, every)
     try:
-        projection = projection_named(name)
-    except KeyError as error:
-        console.print(f"[red]error:[/red] {error.args[0]}")
-        raise typer.Exit(code=2) from error
-    store = open_projection_store(settings)
+        store = open_projection_store(settings)
+        store.states()
+    except ReadStoreUnavailable as error:
+        console.print(f"[red]error:[/red] the read store does not answer: {error}")
+        raise typer.Exit(code=UNREACHABLE) from error
+    failed: list[str] = []
     try:
-        with reading_store(settings) as events:
+        with _events_or_unreachable(settings) as events:
             tune_gc()  # start-up is done: the rebuild runs from here on
-            count = _rebuild_showing_progress(events, store, projection)
-    except AlreadyActive as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(code=1) from error
+            for projection in chosen:
+                if not _rebuild_one(events, store, projection):
+                    failed.append(projection.name)
+    except ReadStoreUnavailable as error:
+        console.print(f"[red]error:[/red] the read store does not answer: {error}")
+        raise typer.Exit(code=UNREACHABLE) from error
     finally:
         store.close()
-    console.print(f"{projection.id} built from {count} events and now serving")
+    if failed:
+        console.print(f"[red]not switched:[/red] {', '.join(failed)} (the serving ones serve)")
+        raise typer.Exit(code=NOT_SWITCHED)
+
+
+def _chosen(name: str | None, every: bool) -> list[Projection]:
+    if (name is None) == (not every):
+        console.print("[red]error:[/red] name one view, or --all (not both)")
+        raise typer.Exit(code=BAD_ARGUMENTS)
+    if every:
+        return all_projections()
+    try:
+        return [projection_named(str(name))]
+    except KeyError as error:
+        console.print(f"[red]error:[/red] {error.args[0]}")
+        raise typer.Exit(code=BAD_ARGUMENTS) from error
+
+
+@contextlib.contextmanager
+def _events_or_unreachable(settings: Settings) -> Iterator[KurrentEventStore]:
+    """The event store, or exit 3 when it does not answer (or there is none)."""
+    try:
+        with reading_store(settings) as events:
+            yield events
+    except StoreRefused:
+        raise
+    except typer.Exit as error:
+        if error.exit_code == 1:  # reading_store said why: none, or it does not answer
+            raise typer.Exit(code=UNREACHABLE) from error
+        raise
+
+
+def _rebuild_one(
+    events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
+) -> bool:
+    """Rebuild one view; False (and why, said) if it did not switch."""
+    try:
+        built, count = _rebuild_showing_progress(events, store, projection)
+    except NotSwitched as error:
+        console.print(f"[red]{projection.name} not switched:[/red] {error}")
+        return False
+    except ReadStoreUnavailable:
+        raise
+    except Exception as error:
+        console.print(f"[red]{projection.name} not switched:[/red] {type(error).__name__}: {error}")
+        return False
+    console.print(f"{built.id} built from {count} events and now serving")
+    return True
 
 
 def _rebuild_showing_progress(
     events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
-) -> int:
+) -> tuple[Projection, int]:
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -195,7 +307,7 @@ def _rebuild_showing_progress(
     )
     started = time.monotonic()
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task(projection.id, total=None, events=0, rate="-")
+        task = bar.add_task(projection.name, total=None, events=0, rate="-")
 
         def show(progress: RebuildProgress) -> None:
             span = max(1, progress.target - progress.start)
@@ -207,7 +319,7 @@ def _rebuild_showing_progress(
 
         def switching() -> None:
             bar.stop()
-            console.print(f"caught up; indexing {projection.id} and switching to it ...")
+            console.print(f"caught up; indexing {projection.name} and switching to it ...")
 
         return rebuild(events, store, projection, on_progress=show, on_switch=switching)
 

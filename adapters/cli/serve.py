@@ -11,16 +11,18 @@ prints what runs where and the demo tokens; and stops cleanly on SIGTERM/SIGINT:
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+from typing import Annotated, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from caseledger.adapters.bootstrap import App, BootstrapError, bootstrap, tokens_path
 from caseledger.adapters.cli.signals import stop_on_signals
 from caseledger.adapters.eventstore.embedded.database import DataDirError
-from caseledger.adapters.eventstore.embedded.server import ServerStartError
+from caseledger.adapters.eventstore.embedded.server import ServerStartError, running_endpoint
 from caseledger.adapters.http.access import configure_access_log
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer, HttpServerError
@@ -30,6 +32,7 @@ from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokensFileError, demo_token_names, demo_tokens_document
 
+SERVE_URL_FILE: Final = "serve.url"
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -65,6 +68,7 @@ def serve(
     the notification worker when CASELEDGER_SMTP_HOST is set.
     """
     settings = Settings()
+    refuse_a_second_serve(settings)
     written = ensure_tokens_file(settings)
     app = _bootstrap_or_exit(settings, eventstore_port)
     # unchanged services unless CASELEDGER_OTEL is on
@@ -90,6 +94,7 @@ def serve(
             errors.print(f"[red]error:[/red] {error}")
             raise typer.Exit(code=1) from error
         _announce(app, http.url, written, outbound, runner)
+        _record_url(settings, http.url)
         stop.wait()
         console.print(
             "stopping: the HTTP API finishes its requests, then the worker, the relay, "
@@ -101,6 +106,40 @@ def serve(
             instrumented.telemetry.shutdown()
         app.close()
     console.print("stopped cleanly")
+
+
+def refuse_a_second_serve(settings: Settings) -> None:
+    """Exit 1 when the data dir's embedded store is already served by another running process
+    (its lock is held), naming it and how to scale out instead: a second serve would attach
+    to its store and start a second runner and relay on the same files."""
+    if settings.eventstore_url:
+        return
+    running = running_endpoint(settings.data_dir / "eventstore")
+    if running is None:
+        return
+    url = _recorded_url(settings)
+    message = (
+        f"another caseledger already serves {settings.data_dir} "
+        f"(HTTP API {url or 'URL unknown'}, event store {running}): one serve per data dir. "
+        "To scale out, run more API processes with `--no-runner` (one `caseledger projections "
+        "run` keeps the views) on a shared external store: CASELEDGER_EVENTSTORE_URL="
+        "kurrentdb://... and CASELEDGER_READSTORE_URL=postgresql://..."
+    )
+    errors.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(code=1)
+
+
+def _record_url(settings: Settings, url: str) -> None:
+    """Where this serve answers, for a second one's refusal to name."""
+    with contextlib.suppress(OSError):
+        (settings.data_dir / SERVE_URL_FILE).write_text(url, encoding="utf-8")
+
+
+def _recorded_url(settings: Settings) -> str | None:
+    try:
+        return (settings.data_dir / SERVE_URL_FILE).read_text(encoding="utf-8").strip()[:200]
+    except OSError:
+        return None
 
 
 def ensure_tokens_file(settings: Settings) -> bool:

@@ -30,7 +30,7 @@ from caseledger.projections.ports import (
     ProjectionState,
     SearchHit,
 )
-from caseledger.projections.projection import Projection
+from caseledger.projections.projection import Projection, base_of, generation_of, storage_id
 from caseledger.projections.rows import Row, Scalar, ViewChanges
 
 _IDENTIFIER: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -147,11 +147,7 @@ class SqlProjectionStore(ABC):
                 ),
                 (table, projection.name, projection.version),
             )
-            cursor.execute(
-                self._sql("SELECT 1 FROM active_projections WHERE name = ? AND version = ?"),
-                (projection.name, projection.version),
-            )
-            if cursor.fetchone() is not None and indexes:
+            if self._served(cursor, projection.name) == table and indexes:
                 self._run_in_transaction(cursor, indexes)
 
     def checkpoint(self, projection_id: str) -> int | None:
@@ -270,8 +266,8 @@ class SqlProjectionStore(ABC):
                 )
             self._park(cursor, still_parked)
 
-    def activate(self, name: str, version: int) -> None:
-        projection_id = identifier(f"{name}_v{version}")
+    def activate(self, name: str, version: int, generation: int = 1) -> None:
+        projection_id = identifier(storage_id(name, version, generation))
         with self._write() as cursor:
             cursor.execute(
                 self._sql("SELECT 1 FROM projection_versions WHERE projection_id = ?"),
@@ -284,25 +280,171 @@ class SqlProjectionStore(ABC):
                 self._run_in_transaction(cursor, indexes)
             cursor.execute(
                 self._sql(
-                    "INSERT INTO active_projections (name, version) VALUES (?, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET version = excluded.version"
+                    "INSERT INTO active_projections (name, version, projection_id) "
+                    "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                    "version = excluded.version, projection_id = excluded.projection_id"
                 ),
-                (name, version),
+                (name, version, projection_id),
             )
+
+    def serving_generation(self, name: str, version: int) -> int | None:
+        with self._read() as cursor:
+            served = self._served(cursor, name)
+        if served is None or base_of(served) != storage_id(name, version):
+            return None
+        return generation_of(served)
+
+    def reset(self, projection_id: str) -> None:
+        table = self._table(projection_id)
+        with self._write() as cursor:
+            if self._served(cursor, self._name_of(cursor, table)) == table:
+                raise ValueError(f"{table} serves: it cannot be emptied")
+            cursor.execute(f"DELETE FROM {table}")
+            for bookkeeping in ("projection_stream_revisions", "parked_events"):
+                cursor.execute(
+                    self._sql(f"DELETE FROM {bookkeeping} WHERE projection_id = ?"), (table,)
+                )
+            cursor.execute(
+                self._sql(
+                    "UPDATE projection_versions SET position = -1, generation = generation + 1 "
+                    "WHERE projection_id = ?"
+                ),
+                (table,),
+            )
+
+    def switch(self, projection_id: str) -> bool:
+        table = identifier(projection_id)
+        with self._write() as cursor:
+            name = self._name_of(cursor, table)
+            served = self._served(cursor, name)
+            new = self._stored(cursor, table)
+            old = None if served is None else self._stored(cursor, served)
+            if served is not None and (old or -1) > (-1 if new is None else new):
+                return False
+            _, indexes = self._sections(table)
+            if indexes:  # before it serves, in the switch's transaction
+                self._run_in_transaction(cursor, indexes)
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO active_projections (name, version, projection_id) "
+                    "SELECT name, version, projection_id FROM projection_versions "
+                    "WHERE projection_id = ? ON CONFLICT (name) DO UPDATE SET "
+                    "version = excluded.version, projection_id = excluded.projection_id"
+                ),
+                (table,),
+            )
+            if served is not None and served != table:  # its runner's next batch is refused
+                cursor.execute(
+                    self._sql(
+                        "UPDATE projection_versions SET generation = generation + 1 "
+                        "WHERE projection_id = ?"
+                    ),
+                    (served,),
+                )
+        return True
+
+    # -- leases -----------------------------------------------------------------------------
+
+    def take_lease(self, name: str, holder: str, ttl: float, now: float) -> str:
+        """Take or renew lease `name` for `holder` until `now + ttl` if it is free, expired
+        or already `holder`'s; else note `holder` as a standby. The holder afterwards."""
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                    "expires_at = excluded.expires_at "
+                    "WHERE leases.holder = excluded.holder OR leases.expires_at < ?"
+                ),
+                (name, holder, now + ttl, now),
+            )
+            cursor.execute(self._sql("SELECT holder FROM leases WHERE name = ?"), (name,))
+            current = str(cursor.fetchone()[0])
+            if current == holder:
+                cursor.execute(
+                    self._sql("DELETE FROM lease_standbys WHERE name = ? AND holder = ?"),
+                    (name, holder),
+                )
+            else:
+                cursor.execute(
+                    self._sql(
+                        "INSERT INTO lease_standbys (name, holder, seen_until) VALUES (?, ?, ?) "
+                        "ON CONFLICT (name, holder) DO UPDATE SET seen_until = excluded.seen_until"
+                    ),
+                    (name, holder, now + ttl),
+                )
+        return current
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give lease `name` up at once if `holder` holds it (a standby takes it at its next
+        try), and forget `holder` as a standby."""
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql("DELETE FROM leases WHERE name = ? AND holder = ?"), (name, holder)
+            )
+            cursor.execute(
+                self._sql("DELETE FROM lease_standbys WHERE name = ? AND holder = ?"),
+                (name, holder),
+            )
+
+    def lease(self, name: str, now: float) -> tuple[str | None, list[str]]:
+        """Lease `name`'s live holder (None: free or expired) and its live standbys."""
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql("SELECT holder FROM leases WHERE name = ? AND expires_at >= ?"),
+                (name, now),
+            )
+            found = cursor.fetchone()
+            cursor.execute(
+                self._sql(
+                    "SELECT holder FROM lease_standbys WHERE name = ? AND seen_until >= ? "
+                    "ORDER BY holder"
+                ),
+                (name, now),
+            )
+            standbys = [str(row[0]) for row in cursor.fetchall()]
+        return (None if found is None else str(found[0])), standbys
+
+    def _served(self, cursor: Cursor, name: str) -> str | None:
+        """The storage name of the generation that serves view `name`, if any."""
+        cursor.execute(
+            self._sql("SELECT version, projection_id FROM active_projections WHERE name = ?"),
+            (name,),
+        )
+        found = cursor.fetchone()
+        if found is None:
+            return None
+        return str(found[1]) if found[1] else storage_id(name, int(found[0]))
+
+    def _name_of(self, cursor: Cursor, projection_id: str) -> str:
+        cursor.execute(
+            self._sql("SELECT name FROM projection_versions WHERE projection_id = ?"),
+            (projection_id,),
+        )
+        found = cursor.fetchone()
+        if found is None:
+            raise UnknownView(f"{projection_id} was never prepared")
+        return str(found[0])
 
     def states(self) -> list[ProjectionState]:
         with self._read() as cursor:
             cursor.execute(
-                "SELECT v.name, v.version, v.position, "
+                "SELECT v.projection_id, v.name, v.version, v.position, "
                 "(SELECT COUNT(*) FROM parked_events p WHERE p.projection_id = v.projection_id), "
-                "(a.version IS NOT NULL) "
-                "FROM projection_versions v LEFT JOIN active_projections a "
-                "ON a.name = v.name AND a.version = v.version ORDER BY v.name, v.version"
+                "a.version, a.projection_id "
+                "FROM projection_versions v LEFT JOIN active_projections a ON a.name = v.name "
+                "ORDER BY v.name, v.version, v.projection_id"
             )
-            return [
-                ProjectionState(n, int(v), None if p < 0 else int(p), int(k), bool(a))
-                for n, v, p, k, a in cursor.fetchall()
-            ]
+            states = []
+            for pid, n, v, p, k, served_version, served_id in cursor.fetchall():
+                served = None
+                if served_version is not None:
+                    served = served_id or storage_id(n, int(served_version))
+                generation = generation_of(pid)
+                position = None if p < 0 else int(p)
+                state = ProjectionState(n, int(v), position, int(k), served == pid, generation)
+                states.append(state)
+            return states
 
     # -- ViewReader -----------------------------------------------------------------------
 
@@ -317,11 +459,8 @@ class SqlProjectionStore(ABC):
     def as_of(self, name: str) -> int | None:
         with self._read() as cursor:
             cursor.execute(
-                self._sql(
-                    "SELECT v.position FROM active_projections a JOIN projection_versions v "
-                    "ON v.name = a.name AND v.version = a.version WHERE a.name = ?"
-                ),
-                (name,),
+                self._sql("SELECT position FROM projection_versions WHERE projection_id = ?"),
+                (self._served(cursor, name),),
             )
             found = cursor.fetchone()
         return None if found is None or found[0] < 0 else int(found[0])
@@ -392,7 +531,10 @@ class SqlProjectionStore(ABC):
 
     def _sections(self, projection_id: str) -> tuple[str, str]:
         """A version's migration split into its tables and its index section ("" if none)."""
-        script = self._migration(projection_id)
+        base = base_of(projection_id)
+        script = self._migration(base)
+        if base != projection_id:  # a later build generation: the same tables, its own names
+            script = script.replace(base, identifier(projection_id))
         found = INDEXES.search(script)
         if found is None:
             return script, ""
@@ -412,10 +554,11 @@ class SqlProjectionStore(ABC):
         return table
 
     def _active_table(self, name: str) -> str | None:
-        version = self.active_version(identifier(name))
-        if version is None:
+        with self._read() as cursor:
+            served = self._served(cursor, identifier(name))
+        if served is None:
             return None
-        table = f"{name}_v{version}"
+        table = identifier(served)
         if table not in self._columns:
             self._columns[table] = self._declared_columns(table)
         return table

@@ -129,6 +129,9 @@ class SqliteProjectionStore(SqlProjectionStore):
                     "ALTER TABLE projection_versions "
                     "ADD COLUMN generation INTEGER NOT NULL DEFAULT 0"
                 )
+            info = connection.execute("PRAGMA table_info(active_projections)").fetchall()
+            if "projection_id" not in {column[1] for column in info}:  # before build generations
+                connection.execute("ALTER TABLE active_projections ADD COLUMN projection_id TEXT")
 
     @contextmanager
     def _write(self) -> Iterator[Cursor]:

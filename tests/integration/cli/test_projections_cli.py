@@ -3,6 +3,7 @@ store themselves, and say clearly when there is none or it does not answer."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -42,10 +43,62 @@ def test_status_reads_the_data_dirs_own_store_and_shows_every_view_caught_up(
         assert (int(row.group(1)), int(row.group(2))) == (int(head.group(1)), 0)
 
 
-def test_rebuilding_the_serving_version_is_refused(drilled: dict[str, str]) -> None:
+def test_json_status_is_one_object_with_every_view_and_the_runner(
+    drilled: dict[str, str],
+) -> None:
+    code, output = invoke(["projections", "status", "--json"], drilled)
+    assert code == 0, output
+    document = json.loads(output)
+    assert set(document) >= {"views", "head", "holder", "standbys"}
+    assert document["holder"] is None  # no runner runs on this data dir
+    assert document["standbys"] == []
+    served = {v["name"]: v for v in document["views"] if v["state"] == "serving"}
+    for view in ("case_summary", "case_agent_context", "evidence_search", "pending_approvals"):
+        entry = served[view]
+        assert set(entry) >= {
+            "name",
+            "version",
+            "generation",
+            "state",
+            "checkpoint",
+            "head",
+            "lag",
+            "parked",
+            "stalled_reason",
+        }
+        assert entry["checkpoint"] == entry["head"] == document["head"]
+        assert (entry["lag"], entry["parked"], entry["stalled_reason"]) == (0, 0, None)
+        assert entry["generation"] >= 1
+
+
+def test_the_serving_version_is_rebuilt_in_place_as_its_next_generation(
+    drilled: dict[str, str],
+) -> None:
+    store = SqliteProjectionStore(Path(drilled["CASELEDGER_DATA_DIR"]) / "readmodels.db")
+    before = store.serving_generation("case_summary", 1)
+    assert before is not None
+    rows = store.find("case_summary", "demo", {}, 1000).rows
+    assert rows
+
     code, output = invoke(["projections", "rebuild", "case_summary"], drilled)
-    assert code == 1
-    assert "already serving" in output
+
+    assert code == 0, output
+    assert f"case_summary_v1_g{before + 1} built from" in output
+    assert store.serving_generation("case_summary", 1) == before + 1
+    assert store.find("case_summary", "demo", {}, 1000).rows == rows
+    code, output = invoke(["projections", "status", "--json"], drilled)
+    views = [v for v in json.loads(output)["views"] if v["name"] == "case_summary"]
+    assert {(v["generation"], v["state"]) for v in views} >= {
+        (before, "retired"),
+        (before + 1, "serving"),
+    }
+    store.close()
+
+
+@pytest.mark.parametrize("args", [[], ["case_summary", "--all"], ["no_such_view"]])
+def test_rebuild_with_bad_arguments_is_exit_2(drilled: dict[str, str], args: list[str]) -> None:
+    code, output = invoke(["projections", "rebuild", *args], drilled)
+    assert code == 2, output
 
 
 def test_a_version_not_serving_is_built_then_switched_to(drilled: dict[str, str]) -> None:
@@ -55,7 +108,7 @@ def test_a_version_not_serving_is_built_then_switched_to(drilled: dict[str, str]
     assert store.active_version("evidence_search") == 1
     code, output = invoke(["projections", "rebuild", "evidence_search"], drilled)
     assert code == 0, output
-    assert "indexing evidence_search_v2 and switching to it" in output
+    assert "indexing evidence_search and switching to it" in output
     assert "evidence_search_v2 built from" in output
     assert store.active_version("evidence_search") == 2
     store.close()
@@ -73,7 +126,7 @@ def test_without_an_event_store_status_still_shows_the_views_and_rebuild_says_wh
     store.activate("evidence_search", 1)
     store.close()
     code, output = invoke(["projections", "rebuild", "evidence_search"], env)
-    assert code == 1
+    assert code == 3
     assert "no event store at" in output
 
 
@@ -91,7 +144,7 @@ def test_an_event_store_that_does_not_answer_is_a_clear_exit_1(
     unreachable = f"kurrentdb://127.0.0.1:{free_port()}?tls=false"
     env = {"CASELEDGER_DATA_DIR": str(tmp_path), "CASELEDGER_EVENTSTORE_URL": unreachable}
     code, output = invoke(args, env)
-    assert code == 1, output
+    assert code == (3 if args[0] == "projections" else 1), output
     assert "the event store does not answer" in output
 
 

@@ -4,6 +4,8 @@ a stream's parked events in revision order."""
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -134,9 +136,22 @@ def test_status_shows_a_stalled_runner_and_why(env: dict[str, str], tmp_path: Pa
         stalled_since=time.time(),
     )
     write_report(tmp_path, stalled)
+    store = SqliteProjectionStore(tmp_path / "readmodels.db")
+    store.prepare(SUMMARY)
+    store.close()
 
     code, output = invoke(["projections", "status"], env)
 
     assert code == 0, output
     assert "runner: stalled since" in output
     assert "reason: PostgreSQL 57P01: terminating connection" in output
+
+    code, output = invoke(["projections", "status", "--json"], env)
+
+    assert code == 0, output
+    document = json.loads(output)
+    assert document["holder"]["pid"] == os.getpid()
+    assert document["views"], output
+    for view in document["views"]:
+        assert view["state"] == "stalled"
+        assert view["stalled_reason"].startswith("PostgreSQL 57P01")

@@ -216,3 +216,27 @@ def test_serve_without_a_runner_answers_from_the_views_a_separate_runner_keeps(
         assert "stopped cleanly" in runner_log.read_text()
     finally:
         assert api.stop() == 0
+
+
+def test_a_second_serve_on_the_same_data_dir_is_refused_naming_the_first(
+    tmp_path: Path,
+) -> None:
+    first = start_serve(tmp_path, serve_env(tmp_path, outbox="off"))
+    try:
+        second_env = {**first.env, "CASELEDGER_EVENTSTORE_PORT": "0"}
+        second = subprocess.run(
+            [sys.executable, "-m", "caseledger.adapters.cli.app", "serve", "--port", "0"],
+            env=second_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 1, second.stdout + second.stderr
+        said = " ".join(second.stderr.split())
+        assert f"HTTP API {first.url}" in said, said
+        assert "--no-runner" in said
+        assert "CASELEDGER_EVENTSTORE_URL" in said
+        assert "CASELEDGER_READSTORE_URL" in said
+        assert httpx.get(f"{first.url}/healthz").json() == {"status": "ok"}
+    finally:
+        assert first.stop() == 0

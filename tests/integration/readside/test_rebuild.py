@@ -7,15 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-import pytest
-
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.events import ProjectedEvent
 from caseledger.projections.projection import RowLookup
-from caseledger.projections.rebuild import AlreadyActive, RebuildProgress, rebuild
+from caseledger.projections.rebuild import RebuildProgress, activate_unserved, rebuild
 from caseledger.projections.rows import Put, Row, RowChange
+from caseledger.projections.runner import ProjectionRunner
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.integration.readside.runner_support import FAST, caught_up_runner
+from tests.integration.readside.runner_support import FAST, caught_up_runner, dump, eventually
 from tests.unit.projections.facts import FakeLog, opened, review_started
 
 
@@ -72,10 +71,39 @@ def test_a_new_version_is_built_beside_the_serving_one_then_switched_atomically(
     assert log.events == events_before
 
 
-def test_the_serving_version_is_never_rebuilt_in_place(log: FakeLog, tmp_path: Path) -> None:
+def test_the_serving_version_is_rebuilt_in_place_and_a_live_runner_follows_the_switch(
+    log: FakeLog, tmp_path: Path
+) -> None:
     store = SqliteProjectionStore(tmp_path / "rm.db")
-    log.append(opened("c1"))
-    caught_up_runner(log, store, [CaseSummaryProjection()])
+    fresh = SqliteProjectionStore(tmp_path / "fresh.db")
+    summary = CaseSummaryProjection()
+    log.append(opened("c1"), opened("c2"))
+    serving = ProjectionRunner(log, store, [summary], FAST)
+    activate_unserved(store, [summary])
+    serving.start()
+    try:
+        assert serving.wait_until(log.head_position(), 30)
 
-    with pytest.raises(AlreadyActive):
-        rebuild(log, store, CaseSummaryProjection(), settings=FAST)
+        built, _ = rebuild(log, store, summary, settings=FAST)
+
+        assert built.id == "case_summary_v1_g2"
+        assert store.serving_generation("case_summary", 1) == 2
+        log.append(review_started("c1"), opened("c3"))  # the serving runner follows the switch
+        assert eventually(lambda: store.checkpoint(built.id) == log.head_position())
+        assert serving.wait_until(log.head_position(), 30)
+    finally:
+        serving.stop()
+    row = store.get("case_summary", "t1", "t1_c1")
+    assert row is not None
+    assert row.document["status"] == "under_review"
+    old = store.load_rows("case_summary_v1", ["t1_c3"])
+    assert old.get("t1_c3") is None  # nothing is written to the retired generation
+    caught_up_runner(log, fresh, [summary])
+    assert (
+        dump(store, [built])["case_summary_v1_g2"]["rows"]
+        == (dump(fresh, [summary])["case_summary_v1"]["rows"])
+    )
+    again, _ = rebuild(log, store, summary, settings=FAST)  # and again: the next generation
+    assert again.id == "case_summary_v1_g3"
+    store.close()
+    fresh.close()

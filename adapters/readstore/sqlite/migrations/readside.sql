@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS projection_versions (
 );
 CREATE TABLE IF NOT EXISTS active_projections (
     name TEXT PRIMARY KEY,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    projection_id TEXT
 );
 CREATE TABLE IF NOT EXISTS projection_stream_revisions (
     projection_id TEXT NOT NULL,
@@ -28,4 +29,18 @@ CREATE TABLE IF NOT EXISTS parked_events (
     reason TEXT NOT NULL,
     attempts INTEGER NOT NULL,
     PRIMARY KEY (projection_id, event_id)
+);
+-- Leases: one active holder of a piece of work per read store (the projection runner, the
+-- outbox relay) until `expires_at` (seconds since the epoch, moved by each renewal), and the
+-- standbys waiting for it (seen until `seen_until`).
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lease_standbys (
+    name TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    seen_until REAL NOT NULL,
+    PRIMARY KEY (name, holder)
 );
