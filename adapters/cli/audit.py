@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from caseledger.adapters.audit.service import AuditAmbiguous, AuditNotFound, AuditService
 from caseledger.adapters.cli.stores import reading_store
+from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
 from caseledger.domain.shared.streams import InvalidId
 from caseledger.projections.audit.report import (
@@ -35,6 +36,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 errors = Console(stderr=True, soft_wrap=True)
+SETTLE_WITHIN: Final = 2.0
+"""How long an audit waits for the index to catch up with the store (a runner elsewhere)."""
 PIPED_WIDTH: Final = 100_000
 """Output that is not a terminal is never cut: as wide as its longest line."""
 ACTOR_STYLES: Final = {"human": "bold blue", "agent": "bold yellow", "system": "dim"}
@@ -76,7 +79,8 @@ def correlation(
 def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermaid: bool) -> None:
     settings = Settings()
     with reading_store(settings) as store:
-        audit = AuditService.for_data_dir(store, settings.data_dir)
+        views = open_projection_store(settings)
+        audit = AuditService.for_data_dir(store, views, settings.data_dir, SETTLE_WITHIN)
         try:
             trail = (audit.case if kind == "case" else audit.correlation)(subject, tenant)
         except InvalidId as error:
@@ -87,6 +91,7 @@ def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermai
             raise typer.Exit(code=1) from error
         finally:
             audit.close()
+            views.close()
     if as_json:
         sys.stdout.write(orjson.dumps(document(trail), option=orjson.OPT_INDENT_2).decode() + "\n")
     elif as_mermaid:
@@ -97,6 +102,8 @@ def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermai
 
 def show(trail: Trail, out: Console) -> None:
     out.print(f"[bold]audit of {trail.subject}[/bold] (tenant {trail.tenant_id})")
+    for reason in trail.incomplete:
+        out.print(f"[bold red]incomplete:[/bold red] {escape(reason)}")
     for event in unreadable(trail):
         out.print(f"[yellow]unreadable:[/yellow] {escape(str(event['reason']))}")
     for question, facts in answers(trail).items():

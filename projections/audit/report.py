@@ -227,6 +227,9 @@ def document(trail: Trail) -> dict[str, Any]:
     return {
         "subject": trail.subject,
         "tenant_id": trail.tenant_id,
+        "complete": not trail.incomplete,
+        "incomplete_because": trail.incomplete,
+        "index_as_of_position": trail.index_as_of_position,
         "answers": answers(trail),
         "causation_tree": tree(trail),
         "timeline": timeline(trail),

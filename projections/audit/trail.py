@@ -85,6 +85,10 @@ class Trail:
     side_effects: list[SideEffect]
     nodes: dict[str, Node]
     roots: list[str]
+    incomplete: list[str] = field(default_factory=list)
+    """Why this trail may lack facts (the index behind, an event unreadable); empty: complete."""
+    index_as_of_position: int | None = None
+    """The `$all` position the audit index was as of when the trail was gathered."""
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]

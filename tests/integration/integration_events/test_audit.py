@@ -67,6 +67,7 @@ def caseledger(tmp_path: Path) -> Iterator[App]:
         eventstore_port=0,
         tokens=TokenRegistry.from_document(TOKENS),
     )
+    app.start()  # the runner keeps the audit index
     yield app
     app.close()
 
@@ -90,6 +91,7 @@ def _whole_drill(app: App, broker: Broker, sink: SmtpSink, data_dir: Path) -> Dr
     relay.pump()
     outbox.close()
     ledger.close()
+    assert app.wait_for_views(app.store.head_position(), timeout=60)
     return drill
 
 
@@ -111,7 +113,7 @@ def test_the_audit_reconstructs_the_practice_drill_and_answers_every_question(
     caseledger: App, broker: Broker, sink: SmtpSink, tmp_path: Path
 ) -> None:
     drill = _whole_drill(caseledger, broker, sink, tmp_path)
-    audit = AuditService.for_data_dir(caseledger.store, tmp_path)
+    audit = AuditService.for_data_dir(caseledger.store, caseledger.views, tmp_path)
     trail = audit.case(drill.case_id, "t1")
 
     facts = answers(trail)
@@ -233,7 +235,7 @@ def test_independent_requests_are_roots_and_the_delivery_sits_between_request_an
     text, JSON and Mermaid show the same roots and edges, and tell human, agent and system
     actors apart."""
     drill = _whole_drill(caseledger, broker, sink, tmp_path)
-    audit = AuditService.for_data_dir(caseledger.store, tmp_path)
+    audit = AuditService.for_data_dir(caseledger.store, caseledger.views, tmp_path)
     trail = audit.case(drill.case_id, "t1")
     audit.close()
 
