@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from caseledger.projections.projection import Projection
 from caseledger.projections.views.agent_context import CaseAgentContextProjection
+from caseledger.projections.views.audit_index import AuditIndexProjection
 from caseledger.projections.views.case_summary import CaseSummaryProjection
 from caseledger.projections.views.evidence_search import EvidenceSearchProjection
 from caseledger.projections.views.notice_drafts import NoticeDraftsProjection
@@ -20,6 +21,7 @@ def all_projections() -> list[Projection]:
         PendingApprovalsProjection(),
         NoticeDraftsProjection(),
         TenantPoliciesProjection(),
+        AuditIndexProjection(),
     ]
 
 

@@ -16,9 +16,10 @@ import orjson
 from caseledger.domain.application.ports import RecordedEvent
 from caseledger.domain.shared import streams
 
-CATEGORIES: Final = ("case", "noticedraft", "policy")
+CATEGORIES: Final = ("case", "noticedraft", "policy", "run", "commandlog")
 """The stream categories the read side follows (`case-<tenant>_<id>`, `noticedraft-<tenant>_<id>`,
-`policy-<tenant>`); every other category is left alone by name in `NOT_FOLLOWED`."""
+`policy-<tenant>`; agent runs `run-<tenant>_<id>` and the command log `commandlog-<tenant>` for
+the audit index alone); every other category is left alone by name in `NOT_FOLLOWED`."""
 
 CATALOGUED_TYPES: Final[dict[str, frozenset[str]]] = {
     "case": frozenset(
@@ -53,15 +54,15 @@ CATALOGUED_TYPES: Final[dict[str, frozenset[str]]] = {
         }
     ),
     "policy": frozenset({"policy.published"}),
+    "run": frozenset({"run.started", "run.model_response_recorded", "run.tool_call_recorded"}),
+    "commandlog": frozenset({"commandlog.command_not_accepted"}),
 }
 """The event types of each followed category (docs/catalogue.md). Every projection names each
 type of its categories as handled or ignored (a test holds it to that); a type not here is one
 this code does not know, and a view that follows its category parks it."""
 
 NOT_FOLLOWED: Final = (
-    streams.AGENT_RUN,
     streams.RUN_BUDGET,
-    streams.COMMAND_LOG,
     *streams.NOT_FACTS,
     "caseledger",
 )

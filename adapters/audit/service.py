@@ -2,21 +2,29 @@
 agent runs that worked on it, refused commands on them) or of a correlation, plus the side
 effects the outbox relay and the notification worker recorded. Only reads.
 
-The events come from one pass over `$all` up to the head (the store has no correlation index
-here); fine for an audit, not for a hot path. An event this code cannot read is listed as
-unreadable and the scan goes on: it never fails an audit, of its case or any other.
+The events are found in the audit index (a view the read side keeps) and fetched by stream and
+revision: no scan of `$all`. An audit that cannot be complete says so in `Trail.incomplete`:
+the index behind the store (its as-of position is in the answer), an event the index names that
+the store did not return, an event this code cannot read (listed as unreadable, never failing
+the audit).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import orjson
 
+from caseledger.adapters.audit.index import (
+    AuditIndex,
+    AuditViews,
+    Freshness,
+    IndexedEvent,
+    run_streams,
+)
 from caseledger.adapters.integration.outbox_store import OUTBOX_FILE, SqliteOutbox
 from caseledger.adapters.notifications.ledger import NOTIFICATIONS_FILE, DeliveryLedger
 from caseledger.domain.application.codec import read_recorded
@@ -28,11 +36,6 @@ from caseledger.domain.shared.events import EventRegistry
 from caseledger.domain.shared.ids import is_aggregate_id, is_tenant_id
 from caseledger.projections.audit.records import AuditEvent, SideEffect
 from caseledger.projections.audit.trail import Trail, build_trail
-
-CATEGORIES: Final = tuple(
-    f"{c}-" for c in (streams.CASE, streams.NOTICE_DRAFT, streams.AGENT_RUN, streams.COMMAND_LOG)
-)
-SCAN_TIMEOUT: Final = 60.0
 
 
 class AuditNotFound(Exception):
@@ -46,19 +49,31 @@ class AuditAmbiguous(Exception):
 @dataclass
 class AuditService:
     events: EventStore
+    views: AuditViews
+    settle_within: float = 0.0
+    """How long an audit waits for the index to reach the store's head before it answers
+    (incomplete, saying so, if it has not)."""
     outbox: SqliteOutbox | None = None
     deliveries: DeliveryLedger | None = None
     registry: EventRegistry = field(default_factory=event_registry)
 
     @classmethod
-    def for_data_dir(cls, events: EventStore, data_dir: Path) -> AuditService:
+    def for_data_dir(
+        cls, events: EventStore, views: AuditViews, data_dir: Path, settle_within: float = 0.0
+    ) -> AuditService:
         """With the side-effect records in `data_dir` where they exist."""
         outbox, ledger = data_dir / OUTBOX_FILE, data_dir / NOTIFICATIONS_FILE
         return cls(
             events,
+            views,
+            settle_within,
             SqliteOutbox(outbox) if outbox.exists() else None,
             DeliveryLedger(ledger) if ledger.exists() else None,
         )
+
+    @property
+    def index(self) -> AuditIndex:
+        return AuditIndex(self.views, self.events)
 
     def close(self) -> None:
         if self.outbox is not None:
@@ -67,71 +82,79 @@ class AuditService:
             self.deliveries.close()
 
     def case(self, case_id: str, tenant_id: str | None = None) -> Trail:
-        """A case's trail in `tenant_id`'s stream (`case-<tenant>_<id>`); `tenant_id` None
+        """A case's trail in `tenant_id`'s stream (`case-<tenant>_<id>`): its stream, its notice
+        drafts, refusals on them and the agent runs that worked on it; `tenant_id` None
         (operators) takes the one tenant holding that case id (AuditAmbiguous if several do).
         Raises InvalidId for ids outside the grammar."""
         streams.check_aggregate_id(case_id, "case_id")
         if tenant_id is not None:
             streams.check_tenant_id(tenant_id)
-        everything = self._scan()
-        holders = sorted(
-            {
-                name.tenant_id
-                for e in everything
-                if (name := streams.parse_stream(e.stream)) is not None
-                and (name.category, name.aggregate_id) == (streams.CASE, case_id)
-                and tenant_id in (None, name.tenant_id)
-            }
+        fresh = self.index.settle(self.settle_within)
+        candidates = (
+            [tenant_id] if tenant_id is not None else self.index.tenants_holding("case_id", case_id)
         )
+        held = {t: self._case_events(t, case_id) for t in candidates}
+        holders = sorted(t for t, events in held.items() if events)
         if not holders:
-            raise AuditNotFound(f"no case {case_id!r}")
+            raise AuditNotFound(_not_found(f"no case {case_id!r}", fresh))
         if len(holders) > 1:
             raise AuditAmbiguous(
                 f"case {case_id!r} exists in tenants {', '.join(holders)}: name one (--tenant)"
             )
         tenant = holders[0]
-        stream = streams.aggregate_stream(streams.CASE, tenant, case_id)
-        mine = [e for e in everything if e.tenant_id == tenant or e.unreadable is not None]
-        drafts = {
-            e.stream
-            for e in mine
-            if e.event_type == "notice_draft.drafted" and e.payload.get("case_id") == case_id
-        }
-        runs = {e.run_id for e in mine if e.stream in (stream, *drafts) and e.run_id}
-        runs |= {
-            str(e.payload.get("run_id"))
-            for e in mine
-            if e.event_type == "run.started" and e.payload.get("case_id") == case_id
-        }
-        wanted = {stream, *drafts, *_run_streams(tenant, runs)}
-        chosen = [
-            e
-            for e in mine
-            if e.stream in wanted or (e.refused and e.payload.get("stream_id") in wanted)
-        ]
-        return self._trail(f"case {case_id}", tenant, chosen)
+        found = held[tenant]
+        found += self._runs(found)
+        own = {e.stream for e in found}
+        found += self.index.parked_in(sorted(own))
+        return self._trail(f"case {case_id}", tenant, found, fresh)
 
     def correlation(self, correlation_id: str, tenant_id: str | None = None) -> Trail:
-        everything = self._scan()
-        chosen = [
-            e
-            for e in everything
-            if e.correlation_id == correlation_id
-            and (tenant_id is None or e.tenant_id == tenant_id)
-        ]
-        if not chosen:
-            raise AuditNotFound(f"no correlation {correlation_id!r}")
-        tenants = {e.tenant_id for e in chosen}
-        runs = {s for e in chosen if e.run_id for s in _run_streams(e.tenant_id, [e.run_id])}
-        chosen += [
-            e
-            for e in everything
-            if e.stream in runs and e.tenant_id in tenants and e.correlation_id != correlation_id
-        ]
-        return self._trail(f"correlation {correlation_id}", ",".join(sorted(tenants)), chosen)
+        """Everything one request caused, across streams (and tenants, for operators)."""
+        fresh = self.index.settle(self.settle_within)
+        holders = (
+            [tenant_id]
+            if tenant_id is not None
+            else self.index.tenants_holding("correlation_id", correlation_id)
+        )
+        found = [e for t in holders for e in self.index.find(t, "correlation_id", correlation_id)]
+        if not found:
+            raise AuditNotFound(_not_found(f"no correlation {correlation_id!r}", fresh))
+        tenants = ",".join(sorted(holders))
+        subject = f"correlation {correlation_id}"
+        return self._trail(subject, tenants, found + self._runs(found), fresh)
 
-    def _trail(self, subject: str, tenant: str, events: list[AuditEvent]) -> Trail:
-        return build_trail(subject, tenant, events, self._side_effects(events))
+    def _case_events(self, tenant: str, case_id: str) -> list[IndexedEvent]:
+        """The case's indexed events in `tenant`; none unless its own stream holds some (a
+        refusal naming a case nobody opened there is no case)."""
+        stream = streams.aggregate_stream(streams.CASE, tenant, case_id)
+        found = self.index.find(tenant, "case_id", case_id)
+        return found if any(e.stream == stream for e in found) else []
+
+    def _runs(self, found: list[IndexedEvent]) -> list[IndexedEvent]:
+        """The events of the agent runs `found` took part in (their run streams only)."""
+        more: list[IndexedEvent] = []
+        for tenant, run_id in sorted(run_streams(found)):
+            if not (is_tenant_id(tenant) and is_aggregate_id(run_id)):
+                continue
+            stream = streams.aggregate_stream(streams.AGENT_RUN, tenant, run_id)
+            more += [e for e in self.index.find(tenant, "run_id", run_id) if e.stream == stream]
+        return more
+
+    def _trail(
+        self, subject: str, tenant: str, indexed: list[IndexedEvent], fresh: Freshness
+    ) -> Trail:
+        recorded, missing = self.index.fetch(indexed)
+        events = [self._audited(r) for r in recorded]
+        gaps = [fresh.reason()] if fresh.behind else []
+        if missing:
+            gaps.append(f"the index names events the store did not return: {', '.join(missing)}")
+        unreadable = sum(1 for e in events if e.unreadable is not None)
+        if unreadable:
+            gaps.append(f"{unreadable} event(s) cannot be read by this code (listed, not read)")
+        trail = build_trail(subject, tenant, events, self._side_effects(events))
+        trail.incomplete = [g for g in gaps if g]
+        trail.index_as_of_position = fresh.as_of_position
+        return trail
 
     def _side_effects(self, events: list[AuditEvent]) -> Iterable[SideEffect]:
         effects: list[SideEffect] = []
@@ -195,33 +218,8 @@ class AuditService:
             unreadable=unreadable,
         )
 
-    def _scan(self) -> list[AuditEvent]:
-        """Every event of the audited categories, up to the head as of now."""
-        head = self.events.head_position()
-        if head == 0:
-            return []
-        found: list[AuditEvent] = []
-        subscription = self.events.subscribe_all(None)
-        watchdog = threading.Timer(SCAN_TIMEOUT, subscription.stop)
-        watchdog.start()
-        try:
-            for recorded in subscription:
-                if recorded.stream.startswith(CATEGORIES):
-                    found.append(self._audited(recorded))
-                if recorded.commit_position >= head:
-                    break
-        finally:
-            watchdog.cancel()
-            subscription.stop()
-        return found
 
-
-def _run_streams(tenant_id: str, run_ids: Iterable[str]) -> set[str]:
-    """The streams of the runs named (an envelope's run id outside the id grammar names none)."""
-    if not is_tenant_id(tenant_id):
-        return set()
-    return {
-        streams.aggregate_stream(streams.AGENT_RUN, tenant_id, r)
-        for r in run_ids
-        if is_aggregate_id(r)
-    }
+def _not_found(message: str, fresh: Freshness) -> str:
+    """Not found, and why that may not be final: an index behind may not know it yet."""
+    reason = fresh.reason()
+    return f"{message} ({reason})" if reason else message

@@ -7,7 +7,7 @@ that several tenants hold needs `--tenant`."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Final
 
 import orjson
 import typer
@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from caseledger.adapters.audit.service import AuditAmbiguous, AuditNotFound, AuditService
 from caseledger.adapters.cli.stores import reading_store
+from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
 from caseledger.domain.shared.streams import InvalidId
 from caseledger.projections.audit.report import (
@@ -27,15 +28,26 @@ from caseledger.projections.audit.report import (
     timeline,
     unreadable,
 )
-from caseledger.projections.audit.trail import Node, Trail
+from caseledger.projections.audit.trail import Node, Trail, actor_kind
 
 app = typer.Typer(
     help="Audit trails: who asked, what the agent inferred and proposed, which policy, who "
     "approved, what was committed and which side effect followed. Never writes.",
     no_args_is_help=True,
 )
-console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
+SETTLE_WITHIN: Final = 2.0
+"""How long an audit waits for the index to catch up with the store (a runner elsewhere)."""
+PIPED_WIDTH: Final = 100_000
+"""Output that is not a terminal is never cut: as wide as its longest line."""
+ACTOR_STYLES: Final = {"human": "bold blue", "agent": "bold yellow", "system": "dim"}
+
+
+def output_console() -> Console:
+    """The terminal's width on a terminal (long cells wrap); unlimited when piped."""
+    piped = not sys.stdout.isatty()
+    return Console(soft_wrap=True, width=PIPED_WIDTH if piped else None)
+
 
 Tenant = Annotated[str | None, typer.Option("--tenant", help="Only this tenant's events.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the trail as JSON.")]
@@ -67,7 +79,8 @@ def correlation(
 def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermaid: bool) -> None:
     settings = Settings()
     with reading_store(settings) as store:
-        audit = AuditService.for_data_dir(store, settings.data_dir)
+        views = open_projection_store(settings)
+        audit = AuditService.for_data_dir(store, views, settings.data_dir, SETTLE_WITHIN)
         try:
             trail = (audit.case if kind == "case" else audit.correlation)(subject, tenant)
         except InvalidId as error:
@@ -78,16 +91,19 @@ def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermai
             raise typer.Exit(code=1) from error
         finally:
             audit.close()
+            views.close()
     if as_json:
         sys.stdout.write(orjson.dumps(document(trail), option=orjson.OPT_INDENT_2).decode() + "\n")
     elif as_mermaid:
         sys.stdout.write(mermaid(trail))
     else:
-        show(trail, console)
+        show(trail, output_console())
 
 
 def show(trail: Trail, out: Console) -> None:
     out.print(f"[bold]audit of {trail.subject}[/bold] (tenant {trail.tenant_id})")
+    for reason in trail.incomplete:
+        out.print(f"[bold red]incomplete:[/bold red] {escape(reason)}")
     for event in unreadable(trail):
         out.print(f"[yellow]unreadable:[/yellow] {escape(str(event['reason']))}")
     for question, facts in answers(trail).items():
@@ -101,7 +117,9 @@ def show(trail: Trail, out: Console) -> None:
     for root in trail.roots:
         _branch(tree, trail, trail.nodes[root])
     out.print(tree)
-    table = Table("pos", "at", "kind", "type", "stream@rev", "actor", "command", title="timeline")
+    table = Table(title="timeline")
+    for column in ("pos", "at", "kind", "type", "stream@rev", "actor", "command"):
+        table.add_column(column, overflow="fold")
     for row in timeline(trail):
         table.add_row(
             str(row.get("position") or ""),
@@ -109,13 +127,25 @@ def show(trail: Trail, out: Console) -> None:
             row["kind"],
             escape(str(row["event_type"])),
             f"{row.get('stream', '')}@{row.get('revision', '')}" if row.get("stream") else "",
-            str(row.get("actor") or ""),
+            _actor(row.get("actor")),
             str(row.get("command_type") or row.get("status") or ""),
         )
     out.print(table)
 
 
 def _branch(parent: Tree, trail: Trail, node: Node) -> None:
-    branch = parent.add(f"[magenta]{node.kind}[/magenta] {escape(node.label)}")
+    who = f" {_actor(node.actor)}" if node.actor else ""
+    branch = parent.add(f"[magenta]{node.kind}[/magenta] {escape(node.label)}{who}")
     for child in node.children:
         _branch(branch, trail, trail.nodes[child])
+
+
+def _actor(actor: object) -> str:
+    """`[human user:rita]`, `[agent agent:risk-bot]`, `[system system:...]`: told apart by the
+    word even where colour is lost."""
+    if not actor:
+        return ""
+    kind = actor_kind(str(actor))
+    style = ACTOR_STYLES.get(kind, "")
+    text = escape(f"[{kind} {actor}]")
+    return f"[{style}]{text}[/{style}]" if style else text

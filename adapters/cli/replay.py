@@ -35,6 +35,9 @@ AsOf = Annotated[
     typer.Option("--as-of-revision", min=0, help="Fold events up to this revision (0-based)."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print state and history as JSON.")]
+Payloads = Annotated[
+    bool, typer.Option("--payloads", help="Show each event's data (what was proposed, decided).")
+]
 Tenant = Annotated[str, typer.Option("--tenant", help="The tenant whose id it is.")]
 
 
@@ -44,9 +47,10 @@ def case(
     tenant: Tenant,
     as_of_revision: AsOf = None,
     as_json: AsJson = False,
+    payloads: Payloads = False,
 ) -> None:
     """A case's state at a revision and its history (who, which run, correlation, causation)."""
-    _replay("case", tenant, case_id, as_of_revision, as_json)
+    _replay("case", tenant, case_id, as_of_revision, as_json, payloads)
 
 
 @app.command("noticedraft")
@@ -57,13 +61,19 @@ def noticedraft(
     tenant: Tenant,
     as_of_revision: AsOf = None,
     as_json: AsJson = False,
+    payloads: Payloads = False,
 ) -> None:
     """A notice draft's state at a revision and its history."""
-    _replay("notice_draft", tenant, draft_id, as_of_revision, as_json)
+    _replay("notice_draft", tenant, draft_id, as_of_revision, as_json, payloads)
 
 
 def _replay(
-    aggregate: str, tenant: str, aggregate_id: str, as_of: int | None, as_json: bool
+    aggregate: str,
+    tenant: str,
+    aggregate_id: str,
+    as_of: int | None,
+    as_json: bool,
+    payloads: bool,
 ) -> None:
     try:
         check_tenant_id(tenant, "--tenant")
@@ -81,14 +91,20 @@ def _replay(
     if result.revision < 0:
         errors.print(f"[red]error:[/red] {result.stream} does not exist")
         raise typer.Exit(code=1)
+    if as_of is not None and as_of > result.revision:
+        errors.print(
+            f"[red]error:[/red] --as-of-revision {as_of} is past the end of {result.stream}: "
+            f"its last revision is {result.revision}"
+        )
+        raise typer.Exit(code=2)
     if as_json:
         document = replay_document(result)
         sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    _show(result)
+    _show(result, payloads)
 
 
-def _show(result: Replay) -> None:
+def _show(result: Replay, payloads: bool) -> None:
     console.print(f"[bold]{result.stream}[/bold] up to revision {result.revision}")
     for event in result.history:
         run = f"  run {event.run_id}" if event.run_id else ""
@@ -102,6 +118,8 @@ def _show(result: Replay) -> None:
             f"{event.correlation_id}  causation {event.causation_id}  policy "
             f"{event.policy_version}[/dim]"
         )
+        if payloads:
+            console.print(Pretty(event.payload, indent_guides=False), soft_wrap=False)
     state = orjson.loads(orjson.dumps(replay_document(result)["state"]))
     console.print("[bold]state[/bold]")
     console.print(Pretty(state))

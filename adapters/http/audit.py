@@ -8,7 +8,7 @@ holds other runs' requests and every decision: it is not agent context)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -22,6 +22,8 @@ from caseledger.domain.shared.streams import InvalidId
 from caseledger.projections.audit.report import document
 from caseledger.projections.audit.trail import Trail
 
+SETTLE_WITHIN: Final = 5.0
+"""How long an audit waits for the index to reach the store's head before it answers."""
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 _RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 413, 422, 503)
 
@@ -47,7 +49,7 @@ def _answer(
     if denial is not None:
         return problem(403, "forbidden", "forbidden", denial)
     app = request.app.state.caseledger
-    audit = AuditService.for_data_dir(app.store, app.settings.data_dir)
+    audit = AuditService.for_data_dir(app.store, app.views, app.settings.data_dir, SETTLE_WITHIN)
     try:
         trail = trail_of(audit)
     except InvalidId as error:

@@ -131,16 +131,25 @@ def _decision(e: AuditEvent) -> dict[str, Any]:
     p = e.payload
     return {
         "event_type": e.event_type,
-        "decided_by": p.get("approved_by_actor_id")
-        or p.get("approved_by")
-        or p.get("declined_by_id")
-        or p.get("rejected_by"),
+        "decided_by": _decider(p),
         "actor": e.actor,
         "approval_request_id": p.get("approval_request_id"),
         "approval_id": p.get("approval_id") or p.get("decision_id"),
         "digest": p.get("digest"),
         "policy_version": p.get("policy_version") or e.policy_version,
     }
+
+
+def _decider(p: dict[str, Any]) -> str | None:
+    """Who decided, named `type:id` as every actor is in the audit."""
+    for kind, who in (
+        ("approved_by_actor_type", "approved_by_actor_id"),
+        ("declined_by_type", "declined_by_id"),
+    ):
+        if p.get(who):
+            return f"{p.get(kind) or '?'}:{p[who]}"
+    named = p.get("approved_by") or p.get("rejected_by")
+    return str(named) if named else None
 
 
 def _commands(events: list[AuditEvent]) -> list[dict[str, Any]]:
@@ -203,7 +212,10 @@ def tree(trail: Trail) -> list[dict[str, Any]]:
             "id": node.id,
             "kind": node.kind,
             "label": node.label,
+            "actor": node.actor,
+            "actor_kind": node.actor_kind,
             "detail": node.detail,
+            "binds_to": node.binds_to,
             "children": [doc(trail.nodes[c]) for c in node.children],
         }
 
@@ -215,6 +227,9 @@ def document(trail: Trail) -> dict[str, Any]:
     return {
         "subject": trail.subject,
         "tenant_id": trail.tenant_id,
+        "complete": not trail.incomplete,
+        "incomplete_because": trail.incomplete,
+        "index_as_of_position": trail.index_as_of_position,
         "answers": answers(trail),
         "causation_tree": tree(trail),
         "timeline": timeline(trail),
@@ -248,16 +263,46 @@ _SHAPES: Final = {
 
 
 def mermaid(trail: Trail) -> str:
-    """A `flowchart TD`: one node per step, arrows from cause to effect."""
-    ids = {node_id: f"n{i}" for i, node_id in enumerate(trail.nodes)}
-    lines = ["flowchart TD"]
-    for node_id, node in trail.nodes.items():
+    """A `flowchart TD` with the causation tree's edges: one node per step, solid arrows from
+    cause to effect (roots first, in time order), dotted `binds to` arrows from a command to the
+    approval or proposal it refers to, and human, agent and system actors in their own class."""
+    order = _tree_order(trail)
+    ids = {node_id: f"n{i}" for i, node_id in enumerate(order)}
+    lines = ["flowchart TD", *_ACTOR_CLASSES]
+    for node_id in order:
+        node = trail.nodes[node_id]
         left, right = _SHAPES.get(node.kind, ('["', '"]'))
-        label = _escape(f"{node.kind}: {node.label}")
+        who = f" [{node.actor_kind} {node.actor}]" if node.actor else ""
+        label = _escape(f"{node.kind}: {node.label}{who}")
         lines.append(f"    {ids[node_id]}{left}{label}{right}")
-    for node_id, node in trail.nodes.items():
+        if node.actor_kind in _KINDS:
+            lines.append(f"    class {ids[node_id]} {node.actor_kind}")
+    for node_id in order:
+        node = trail.nodes[node_id]
         lines.extend(f"    {ids[node_id]} --> {ids[child]}" for child in node.children)
+        lines.extend(
+            f"    {ids[node_id]} -.->|binds to| {ids[ref]}" for ref in node.binds_to if ref in ids
+        )
     return "\n".join(lines) + "\n"
+
+
+_KINDS: Final = ("human", "agent", "system")
+_ACTOR_CLASSES: Final = (
+    "    classDef human fill:#dbeafe,stroke:#1d4ed8",
+    "    classDef agent fill:#fef3c7,stroke:#b45309,stroke-dasharray:4 2",
+    "    classDef system fill:#e5e7eb,stroke:#374151",
+)
+
+
+def _tree_order(trail: Trail) -> list[str]:
+    """Every node, depth first from the roots in time order."""
+    order: list[str] = []
+    todo = list(reversed(trail.roots))
+    while todo:
+        node_id = todo.pop()
+        order.append(node_id)
+        todo.extend(reversed(trail.nodes[node_id].children))
+    return order
 
 
 def _escape(text: str) -> str:

@@ -2,12 +2,21 @@
 the agent run, proposal, policy decision, approval, command and committed event to the side
 effect.
 
-Links, strongest first: a command caused by an event, an approval request or a tool call
-(`commandCausationId`); a tool call naming the command it became; an event's command
-(`$causationId`); a command whose events name an approval, approval request, send request or
-proposal first introduced by another command's event; side effects by the event that caused
-them. A proposal or notice that required approval gets a policy-decision node (the policy
-version in force and the approval request) between it and the approving command.
+Every edge of the tree is recorded causation, never stream order: an event under its command
+(`$causationId`); a command under what caused it (`commandCausationId`: an event, an approval
+request's policy decision, a tool call of its run, or the integration record that delivered its
+cause, such as the SMTP delivery a `record_notice_sent` reports); a command a tool call names
+under that call; an agent's command with no recorded cause under its run; side effects under
+the event that caused them. A request with no cause is a root; roots are ordered by time (the
+position of their first event). A command that names an approval, approval request, send request
+or proposal introduced by another command's event is not caused by it: the reference is kept as
+a `binds_to` link beside the tree (drawn dotted in Mermaid). A proposal or notice that required
+approval gets a policy-decision node (the policy version in force and the approval request)
+between it and the approving command.
+
+Actors are named `type:id` everywhere (`user:rita`, `agent:risk-bot`,
+`system:notification-worker`); each command node carries its actor's kind (human, agent or
+system) so the text and the diagram can show them apart.
 """
 
 from __future__ import annotations
@@ -29,6 +38,19 @@ OPENS_APPROVAL: Final = frozenset(
     }
 )
 """Events that open an approval request under the policy in force: a policy decision."""
+EFFECT_ACTORS: Final = {
+    "smtp_delivery": "system:notification-worker",
+    "integration_publication": "system:outbox-relay",
+}
+"""The system actor behind each kind of integration record."""
+ACTOR_KINDS: Final = {"user": "human", "agent": "agent", "system": "system"}
+"""An actor's type as the audit shows it apart: human, agent or system."""
+
+
+def actor_kind(actor: str | None) -> str:
+    """`human`, `agent` or `system` for a `type:id` actor name (`unknown` otherwise)."""
+    kind = (actor or "").partition(":")[0]
+    return ACTOR_KINDS.get(kind, "unknown")
 
 
 @dataclass
@@ -42,6 +64,17 @@ class Node:
     detail: dict[str, Any] = field(default_factory=dict)
     children: list[str] = field(default_factory=list)
     parent: str | None = None
+    actor: str | None = None
+    """Who acted (`user:rita`, `agent:risk-bot`, `system:notification-worker`), where one did."""
+    position: int | None = None
+    """The commit position of the first event behind this node (roots are ordered by it)."""
+    binds_to: list[str] = field(default_factory=list)
+    """Nodes this command refers to (an approval, a proposal) without being caused by them."""
+
+    @property
+    def actor_kind(self) -> str | None:
+        """human, agent or system; None for a node no actor stands behind."""
+        return actor_kind(self.actor) if self.actor else None
 
 
 @dataclass
@@ -52,6 +85,10 @@ class Trail:
     side_effects: list[SideEffect]
     nodes: dict[str, Node]
     roots: list[str]
+    incomplete: list[str] = field(default_factory=list)
+    """Why this trail may lack facts (the index behind, an event unreadable); empty: complete."""
+    index_as_of_position: int | None = None
+    """The `$all` position the audit index was as of when the trail was gathered."""
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
@@ -105,6 +142,7 @@ class _Builder:
                     "unreadable_event",
                     f"{event.event_type} ({event.stream}@{event.revision}) cannot be read",
                     {"reason": event.unreadable, "position": event.position},
+                    position=event.position,
                 )
             )
             return
@@ -120,6 +158,8 @@ class _Builder:
                     f"{event.payload.get('command_type')} answered {event.payload.get('outcome')}"
                     + (f" ({code})" if code else ""),
                     {"actor": event.actor, "reason": event.payload.get("reason")},
+                    actor=event.actor,
+                    position=event.position,
                 )
             )
             return
@@ -130,6 +170,7 @@ class _Builder:
                 "event",
                 f"{event.event_type} ({event.stream}@{event.revision})",
                 {"payload": event.shown_payload(), "position": event.position},
+                position=event.position,
             ),
             command.id,
         )
@@ -168,6 +209,8 @@ class _Builder:
                     "causation_id": event.command_causation_id,
                     "handler": f"{event.metadata.get('aggregateType')}.{event.command_type}",
                 },
+                actor=event.actor,
+                position=event.position,
             )
         )
 
@@ -185,10 +228,18 @@ class _Builder:
                         "requested_by": payload.get("requested_by"),
                         "case_id": payload.get("case_id"),
                     },
+                    actor=str(payload.get("requested_by") or "") or None,
+                    position=event.position,
                 )
             )
             self._add(
-                Node(run, "agent_run", f"agent run {run_id} ({payload.get('agent_name')})"),
+                Node(
+                    run,
+                    "agent_run",
+                    f"agent run {run_id} (agent:{payload.get('agent_name')})",
+                    actor=f"agent:{payload.get('agent_name')}",
+                    position=event.position,
+                ),
                 request.id,
             )
         elif event.event_type == "run.model_response_recorded":
@@ -197,6 +248,7 @@ class _Builder:
                     f"response:{run_id}:{payload.get('response_id')}",
                     "model_response",
                     f"model {payload.get('model')} inferred: {payload.get('summary')}",
+                    position=event.position,
                 ),
                 run,
             )
@@ -208,6 +260,7 @@ class _Builder:
                     "tool_call",
                     f"tool {payload.get('tool_name')} -> {payload.get('outcome')}",
                     {"command_id": payload.get("command_id")},
+                    position=event.position,
                 ),
                 response if response in self.nodes else run,
             )
@@ -222,28 +275,31 @@ class _Builder:
                 "side_effect",
                 f"{effect.kind} {effect.effect_id}: {effect.status} ({effect.attempts} attempts)",
                 {"at": effect.at, **effect.detail},
+                actor=EFFECT_ACTORS.get(effect.kind),
             ),
             f"event:{effect.caused_by_event_id}",
         )
 
     def link_commands(self, events: list[AuditEvent]) -> None:
-        """Each command under its cause; without one, an agent's under its run and anyone
-        else's under the last fact of its stream before it (the state it acted on)."""
-        previous: dict[str, str] = {}
+        """Each command under its recorded cause; an agent's without one under its run; any
+        other command without a cause stays a root (a request of its own). References to
+        another command's facts are kept as `binds_to`, never as parents."""
         for event in events:
             node_id = f"command:{event.command_id}"
-            if event.refused or event.event_type.startswith("run."):
+            if event.refused or event.event_type.startswith("run.") or node_id not in self.nodes:
                 continue
-            if node_id in self.nodes and self.nodes[node_id].parent is None:
-                parent = self._cause_of(event, node_id)
-                if parent is None and event.metadata.get("actorType") == "agent":
-                    parent = f"run:{event.run_id}" if f"run:{event.run_id}" in self.nodes else None
-                if parent is None:
-                    parent = previous.get(event.stream)
-                if parent is not None and parent not in self._descendants(node_id):
-                    self._link(parent, node_id)
-            if self.nodes.get(node_id) is not None:
-                previous[event.stream] = f"event:{event.event_id}"
+            node = self.nodes[node_id]
+            if node.parent is not None:
+                continue
+            parent = self._cause_of(event)
+            if parent is None and event.metadata.get("actorType") == "agent":
+                parent = f"run:{event.run_id}" if f"run:{event.run_id}" in self.nodes else None
+            own = self._descendants(node_id)
+            if parent is not None and parent not in own:
+                self._link(parent, node_id)
+            for ref in self._references(event):
+                if ref not in own and ref not in node.binds_to:
+                    node.binds_to.append(ref)
         for event in events:  # a run belongs under nothing else; refusals under their cause
             if event.refused:
                 cause = event.metadata.get("$causationId")
@@ -253,26 +309,37 @@ class _Builder:
         if parent in self.nodes and child in self.nodes:
             self._link(parent, child)
 
-    def _cause_of(self, event: AuditEvent, command_node: str) -> str | None:
+    def _cause_of(self, event: AuditEvent) -> str | None:
         cause = event.command_causation_id
         if cause:
+            delivered = self._delivery_of(event, cause)
             for candidate in (
+                delivered,
                 f"event:{cause}",
                 f"policy:{cause}",
                 self.tool_calls.get((event.run_id or "", cause)),
             ):
                 if candidate and candidate in self.nodes:
                     return candidate
-        call = self.command_of_call.get(event.command_id or "")
-        if call is not None:
-            return call
-        own = self._descendants(command_node)
+        return self.command_of_call.get(event.command_id or "")
+
+    def _delivery_of(self, event: AuditEvent, cause: str) -> str | None:
+        """The integration record between `cause` and this command: the SMTP delivery of the
+        send request a `notice_draft.sent` reports."""
+        message_id = event.payload.get("message_id")
+        node = self.nodes.get(f"effect:smtp_delivery:{message_id}")
+        if node is not None and node.parent == f"event:{cause}":
+            return node.id
+        return None
+
+    def _references(self, event: AuditEvent) -> list[str]:
+        found = []
         for ref in REF_FIELDS:
             value = event.payload.get(ref)
             origin = self.origin.get((ref, value)) if isinstance(value, str) else None
-            if origin is not None and origin not in own:
-                return origin
-        return None
+            if origin is not None and origin not in found:
+                found.append(origin)
+        return found
 
     def _descendants(self, node_id: str) -> set[str]:
         found, todo = set(), [node_id]
@@ -284,4 +351,10 @@ class _Builder:
         return found
 
     def roots(self) -> list[str]:
-        return [n.id for n in self.nodes.values() if n.parent is None]
+        """Nodes with no recorded cause, ordered by time (first event's position)."""
+        roots = [n for n in self.nodes.values() if n.parent is None]
+        return [n.id for n in sorted(roots, key=lambda n: _sort_position(n.position))]
+
+
+def _sort_position(position: int | None) -> int:
+    return position if position is not None else 2**63

@@ -169,7 +169,11 @@ def test_audits_list_the_unreadable_events_and_carry_on(
 
 def test_the_audit_command_carries_on_too(live: Live, cases: tuple[str, str]) -> None:
     broken, sound = cases
-    env = {**os.environ, "CASELEDGER_EVENTSTORE_URL": live.app.eventstore_url}
+    env = {
+        **os.environ,
+        "CASELEDGER_EVENTSTORE_URL": live.app.eventstore_url,
+        "CASELEDGER_DATA_DIR": str(live.app.settings.data_dir),  # the audit index's read store
+    }
 
     of_broken = run(["audit", "case", broken, "--json"], env)
     of_sound = run(["audit", "case", sound, "--json"], env)

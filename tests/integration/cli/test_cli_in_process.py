@@ -52,6 +52,15 @@ def test_demo_runs_the_drill_and_replay_reads_it_back(tmp_path: Path) -> None:
     assert case["state"]["status"] == "closed"
     assert case["history"][-1]["event_type"] == "case.closed"
 
+    past_end = ["--as-of-revision", "99"]
+    code, past = invoke(["replay", "case", "demo-case-1", "--tenant", "demo", *past_end], env)
+    assert code == 2, past
+    assert "its last revision is 7" in " ".join(past.split())
+    code, shown = invoke(["replay", "case", "demo-case-1", "--tenant", "demo", "--payloads"], env)
+    assert code == 0, shown
+    assert "'allegation_summary'" in shown  # each event's data, not only its type
+    assert "'proposed_risk_level': 'high'" in shown  # what the agent proposed
+
 
 @pytest.mark.nats
 def test_demo_ends_with_the_notice_sent_once_when_nats_answers(tmp_path: Path) -> None:

@@ -220,7 +220,8 @@ def _replayed(app: App, aggregate: str, tenant: str, aggregate_id: str) -> dict[
 
 
 def _audited(app: App, tenant: str, case_id: str) -> dict[str, Any]:
-    trail = AuditService(app.store).case(case_id, tenant)
+    app.start()  # the audit reads the index its runner keeps
+    trail = AuditService(app.store, app.views, settle_within=60).case(case_id, tenant)
     rows = [{k: v for k, v in r.items() if k != "position"} for r in timeline(trail)]
     return _without_positions({"answers": answers(trail), "timeline": rows})
 

@@ -5,6 +5,7 @@ Python, the CLI (rich, JSON, Mermaid) and HTTP with the query's tenant and role 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def caseledger(tmp_path: Path) -> Iterator[App]:
         eventstore_port=0,
         tokens=TokenRegistry.from_document(TOKENS),
     )
+    app.start()  # the runner keeps the audit index
     yield app
     app.close()
 
@@ -89,6 +91,7 @@ def _whole_drill(app: App, broker: Broker, sink: SmtpSink, data_dir: Path) -> Dr
     relay.pump()
     outbox.close()
     ledger.close()
+    assert app.wait_for_views(app.store.head_position(), timeout=60)
     return drill
 
 
@@ -110,7 +113,7 @@ def test_the_audit_reconstructs_the_practice_drill_and_answers_every_question(
     caseledger: App, broker: Broker, sink: SmtpSink, tmp_path: Path
 ) -> None:
     drill = _whole_drill(caseledger, broker, sink, tmp_path)
-    audit = AuditService.for_data_dir(caseledger.store, tmp_path)
+    audit = AuditService.for_data_dir(caseledger.store, caseledger.views, tmp_path)
     trail = audit.case(drill.case_id, "t1")
 
     facts = answers(trail)
@@ -125,7 +128,7 @@ def test_the_audit_reconstructs_the_practice_drill_and_answers_every_question(
     assert {p["policy_version"] for p in facts["which_policy_applied"]} == {"default"}
     approvers = {(d["event_type"], d["decided_by"]) for d in facts["who_approved"]}
     assert approvers == {
-        ("case.risk_level_changed", "rita"),
+        ("case.risk_level_changed", "user:rita"),
         ("notice_draft.approved", "user:rita"),
     }
     handlers = {c["handler"] for c in facts["which_command_handler_committed"]}
@@ -153,18 +156,15 @@ def test_the_audit_reconstructs_the_practice_drill_and_answers_every_question(
     ]
     delivery = _node(trail, "side_effect", "smtp_delivery")
     assert _path_to_root(trail, delivery) == [
-        "user_request",
-        "agent_run",
-        "command",  # request_notice_approval, by the agent in its run
-        "event",
-        "policy_decision",
-        "command",  # approve_notice_draft, by the reviewer
-        "event",
-        "command",  # send_approved_notice, binding to that approval
+        "command",  # send_approved_notice: the supervisor's own request, no recorded cause
         "event",
         "side_effect",
     ]
+    send = _node(trail, "command", "send_approved_notice")
+    approved = _node(trail, "event", "notice_draft.approved")
+    assert trail.nodes[send].binds_to == [approved]  # it binds to the approval, not caused by it
     sent = _node(trail, "event", "notice_draft.sent")
+    assert _path_to_root(trail, sent) == ["command", "event", "side_effect", "command", "event"]
     assert trail.nodes[trail.nodes[sent].parent or ""].detail["causation_id"] == (
         drill.send_request_event_id
     )
@@ -221,3 +221,89 @@ def test_the_audit_is_served_over_http_and_the_cli_with_tenant_and_role_rules(
     outbox = runner.invoke(cli, ["outbox", "status", "--json"], env=env)
     assert outbox.exit_code == 0, outbox.output
     assert orjson.loads(outbox.output)["counts"]["published"] == 6
+
+
+def _roots(trail: Trail) -> list[str]:
+    return [trail.nodes[r].label.split(" ")[0] for r in trail.roots]
+
+
+def test_independent_requests_are_roots_and_the_delivery_sits_between_request_and_report(
+    caseledger: App, broker: Broker, sink: SmtpSink, tmp_path: Path
+) -> None:
+    """Two `submit_evidence` requests (no cause) are roots in time order, never children of
+    `case.opened`; the SMTP delivery stands between the send request and the worker's report;
+    text, JSON and Mermaid show the same roots and edges, and tell human, agent and system
+    actors apart."""
+    drill = _whole_drill(caseledger, broker, sink, tmp_path)
+    audit = AuditService.for_data_dir(caseledger.store, caseledger.views, tmp_path)
+    trail = audit.case(drill.case_id, "t1")
+    audit.close()
+
+    assert _roots(trail) == [
+        "open_case",
+        "start_case_review",
+        "submit_evidence",
+        "review_evidence",
+        "submit_evidence",
+        "review_evidence",
+        "user:alice",  # the user's request behind the agent run
+        "send_approved_notice",
+        "close_case",
+    ]
+    positions = [trail.nodes[r].position or 0 for r in trail.roots]
+    assert positions == sorted(positions)
+    evidence = [r for r in trail.roots if trail.nodes[r].label.startswith("submit_evidence")]
+    assert all(trail.nodes[r].parent is None for r in evidence)
+    delivery = _node(trail, "side_effect", "smtp_delivery")
+    report = trail.nodes[delivery].children
+    assert [trail.nodes[c].label.split(" ")[0] for c in report] == ["record_notice_sent"]
+    assert trail.nodes[report[0]].actor == "system:notification-worker"
+    assert trail.nodes[trail.roots[0]].actor_kind == "human"
+    proposal = _node(trail, "command", "propose_risk_update")
+    assert trail.nodes[proposal].actor_kind == "agent"
+
+    body = document(trail)
+    top = [n["label"].split(" ")[0] for n in body["causation_tree"]]
+    assert top == _roots(trail)
+    (send,) = [n for n in body["causation_tree"] if n["label"].startswith("send_approved_notice")]
+    (requested,) = send["children"]
+    (smtp,) = [n for n in requested["children"] if n["label"].startswith("smtp_delivery")]
+    assert smtp["kind"] == "side_effect"
+    assert smtp["actor_kind"] == "system"
+    assert smtp["children"][0]["detail"]["command_type"] == "record_notice_sent"
+    assert smtp["children"][0]["children"][0]["label"].startswith("notice_draft.sent")
+
+    diagram = mermaid(trail)
+    node_of = {
+        found.group(1): line
+        for line in diagram.splitlines()
+        if (found := re.match(r"\s+(n\d+)[\[(>{]", line)) is not None
+    }
+    edges = {tuple(line.strip().split(" --> ")) for line in diagram.splitlines() if " --> " in line}
+    evidence_ids = {n for n, line in node_of.items() if "command: submit_evidence" in line}
+    assert len(evidence_ids) == 2
+    assert not any(child in evidence_ids for _, child in edges)  # roots: nothing points at them
+    smtp_id = next(n for n, line in node_of.items() if "side_effect: smtp_delivery" in line)
+    sent_by = next(n for n, line in node_of.items() if "command: record_notice_sent" in line)
+    assert (smtp_id, sent_by) in edges
+    assert f"class {smtp_id} system" in diagram
+    assert "-.->|binds to|" in diagram
+    assert len(edges) == len(trail.nodes) - len(trail.roots)
+
+    env = {
+        "CASELEDGER_DATA_DIR": str(tmp_path),
+        "CASELEDGER_EVENTSTORE_URL": caseledger.eventstore_url,
+    }
+    text = CliRunner().invoke(cli, ["audit", "case", drill.case_id], env=env)
+    assert text.exit_code == 0, text.output
+    top_lines = [
+        line[4:].split(" ")[1]
+        for line in text.output.splitlines()
+        if line.startswith(("├── ", "└── "))
+    ]
+    assert top_lines == _roots(trail)
+    assert "[human user:alice]" in text.output
+    assert "[agent agent:risk-bot]" in text.output
+    assert "[system system:notification-worker]" in text.output
+    assert max(len(line) for line in text.output.splitlines()) > 80  # piped: never cut
+    assert "…" not in text.output
