@@ -38,6 +38,7 @@ from bench.bench_write_side import accepted, brief, open_case
 from caseledger.adapters.bootstrap import App, bootstrap
 from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.settings import Settings
+from caseledger.projections.events import CATEGORIES
 
 POSTGRES = os.environ.get(
     "CASELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -208,7 +209,7 @@ def main() -> None:
 
 def _settle(app: App) -> Callable[[], None]:
     def settle() -> None:
-        if not app.wait_for_views(app.store.head_position(), timeout=120):
+        if not app.wait_for_views(app.store.head_position(CATEGORIES), timeout=120):
             raise RuntimeError("the runner did not catch up within 120 s")
 
     return settle
