@@ -9,9 +9,11 @@
 
 `bootstrap(settings) -> App` builds, from `Settings` (every default overridable by keyword):
 - the event store: the embedded KurrentDB-compatible server on `data_dir/eventstore` unless
-  `eventstore_url` names a KurrentDB; either way reached through `KurrentEventStore` (`.store`),
-  refused (BootstrapError) when it holds streams in another naming format, marked when new
-  (`domain.application.storeformat`);
+  `eventstore_url` names a KurrentDB; reached through `KurrentEventStore` (`.store`), except
+  where this process hosts the embedded store and `embedded_path` is `inprocess` (the
+  default): then through `InProcessEventStore` on its storage and writer, while the gRPC
+  endpoint serves other processes; refused (BootstrapError) when it holds streams in another
+  naming format, marked when new (`domain.application.storeformat`);
 - the read store: SQLite in the data dir unless `readstore_url` is `postgresql://...`
   (`.views`; the read side's `open_projection_store`);
 - the projection runner over all current projections (`.runner`; not started until `start()`):
@@ -35,6 +37,7 @@ from typing import Final, Protocol, cast
 
 from caseledger.adapters.background import ThreadBackground
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, running_endpoint
+from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.eventstore.quiet_head import HeadUnlessSilent
 from caseledger.adapters.lease import RUNNER_LEASE, LeasedWork, LeaseStore, lease_times
@@ -60,6 +63,10 @@ PROJECTIONS_STALLED: Final = "projections stalled: "
 fails): `/readyz` answers it with the reason code `projections_stalled`."""
 
 
+EventStoreAdapter = KurrentEventStore | InProcessEventStore
+"""Over gRPC (any store), or in process (the embedded store this process hosts)."""
+
+
 class ReadStore(ProjectionStore, ViewReader, Protocol):
     """What the read-model stores (SQLite, PostgreSQL) offer: views, checkpoints, close."""
 
@@ -79,7 +86,7 @@ class App:
     """caseledger, wired. `eventstore_url` is where the event store answers (embedded or not)."""
 
     settings: Settings
-    store: KurrentEventStore
+    store: EventStoreAdapter
     views: ReadStore
     runner: ProjectionRunner
     commands: CommandService
@@ -186,7 +193,7 @@ def bootstrap(
     registry = tokens if tokens is not None else token_registry(settings)
     embedded, url = _event_store(settings, mem_db, eventstore_port)
     try:
-        store = KurrentEventStore.connect(url, settings.eventstore_timeout)
+        store = _event_store_adapter(settings, embedded, url)
         _check_store_format(store)
         views = read_store(settings)
         projections = all_projections()
@@ -223,7 +230,17 @@ def _leases(views: ReadStore) -> LeaseStore:
     return cast(LeaseStore, views)
 
 
-def _check_store_format(store: KurrentEventStore) -> None:
+def _event_store_adapter(
+    settings: Settings, embedded: EmbeddedServer | None, url: str
+) -> EventStoreAdapter:
+    """In process on the store this process hosts (unless `embedded_path` is grpc), else the
+    gRPC client on `url`."""
+    if embedded is not None and settings.embedded_path == "inprocess":
+        return InProcessEventStore(embedded.store, settings.eventstore_timeout)
+    return KurrentEventStore.connect(url, settings.eventstore_timeout)
+
+
+def _check_store_format(store: EventStoreAdapter) -> None:
     """Refuse a store in another naming format (old `case-<id>` names); mark a new one."""
     try:
         check_store_format(store, mark=True)

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     )
     eventstore_host: str = Field(default="127.0.0.1", description="Embedded store's address.")
     eventstore_port: int = Field(default=2113, description="Embedded store's port.")
+    embedded_path: Literal["inprocess", "grpc"] = Field(
+        default="inprocess",
+        description="How the process hosting the embedded store reaches it: inprocess (its "
+        "storage and writer directly) or grpc (over loopback, as other processes do; for "
+        "comparisons and diagnosis). Other processes always use gRPC.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Where `serve`'s HTTP API binds.")
     http_port: int = Field(default=8000, description="`serve`'s HTTP API port (0 = any free).")
     http_max_body: int = Field(

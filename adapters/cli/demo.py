@@ -126,6 +126,7 @@ def demo(
                 sent = _sending(drill, outbound, sink) if not drill.failures else None
                 if not drill.failures:
                     close_case(drill)
+                app.wait_for_views(drill.last_position)  # the data dir's views show the drill
                 _summary(drill, sent)
             finally:
                 outbound.stop(discard_stream=True)

@@ -15,6 +15,7 @@ import pytest
 from kurrentdbclient import KurrentDBClient
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
+from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 
 KURRENTDB_IMAGE = "docker.kurrent.io/kurrent-latest/kurrentdb:26.1"  # AppendRecords: 26.1+
@@ -75,16 +76,26 @@ def _wait_until_ready(url: str, timeout: float = 60.0) -> None:
             time.sleep(1)
 
 
-BACKENDS = ["embedded", pytest.param("kurrentdb", marks=pytest.mark.docker)]
+BACKENDS = ["embedded", "inprocess", pytest.param("kurrentdb", marks=pytest.mark.docker)]
+"""The gRPC adapter on the embedded store, the in-process adapter on it, a real KurrentDB."""
 
 
 @pytest.fixture(params=BACKENDS)
-def event_store(request: pytest.FixtureRequest) -> Iterator[KurrentEventStore]:
+def event_store(
+    request: pytest.FixtureRequest,
+) -> Iterator[KurrentEventStore | InProcessEventStore]:
     yield from connected(request, request.param)
 
 
-def connected(request: pytest.FixtureRequest, backend: str) -> Iterator[KurrentEventStore]:
-    """The adapter on `backend`: the embedded store, or a real KurrentDB."""
+def connected(
+    request: pytest.FixtureRequest, backend: str
+) -> Iterator[KurrentEventStore | InProcessEventStore]:
+    """The adapter on `backend`: over gRPC on the embedded store or a real KurrentDB, or in
+    process on the embedded store's own storage and writer."""
+    if backend == "inprocess":
+        hosted: EmbeddedServer = request.getfixturevalue("embedded_server")
+        yield InProcessEventStore(hosted.store)
+        return
     if backend == "embedded":
         server: EmbeddedServer = request.getfixturevalue("embedded_server")
         url = server.url

@@ -8,13 +8,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
-from caseledger.adapters.eventstore.kurrent import KurrentEventStore, KurrentSubscription
+from caseledger.adapters.eventstore.inprocess import InProcessEventStore
+from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.domain.application.ports import (
     AppendResult,
     NewEvent,
     RecordedEvent,
     StreamRead,
     StreamWrite,
+    Subscription,
 )
 
 
@@ -22,7 +24,7 @@ class CountingKurrentStore:
     """`KurrentEventStore` that counts calls to `append` (as the fake's `appends` does), so a
     test can say "this wrote nothing" the same way on both stores."""
 
-    def __init__(self, inner: KurrentEventStore) -> None:
+    def __init__(self, inner: KurrentEventStore | InProcessEventStore) -> None:
         self.inner = inner
         self.appends = 0
 
@@ -54,7 +56,7 @@ class CountingKurrentStore:
 
     def subscribe_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
-    ) -> KurrentSubscription:
+    ) -> Subscription:
         return self.inner.subscribe_all(from_position, categories)
 
     def head_position(self, categories: Sequence[str] = ()) -> int:
@@ -79,3 +81,9 @@ def kurrent_store(server: EmbeddedServer) -> Iterator[CountingKurrentStore]:
         yield CountingKurrentStore(inner)
     finally:
         inner.close()
+
+
+@contextmanager
+def inprocess_store(server: EmbeddedServer) -> Iterator[CountingKurrentStore]:
+    """The in-process adapter on `server`'s own storage and writer (as `serve` uses it)."""
+    yield CountingKurrentStore(InProcessEventStore(server.store))

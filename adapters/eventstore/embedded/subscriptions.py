@@ -10,12 +10,14 @@ lets the subscription notice that its caller has gone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from kurrentdbclient.protos.v1 import streams_pb2
 
 from caseledger.adapters.eventstore.embedded import messages as msg
 from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
+from caseledger.adapters.eventstore.embedded.records import StoredEvent
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 
 Options = streams_pb2.ReadReq.Options
@@ -25,6 +27,46 @@ WAKE_EVERY = 0.5
 
 class StoreShuttingDown(Exception):
     """The store is stopping: a subscription ends with an error, never as if it were done."""
+
+
+@dataclass(frozen=True, slots=True)
+class Looked:
+    """The subscription has looked at everything in `$all` up to `position` (a checkpoint, or
+    with `caught_up` the end of the history it found)."""
+
+    position: int
+    caught_up: bool = False
+
+
+def follow_all(
+    store: EmbeddedStore,
+    after: int,
+    event_filter: EventFilter | None,
+    alive: Callable[[], bool],
+) -> Iterator[StoredEvent | Looked]:
+    """`$all` after `after` in commit order, then live events as commits signal them, with
+    checkpoints (filtered only) and one caught-up between: the gRPC subscription and the
+    in-process adapter both iterate this."""
+    cursor = after
+    scanned = 0
+    caught_up = False
+    while alive():
+        if store.signal.closed:
+            raise StoreShuttingDown("Server is shutting down")
+        for page in store.all_pages(cursor, forwards=True):
+            for event in page:
+                cursor = event.position
+                if event_filter is None or event_filter.matches(event):
+                    yield event
+                if event_filter is not None:
+                    scanned += 1
+                    if scanned >= event_filter.checkpoint_interval:
+                        scanned = 0
+                        yield Looked(cursor)
+        if not caught_up:
+            caught_up = True
+            yield Looked(cursor, caught_up=True)
+        store.signal.wait_beyond(cursor, WAKE_EVERY, gone=lambda: not alive())
 
 
 def subscribe_all(
@@ -41,25 +83,13 @@ def subscribe_all(
         cursor = store.head
     else:
         cursor = 0
-    scanned = 0
-    caught_up = False
-    while alive():
-        if store.signal.closed:
-            raise StoreShuttingDown("Server is shutting down")
-        for page in store.all_pages(cursor, forwards=True):
-            for event in page:
-                cursor = event.position
-                if event_filter is None or event_filter.matches(event):
-                    yield msg.read_event(event)
-                if event_filter is not None:
-                    scanned += 1
-                    if scanned >= event_filter.checkpoint_interval:
-                        scanned = 0
-                        yield msg.checkpoint(cursor)
-        if not caught_up:
-            caught_up = True
-            yield msg.caught_up_all(cursor)
-        store.signal.wait_beyond(cursor, WAKE_EVERY, gone=lambda: not alive())
+    for item in follow_all(store, cursor, event_filter, alive):
+        if isinstance(item, StoredEvent):
+            yield msg.read_event(item)
+        elif item.caught_up:
+            yield msg.caught_up_all(item.position)
+        else:
+            yield msg.checkpoint(item.position)
 
 
 def subscribe_stream(

@@ -68,7 +68,12 @@ class WriteFailed(StoreUnavailable):
     """The disk refused a group commit (full, I/O error): the whole group was rolled back."""
 
 
-@dataclass
+class WriteTimedOut(StoreUnavailable):
+    """The write waited its whole time for a turn at the commit and was withdrawn from the
+    queue before any group took it: nothing of it was written."""
+
+
+@dataclass(eq=False)
 class _Request:
     kind: str  # "append" | "delete" | "tombstone" | "transact"
     stream: str
@@ -160,8 +165,14 @@ class Writer:
 
     # ---- the callers' side ----------------------------------------------------------------
 
-    def append(self, stream: str, expected: int, events: Sequence[ProposedEvent]) -> AppendOutcome:
-        outcome = self._submit(_Request("append", stream, expected, events))
+    def append(
+        self,
+        stream: str,
+        expected: int,
+        events: Sequence[ProposedEvent],
+        timeout: float | None = None,
+    ) -> AppendOutcome:
+        outcome = self._submit(_Request("append", stream, expected, events), timeout)
         assert not isinstance(outcome, StreamNotFound)
         return cast(AppendOutcome, outcome)
 
@@ -171,27 +182,47 @@ class Writer:
     def tombstone(self, stream: str, expected: int) -> DeleteOutcome:
         return cast(DeleteOutcome, self._submit(_Request("tombstone", stream, expected)))
 
-    def transact(self, decide: Callable[[CommitGroup], T]) -> T:
+    def transact(self, decide: Callable[[CommitGroup], T], timeout: float | None = None) -> T:
         """Run `decide` in the next group commit, after the requests queued before it: it sees
         the streams as they left them, inserts rows through the group, and its result comes
         back once those rows are durable. It must decide, not raise: an exception fails the
-        whole group."""
-        return cast(T, self._submit(_Request("transact", "", 0, decide=decide)))
+        whole group. `timeout` as `append`'s."""
+        return cast(T, self._submit(_Request("transact", "", 0, decide=decide), timeout))
 
-    def _submit(self, request: _Request) -> object:
+    def _submit(self, request: _Request, timeout: float | None = None) -> object:
+        """`timeout` (seconds, None = no limit) bounds the wait for a turn at the commit: a
+        request still queued then is withdrawn (`WriteTimedOut`, nothing written); one a group
+        in flight has taken is answered with that group, however long its commit takes."""
         with self._pending_lock:
             if self._closed:
                 raise StoreClosed("the event store is shutting down")
             self._pending.append(request)
-        with self._commit_lock:
-            while not request.done:
-                self._commit_waiting()
+        ends_at = None if timeout is None else time.monotonic() + timeout
+        while not request.done:
+            left = -1.0 if ends_at is None else max(0.0, ends_at - time.monotonic())
+            if not self._commit_lock.acquire(timeout=left):
+                if self._withdrawn(request):
+                    raise WriteTimedOut(f"the event store did not commit within {timeout:g}s")
+                ends_at = None  # in a group in flight: its answer comes with the group
+                continue
+            try:
+                while not request.done:
+                    self._commit_waiting()
+            finally:
+                self._commit_lock.release()
         error = request.error
         if isinstance(error, WriteFailed):  # one exception per caller: threads share no traceback
             raise WriteFailed(str(error)) from error.__cause__
         if error is not None:
             raise error
         return request.outcome
+
+    def _withdrawn(self, request: _Request) -> bool:
+        with self._pending_lock:
+            if request in self._pending:
+                self._pending.remove(request)
+                return True
+            return False
 
     @property
     def queued(self) -> int:

@@ -1,5 +1,6 @@
 """Service tests on both stores: `store` is the in-memory fake or the embedded store (in
-memory) through the real client, so a scenario written once proves the service on each."""
+memory) through the real client or in process, so a scenario written once proves the service
+on each."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.service import CommandService
 from tests.support.clocks import FixedClock
 from tests.support.memory_store import InMemoryEventStore
-from tests.support.stores import embedded_store, kurrent_store
+from tests.support.stores import embedded_store, inprocess_store, kurrent_store
 
 StoreFactory = Callable[[], EventStore]
 
 
-@pytest.fixture(params=["memory", "kurrent"])
+@pytest.fixture(params=["memory", "kurrent", "inprocess"])
 def new_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
     """Makes fresh, empty stores of one kind; closed after the test."""
     with ExitStack() as stack:
@@ -27,7 +28,8 @@ def new_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
             if request.param == "memory":
                 return InMemoryEventStore()
             server = stack.enter_context(embedded_store())
-            return stack.enter_context(kurrent_store(server))
+            adapter = kurrent_store if request.param == "kurrent" else inprocess_store
+            return stack.enter_context(adapter(server))
 
         yield make
 
