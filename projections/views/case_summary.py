@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from caseledger.projections.events import ProjectedEvent
+from caseledger.projections.events import CATALOGUED_TYPES, ProjectedEvent
 from caseledger.projections.projection import (
     Projection,
     RowLookup,
@@ -17,24 +17,8 @@ from caseledger.projections.projection import (
 )
 from caseledger.projections.rows import RowChange
 
-CASE_EVENTS: frozenset[str] = frozenset(
-    {
-        "case.opened",
-        "case.review_started",
-        "case.evidence_submitted",
-        "case.evidence_approved",
-        "case.evidence_rejected",
-        "case.analyst_brief_created",
-        "case.risk_update_proposed",
-        "case.escalation_proposed",
-        "case.proposal_reevaluated",
-        "case.proposal_declined",
-        "case.risk_level_changed",
-        "case.escalated",
-        "case.closed",
-        "case.dismissed",
-    }
-)
+CASE_EVENTS: frozenset[str] = CATALOGUED_TYPES["case"]
+"""The summary follows every catalogued case event."""
 
 _STATUS_AFTER: dict[str, str] = {
     "case.review_started": "under_review",
