@@ -17,6 +17,7 @@ from caseledger.domain.application.ports import (
     NO_STREAM,
     STREAM_EXISTS,
     AppendResult,
+    ChecksUnsupported,
     NewEvent,
     RecordedEvent,
     StreamRead,
@@ -183,3 +184,18 @@ def _satisfies(expected: int, actual: int) -> bool:
     if expected == STREAM_EXISTS:
         return actual != NO_STREAM
     return expected == actual
+
+
+class WithoutAtomicChecks:
+    """Mixed in before a store fake: a store with no atomic checks, as KurrentDB before 26.1
+    (no AppendRecords), so the service falls back to plain appends."""
+
+    def append_checked(
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamWrite] = (),
+    ) -> AppendResult:
+        raise ChecksUnsupported("no AppendRecords here")

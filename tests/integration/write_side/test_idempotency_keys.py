@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
@@ -13,11 +13,7 @@ import pytest
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.domain.application.ports import (
-    AppendResult,
-    ChecksUnsupported,
     EventStore,
-    NewEvent,
-    StreamWrite,
 )
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared import streams
@@ -26,7 +22,7 @@ from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import ANALYST, OTHER_ANALYST
 from tests.support.commands import envelope, issue
-from tests.support.memory_store import InMemoryEventStore
+from tests.support.memory_store import InMemoryEventStore, WithoutAtomicChecks
 from tests.support.stores import kurrent_store
 
 RACERS = 20
@@ -120,18 +116,8 @@ def test_the_reservation_is_its_own_category_that_no_reader_follows(
     assert store.head_position(("case",)) == result.commit_position
 
 
-class WithoutMultiStreamAppends(InMemoryEventStore):
+class WithoutMultiStreamAppends(WithoutAtomicChecks, InMemoryEventStore):
     """As KurrentDB before 26.1: no AppendRecords."""
-
-    def append_checked(
-        self,
-        stream: str,
-        events: Sequence[NewEvent],
-        expected: int,
-        checks: Mapping[str, int],
-        also: Sequence[StreamWrite] = (),
-    ) -> AppendResult:
-        raise ChecksUnsupported("no AppendRecords here")
 
 
 def test_without_multi_stream_appends_a_key_still_holds_across_cases_once_written() -> None:

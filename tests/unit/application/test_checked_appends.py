@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 
 from caseledger.domain.application.ports import (
     AppendResult,
-    ChecksUnsupported,
     NewEvent,
     RecordedEvent,
     StreamRead,
@@ -21,7 +20,7 @@ from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import AGENT, ANALYST, REVIEWER, SUPERVISOR
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
-from tests.support.memory_store import InMemoryEventStore
+from tests.support.memory_store import InMemoryEventStore, WithoutAtomicChecks
 
 BRIEF = {"case_id": "c1", "brief_id": "b1", "title": "t", "body": "b"}
 
@@ -50,18 +49,8 @@ class Watched(InMemoryEventStore):
         return super().append_checked(stream, events, expected, checks, also)
 
 
-class WithoutChecks(Watched):
+class WithoutChecks(WithoutAtomicChecks, Watched):
     """A store with no atomic checks, as KurrentDB before 26.1."""
-
-    def append_checked(
-        self,
-        stream: str,
-        events: Sequence[NewEvent],
-        expected: int,
-        checks: Mapping[str, int],
-        also: Sequence[StreamWrite] = (),
-    ) -> AppendResult:
-        raise ChecksUnsupported("no AppendRecords here")
 
 
 def test_a_warm_command_reads_nothing_and_its_append_checks_what_it_decided_on() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -18,11 +18,9 @@ from caseledger.domain.application.loading import IdempotencyRecord, Loaded, loa
 from caseledger.domain.application.ports import (
     ANY,
     AppendResult,
-    ChecksUnsupported,
     NewEvent,
     RecordedEvent,
     StreamRead,
-    StreamWrite,
 )
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.replay import replay
@@ -42,7 +40,7 @@ from tests.support.builders import TENANT
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.histories import random_history
-from tests.support.memory_store import InMemoryEventStore
+from tests.support.memory_store import InMemoryEventStore, WithoutAtomicChecks
 
 EVERY = 5
 
@@ -274,18 +272,8 @@ class ReadLog(InMemoryEventStore):
         return super().read_streams(requests)
 
 
-class ReadLogWithoutChecks(ReadLog):
+class ReadLogWithoutChecks(WithoutAtomicChecks, ReadLog):
     """A ReadLog on a store with no atomic checks: the service reads before every command."""
-
-    def append_checked(
-        self,
-        stream: str,
-        events: Sequence[NewEvent],
-        expected: int,
-        checks: Mapping[str, int],
-        also: Sequence[StreamWrite] = (),
-    ) -> AppendResult:
-        raise ChecksUnsupported("no AppendRecords here")
 
 
 class FailingSnapshots(InMemoryEventStore):
