@@ -263,17 +263,7 @@ class KurrentEventStore:
         self, from_position: int | None = None, categories: Sequence[str] = ()
     ) -> KurrentSubscription:
         """From `from_position` exclusive; 0 and None both mean the start of `$all`."""
-        position = from_position or None
-        if categories:
-            inner = self._client.subscribe_to_all(
-                commit_position=position,
-                filter_include=[f"{c}-" for c in categories],
-                filter_by_stream_name=True,
-                filter_by_prefix=True,
-            )
-        else:
-            inner = self._client.subscribe_to_all(commit_position=position)
-        return KurrentSubscription(inner)
+        return KurrentSubscription(self._subscribe_to_all(from_position, categories))
 
     def follow_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
@@ -281,21 +271,29 @@ class KurrentEventStore:
         """`subscribe_all` with the server's checkpoint and caught-up messages passed through
         as `Checkpoint`s (the projection runner's feed): a long run of events the filter
         drops still moves a reader's checkpoint."""
+        return KurrentFollowing(self._subscribe_to_all(from_position, categories, checkpoints=True))
+
+    def _subscribe_to_all(
+        self, from_position: int | None, categories: Sequence[str], *, checkpoints: bool = False
+    ) -> AbstractCatchupSubscription:
+        """A catch-up subscription to `$all` after `from_position` (0 and None: the start),
+        filtered to streams named `<category>-...` when `categories` are given; `checkpoints`:
+        with the server's checkpoint and caught-up messages."""
         position = from_position or None
         if categories:
-            inner = self._client.subscribe_to_all(
+            return self._client.subscribe_to_all(
                 commit_position=position,
                 filter_include=[f"{c}-" for c in categories],
                 filter_by_stream_name=True,
                 filter_by_prefix=True,
-                include_checkpoints=True,
-                include_caught_up=True,
+                include_checkpoints=checkpoints,
+                include_caught_up=checkpoints,
             )
-        else:
-            inner = self._client.subscribe_to_all(
-                commit_position=position, include_checkpoints=True, include_caught_up=True
-            )
-        return KurrentFollowing(inner)
+        return self._client.subscribe_to_all(
+            commit_position=position,
+            include_checkpoints=checkpoints,
+            include_caught_up=checkpoints,
+        )
 
     @_reachable
     def head_position(self, categories: Sequence[str] = ()) -> int:
