@@ -11,6 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Protocol
 
+from caseledger.domain.shared.envelopes import (
+    CommandEnvelope,
+    CommandResult,
+    QueryEnvelope,
+    QueryResult,
+)
+
 NO_STREAM: Final = -1
 """Expected version of a stream that must not exist yet (0-based revisions: none written)."""
 
@@ -174,6 +181,21 @@ class Subscription(Protocol):
     def __iter__(self) -> Iterator[RecordedEvent]: ...
 
     def stop(self) -> None: ...
+
+
+class CommandHandler(Protocol):
+    """What the entry points (HTTP, MCP, CLI, the notification worker) call with a command:
+    `CommandService`, or a decorator around it with the same contract. Every answer is a
+    `CommandResult`; a refusal is a result, never an exception."""
+
+    def handle(self, envelope: CommandEnvelope) -> CommandResult: ...
+
+
+class QueryHandler(Protocol):
+    """What the entry points call with a query: the read side's `QueryService`, or a
+    decorator around it with the same contract."""
+
+    def handle(self, query: QueryEnvelope) -> QueryResult: ...
 
 
 class Background(Protocol):
