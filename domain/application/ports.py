@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 from caseledger.domain.shared.envelopes import (
     CommandEnvelope,
@@ -163,7 +163,7 @@ class EventStore(Protocol):
 
     def subscribe_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
-    ) -> Subscription:
+    ) -> Subscription[RecordedEvent]:
         """Events after `from_position` (exclusive; None = from the start), then live ones.
         `categories` (e.g. "case", "noticedraft") keep only streams named `<category>-...`."""
         ...
@@ -175,10 +175,14 @@ class EventStore(Protocol):
         ...
 
 
-class Subscription(Protocol):
-    """A catch-up subscription; iterate it for events, stop it from any thread."""
+Delivered_co = TypeVar("Delivered_co", covariant=True)
 
-    def __iter__(self) -> Iterator[RecordedEvent]: ...
+
+class Subscription(Protocol[Delivered_co]):
+    """A catch-up subscription; iterate it for what it delivers (the event store's: events;
+    the read side's feed: events and checkpoints), stop it from any thread."""
+
+    def __iter__(self) -> Iterator[Delivered_co]: ...
 
     def stop(self) -> None: ...
 
