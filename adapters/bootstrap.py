@@ -318,12 +318,26 @@ def bootstrap_session(settings: Settings, *, clock: Clock | None = None) -> Iter
             server.stop(grace=1.0)
 
 
-def embedded_store_served(settings: Settings) -> str | None:
-    """The gRPC URL of the running process that holds the data dir's embedded store, or None
-    (none does, or the settings name an external store)."""
-    if settings.eventstore_url:
-        return None
-    return running_endpoint(settings.data_dir / "eventstore")
+def embedded_store_served(data_dir: Path) -> str | None:
+    """The gRPC URL of the running process that holds `data_dir`'s embedded store, or None."""
+    return running_endpoint(data_dir / "eventstore")
+
+
+@contextmanager
+def embedded_store(data_dir: Path, *, grace: float = 1.0) -> Iterator[EventStoreConnection]:
+    """`data_dir`'s embedded store for this process alone: started on any free local port,
+    reached over gRPC, stopped (`grace` seconds for calls in flight) after; its format is
+    neither checked nor marked (`caseledger migrate` reads old stores and writes new ones).
+    Raises EventStoreStartError."""
+    server = _start_embedded(data_dir / "eventstore", "127.0.0.1", 0)
+    try:
+        store = KurrentEventStore.connect(server.url)
+        try:
+            yield store
+        finally:
+            store.close()
+    finally:
+        server.stop(grace=grace)
 
 
 def _leases(views: ReadStore) -> LeaseStore:

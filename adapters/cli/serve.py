@@ -111,7 +111,7 @@ def refuse_a_second_serve(settings: Settings) -> None:
     """Exit 1 when the data dir's embedded store is already served by another running process
     (its lock is held), naming it and how to scale out instead: a second serve would attach
     to its store and start a second runner and relay on the same files."""
-    running = embedded_store_served(settings)
+    running = None if settings.eventstore_url else embedded_store_served(settings.data_dir)
     if running is None:
         return
     url = _recorded_url(settings)

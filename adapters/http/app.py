@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
+from caseledger.adapters.body_limit import BodyLimit
 from caseledger.adapters.bootstrap import PROJECTIONS_STALLED, App
 from caseledger.adapters.http import audit
 from caseledger.adapters.http.access import AccessLoggedAPI
@@ -27,7 +28,7 @@ from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
 from caseledger.adapters.http.docs import install_docs
-from caseledger.adapters.http.guards import Authenticate, BodyLimit, principal_of
+from caseledger.adapters.http.guards import Authenticate, principal_of
 from caseledger.adapters.http.openapi import install_typed_openapi
 from caseledger.adapters.http.problems import problem, problem_responses
 from caseledger.adapters.refusals import RefusalLog, refusal_of

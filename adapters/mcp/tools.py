@@ -23,8 +23,8 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from caseledger.adapters.claims import IdentityRefused, check_identity
 from caseledger.adapters.envelopes import command_envelope, query_envelope
-from caseledger.adapters.http.binding import IdentityRefused, check_identity
 from caseledger.adapters.mcp.identity import AgentIdentity
 from caseledger.adapters.mcp.untrusted import fence, fence_document
 from caseledger.adapters.refusals import RefusalLog, refusal_of
