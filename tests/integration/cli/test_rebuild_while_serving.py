@@ -21,8 +21,8 @@ import pytest
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.catalogue import all_projections
-from tests.integration.cli.conftest import Served, serve_env, start_serve
-from tests.integration.readside.runner_support import caught_up_runner, eventually
+from tests.support.cli import Served, serve_env, start_serve
+from tests.support.runners import caught_up_runner, eventually
 
 pytestmark = pytest.mark.slow
 
@@ -164,7 +164,7 @@ def test_rebuild_and_rebuild_all_while_serve_runs_and_writes_continue(
 def test_a_rebuild_killed_half_way_leaves_the_serving_generation_serving(
     tmp_path: Path,
 ) -> None:
-    from tests.integration.cli.conftest import invoke
+    from tests.support.cli import invoke
     from tests.support.ports import free_port
 
     data_dir = tmp_path / "demo"

@@ -17,14 +17,14 @@ import pytest
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.catalogue import all_projections
-from tests.integration.cli.conftest import Served, serve_env, start_serve
 from tests.integration.cli.test_rebuild_while_serving import (
     Writer,
     _cli,
     _event_store_url,
     _rows,
 )
-from tests.integration.readside.runner_support import caught_up_runner, eventually
+from tests.support.cli import Served, serve_env, start_serve
+from tests.support.runners import caught_up_runner, eventually
 
 pytestmark = pytest.mark.slow
 

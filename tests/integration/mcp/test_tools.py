@@ -17,9 +17,10 @@ from caseledger.adapters.mcp.identity import AgentIdentity, IdentitySource
 from caseledger.adapters.mcp.server import TOOL_NAMES, build_server
 from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.domain.shared.envelopes import CommandResult
-from tests.integration.mcp.conftest import AGENT, INJECTION, accepted, structured
 from tests.support.actors import REVIEWER
 from tests.support.commands import issue
+from tests.support.desk import accepted
+from tests.support.mcp import AGENT, INJECTION, structured
 
 WRITE_TOOLS = {
     "create_notice_draft",
