@@ -219,3 +219,31 @@ class WithoutAtomicChecks:
         also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         raise ChecksUnsupported("no AppendRecords here")
+
+
+class Watched(InMemoryEventStore):
+    """Counts read calls and remembers the checks of every checked append."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read_calls = 0
+        self.checked: list[tuple[str, int, dict[str, int]]] = []
+
+    def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
+        self.read_calls += 1
+        return super().read_streams(requests)
+
+    def append_checked(
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamWrite] = (),
+    ) -> AppendResult:
+        self.checked.append((stream, expected, dict(checks)))
+        return super().append_checked(stream, events, expected, checks, also)
+
+
+class WithoutChecks(WithoutAtomicChecks, Watched):
+    """A store with no atomic checks, as KurrentDB before 26.1."""

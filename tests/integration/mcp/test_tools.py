@@ -4,10 +4,8 @@ services: identity from the server, fenced untrusted text, refs and freshness, p
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 import orjson
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
@@ -20,7 +18,7 @@ from caseledger.domain.shared.envelopes import CommandResult
 from tests.support.actors import REVIEWER
 from tests.support.commands import issue
 from tests.support.desk import accepted
-from tests.support.mcp import AGENT, INJECTION, structured
+from tests.support.mcp import AGENT, INJECTION, call, session
 
 WRITE_TOOLS = {
     "create_notice_draft",
@@ -30,22 +28,6 @@ WRITE_TOOLS = {
     "send_approved_notice",
 }
 IDENTITY_WORDS = ("tenant", "actor", "agent", "run", "role", "token", "user")
-
-
-def session(server: MCPServer, steps: Callable[[Client], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        async with Client(server) as client:
-            return await steps(client)
-
-    return anyio.run(main)
-
-
-def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    async def steps(client: Client) -> dict[str, Any]:
-        return structured(await client.call_tool(tool, arguments))
-
-    result: dict[str, Any] = session(server, steps)
-    return result
 
 
 def events_of(app: App, stream: str) -> list[tuple[str, dict[str, Any]]]:
