@@ -1,4 +1,6 @@
-"""The in-process adapter beside the gRPC one on one embedded store: one writer, one `$all`."""
+"""The in-process adapter (`InProcessEventStore`, on the embedded store's own storage and
+writer) passes the EventStore contract; beside the gRPC adapter on one embedded store it shares
+one writer and one `$all`."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.domain.application.ports import (
     ANY,
     NO_STREAM,
+    EventStore,
     EventStoreUnavailable,
     NewEvent,
     RecordedEvent,
@@ -24,6 +27,13 @@ from caseledger.domain.application.ports import (
     WrongExpectedVersion,
 )
 from caseledger.projections.ports import Checkpoint
+from tests.contract.event_store import EventStoreContract
+
+
+class TestInProcessEventStore(EventStoreContract):
+    def connect(self, request: pytest.FixtureRequest) -> Iterator[EventStore]:
+        server: EmbeddedServer = request.getfixturevalue("embedded_server")
+        yield InProcessEventStore(server.store)
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""What the KurrentDB adapter adds beyond the port's contract: KurrentDB's deletions."""
+"""The gRPC adapter (`KurrentEventStore`) passes the EventStore contract on the embedded store
+and on a real KurrentDB (where Docker answers); and what it adds beyond the port: KurrentDB's
+deletions, and an unreachable store as EventStoreUnavailable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from kurrentdbclient import KurrentDBClient, StreamState
@@ -12,11 +14,33 @@ from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.domain.application.ports import (
     ANY,
     NO_STREAM,
+    EventStore,
     EventStoreUnavailable,
     NewEvent,
     StreamNotFound,
     StreamRead,
 )
+from tests.contract.event_store import EventStoreContract
+
+
+def _over_grpc(url: str) -> Iterator[EventStore]:
+    store = KurrentEventStore.connect(url)
+    yield store
+    store.close()
+
+
+class TestKurrentEventStoreOnTheEmbeddedStore(EventStoreContract):
+    def connect(self, request: pytest.FixtureRequest) -> Iterator[EventStore]:
+        server: EmbeddedServer = request.getfixturevalue("embedded_server")
+        yield from _over_grpc(server.url)
+
+
+@pytest.mark.docker
+class TestKurrentEventStoreOnKurrentDB(EventStoreContract):
+    """KurrentDB 26.1 in Docker (testcontainers); skipped with the reason where none answers."""
+
+    def connect(self, request: pytest.FixtureRequest) -> Iterator[EventStore]:
+        yield from _over_grpc(request.getfixturevalue("kurrentdb_url"))
 
 
 @pytest.fixture

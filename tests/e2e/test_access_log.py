@@ -18,7 +18,7 @@ from caseledger.adapters.http.access import MAX_PATH, configure_access_log, log,
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.observability.logs import JsonFormatter
 from caseledger.domain.shared.envelopes import QueryEnvelope, QueryResult
-from tests.e2e.conftest import Live
+from tests.support.live_service import Live
 
 SECRET = "tok-analyst-t1"
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.api_client import ApiClient
-from tests.e2e.conftest import TOKENS, Live, live_service
+from tests.support.api_client import ApiClient
+from tests.support.live_service import TOKENS, Live, live_service
 
 RUNS = """
 [tokens."tok-agent-run-a"]

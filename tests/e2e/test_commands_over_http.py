@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.api_client import ApiClient
+from tests.support.api_client import ApiClient
 
 Clients = Callable[[str | None], ApiClient]
 PROBLEM = "application/problem+json"

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from caseledger.adapters.http.docs import REDOC, SWAGGER_UI
-from tests.e2e.conftest import Live
 from tests.e2e.test_reason_table import ROOT
+from tests.support.live_service import Live
 
 OPERATIONS = {
     ("post", "/v1/commands"),

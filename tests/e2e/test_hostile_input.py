@@ -12,7 +12,7 @@ import orjson
 
 from caseledger.domain.application.commandlog import commandlog_stream
 from caseledger.domain.shared.errors import INPUT_BUDGET
-from tests.e2e.conftest import Live
+from tests.support.live_service import Live
 
 PROBLEM = "application/problem+json"
 MARK = "…[+"

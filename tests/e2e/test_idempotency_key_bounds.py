@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from caseledger.domain.shared.ids import IDEMPOTENCY_KEY_MAX
-from tests.e2e.conftest import Live
+from tests.support.live_service import Live
 
 
 def open_case(

@@ -16,8 +16,8 @@ from caseledger.adapters.http.openapi import QUERY_ANSWERS
 from caseledger.domain.application.commandlog import commandlog_stream
 from caseledger.domain.application.routes import ROUTES as COMMAND_ROUTES
 from caseledger.projections.queries.service import ROUTES as QUERY_ROUTES
-from tests.e2e.api_client import ApiClient
-from tests.e2e.conftest import Live
+from tests.support.api_client import ApiClient
+from tests.support.live_service import Live
 
 SCHEMA_REASONS = {"unknown_command", "unsupported_schema", "invalid_payload", "validation_error"}
 

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import Live
+from tests.support.live_service import Live
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.e2e.api_client import ApiClient
+from tests.support.api_client import ApiClient
 
 Clients = Callable[[str | None], ApiClient]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import live_service
+from tests.support.live_service import live_service
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 60.0) -> bool:

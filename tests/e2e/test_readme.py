@@ -13,8 +13,8 @@ from caseledger.adapters.cli.app import app as cli
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.openapi import QUERY_ANSWERS
 from caseledger.projections.queries.service import ROUTES as QUERY_ROUTES
-from tests.e2e.conftest import Live
 from tests.e2e.test_reason_table import ROOT
+from tests.support.live_service import Live
 
 README = (ROOT / "README.md").read_text()
 

@@ -28,8 +28,8 @@ from caseledger.domain.shared.envelopes import (
 )
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
-from tests.e2e.api_client import ApiClient
-from tests.e2e.conftest import Live
+from tests.support.api_client import ApiClient
+from tests.support.live_service import Live
 
 ROOT = Path(__file__).resolve().parents[2]
 

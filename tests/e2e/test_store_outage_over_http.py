@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.conftest import live_service
+from tests.support.live_service import live_service
 
 
 def test_a_command_while_the_event_store_is_down_is_503_with_retry_after(

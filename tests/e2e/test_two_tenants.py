@@ -14,8 +14,8 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.api_client import ApiClient
-from tests.e2e.conftest import Live, live_service
+from tests.support.api_client import ApiClient
+from tests.support.live_service import Live, live_service
 from tests.support.mcp_http import mcp_over_http
 
 TENANTS = ("t1", "t2")

@@ -22,8 +22,8 @@ from caseledger.adapters.mcp.server import build_server
 from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.domain.application.aggregates import CASE
 from caseledger.domain.application.commandlog import commandlog_stream
-from tests.e2e.conftest import Live
-from tests.integration.cli.conftest import run
+from tests.support.cli import run
+from tests.support.live_service import Live
 
 META: dict[str, Any] = {"tenantId": "t1", "occurredAt": "2026-12-07T00:00:00+00:00"}
 

@@ -36,9 +36,9 @@ from caseledger.adapters.outbound import Outbound
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.store_calls import THREADS
 from caseledger.domain.application.ports import EventStoreUnavailable
-from tests.e2e.conftest import TOKENS
 from tests.support.actors import ANALYST
 from tests.support.commands import envelope
+from tests.support.live_service import TOKENS
 from tests.support.nats import require_nats
 from tests.support.ports import free_port
 from tests.support.store_process import StoreProcess

@@ -3,7 +3,9 @@
 Same semantics as the real store: 0-based revisions, expected-version checks (a revision,
 NO_STREAM, ANY, STREAM_EXISTS), idempotent appends by event id (the same ids at the same
 expected version are written once and answered with the original result), increasing commit
-positions. Thread-safe: one lock, like a single writer.
+positions, `$all` subscriptions that deliver past then live events until stopped from any
+thread. Thread-safe: one lock, like a single writer. It passes the EventStore contract
+(tests/contract/test_in_memory_event_store.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class InMemoryEventStore:
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._all: list[RecordedEvent] = []
         self._lock = threading.RLock()
+        self._appended = threading.Condition(self._lock)
+        """Notified under the lock whenever `$all` grows (live subscriptions wait on it)."""
         self._max_counts: dict[str, int] = {}
         self.appends = 0
         """Calls to `append` that reached the store (tests count writes with it)."""
@@ -44,7 +48,7 @@ class InMemoryEventStore:
                 return replayed
             actual = existing[-1].revision if existing else NO_STREAM
             if not _satisfies(expected, actual):
-                raise WrongExpectedVersion(stream, expected, None if not existing else actual)
+                raise WrongExpectedVersion(stream, expected, actual)
             for event in events:
                 self._record(stream, event)
             last = self._streams.get(stream, [])
@@ -114,6 +118,7 @@ class InMemoryEventStore:
         )
         records.append(recorded)
         self._all.append(recorded)
+        self._appended.notify_all()
 
     def keep_latest(self, stream: str, count: int) -> None:
         with self._lock:
@@ -151,31 +156,46 @@ class InMemoryEventStore:
 
     def subscribe_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
-    ) -> _Snapshot:
-        """A catch-up over what is stored now (no live events: enough for unit tests)."""
-        with self._lock:
-            records = [
-                r
-                for r in self._all
-                if (from_position is None or r.commit_position > from_position)
-                and (not categories or r.stream.split("-", 1)[0] in categories)
-            ]
-        return _Snapshot(records)
+    ) -> _LiveSubscription:
+        return _LiveSubscription(self, from_position, tuple(categories))
 
     def streams(self) -> list[str]:
         with self._lock:
             return list(self._streams)
 
 
-class _Snapshot:
-    def __init__(self, records: list[RecordedEvent]) -> None:
-        self._records = records
+class _LiveSubscription:
+    """`$all` after `from_position` (exclusive), then each event as it is appended, until
+    `stop()` (from any thread) ends the iteration."""
+
+    def __init__(
+        self, store: InMemoryEventStore, from_position: int | None, categories: tuple[str, ...]
+    ) -> None:
+        self._store, self._from, self._categories = store, from_position or 0, categories
+        self._stopped = False
 
     def __iter__(self) -> Iterator[RecordedEvent]:
-        return iter(self._records)
+        seen = 0
+        while True:
+            with self._store._appended:
+                while not self._stopped and seen == len(self._store._all):
+                    self._store._appended.wait()
+                if self._stopped:
+                    return
+                fresh, seen = self._store._all[seen:], len(self._store._all)
+            for event in fresh:
+                if self._stopped:
+                    return
+                if event.commit_position > self._from and self._follows(event.stream):
+                    yield event
+
+    def _follows(self, stream: str) -> bool:
+        return not self._categories or stream.split("-", 1)[0] in self._categories
 
     def stop(self) -> None:
-        return None
+        with self._store._appended:
+            self._stopped = True
+            self._store._appended.notify_all()
 
 
 def _satisfies(expected: int, actual: int) -> bool:
@@ -199,3 +219,31 @@ class WithoutAtomicChecks:
         also: Sequence[StreamWrite] = (),
     ) -> AppendResult:
         raise ChecksUnsupported("no AppendRecords here")
+
+
+class Watched(InMemoryEventStore):
+    """Counts read calls and remembers the checks of every checked append."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read_calls = 0
+        self.checked: list[tuple[str, int, dict[str, int]]] = []
+
+    def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
+        self.read_calls += 1
+        return super().read_streams(requests)
+
+    def append_checked(
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        checks: Mapping[str, int],
+        also: Sequence[StreamWrite] = (),
+    ) -> AppendResult:
+        self.checked.append((stream, expected, dict(checks)))
+        return super().append_checked(stream, events, expected, checks, also)
+
+
+class WithoutChecks(WithoutAtomicChecks, Watched):
+    """A store with no atomic checks, as KurrentDB before 26.1."""

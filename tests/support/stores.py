@@ -3,7 +3,7 @@ through the real client (`KurrentEventStore` on kurrentdbclient). Both count the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,12 +12,16 @@ from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.domain.application.ports import (
     AppendResult,
+    EventStore,
     NewEvent,
     RecordedEvent,
     StreamRead,
     StreamWrite,
     Subscription,
 )
+
+StoreFactory = Callable[[], EventStore]
+"""Makes a fresh, empty store of one kind (a test may want several)."""
 
 
 class CountingKurrentStore:

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.cli.conftest import invoke
+from tests.support.cli import invoke
 from tests.support.nats import require_nats
 from tests.support.ports import free_port
 

@@ -25,8 +25,8 @@ from caseledger.domain.application.replay import replay, replay_document
 from caseledger.domain.application.storeformat import FORMAT_STREAM
 from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.projections.audit.report import answers, timeline
-from tests.integration.cli.conftest import invoke
 from tests.support.actors import ANALYST, SUPERVISOR
+from tests.support.cli import invoke
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 

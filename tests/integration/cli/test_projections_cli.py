@@ -12,7 +12,7 @@ import pytest
 
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.views.evidence_search import EvidenceSearchProjection
-from tests.integration.cli.conftest import invoke
+from tests.support.cli import invoke
 from tests.support.ports import free_port
 
 

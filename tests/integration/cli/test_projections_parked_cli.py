@@ -24,10 +24,9 @@ from caseledger.projections.projection import RowLookup, tenant_key
 from caseledger.projections.rows import RowChange
 from caseledger.projections.runner import STALLED, RunnerStatus
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.integration.cli.conftest import invoke
-from tests.integration.readside.runner_support import caught_up_runner
-from tests.integration.readside.test_embedded_readside import append
-from tests.unit.projections.facts import closed, opened, review_started
+from tests.support.cli import invoke
+from tests.support.facts import append, closed, opened, review_started
+from tests.support.runners import caught_up_runner
 
 SUMMARY = CaseSummaryProjection()
 C1 = CASE.stream("t1", "c1")

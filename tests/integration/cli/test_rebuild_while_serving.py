@@ -10,8 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,25 +19,23 @@ import pytest
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.catalogue import all_projections
-from tests.integration.cli.conftest import Served, serve_env, start_serve
-from tests.integration.readside.runner_support import caught_up_runner, eventually
+from tests.support.cli import (
+    Served,
+    Writer,
+    event_store_url,
+    run_slow,
+    serve_env,
+    start_serve,
+    view_rows,
+)
+from tests.support.runners import caught_up_runner, eventually
 
 pytestmark = pytest.mark.slow
 
 
-def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "caseledger.adapters.cli.app", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def _status(env: dict[str, str]) -> dict[str, dict[str, object]]:
     """The serving entry of each view in `projections status --json`."""
-    done = _cli(["projections", "status", "--json"], env)
+    done = run_slow(["projections", "status", "--json"], env)
     assert done.returncode == 0, done.stdout + done.stderr
     views = json.loads(done.stdout)["views"]
     return {v["name"]: v for v in views if v["state"] in ("serving", "stalled")}
@@ -54,54 +50,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
         started.stop()
 
 
-class Writer:
-    """Opens cases over HTTP until stopped; the last commit position it saw."""
-
-    def __init__(self, served: Served) -> None:
-        self.served = served
-        self.opened = 0
-        self.position = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Writer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(60)
-
-    def _run(self) -> None:
-        token = self.served.tokens["analyst"]
-        with httpx.Client(base_url=self.served.url, timeout=60) as client:
-            while not self._stop.is_set():
-                case_id = f"w-{self.opened}"
-                answer = client.post(
-                    "/v1/commands",
-                    headers={"Authorization": f"Bearer {token}"},
-                    json={
-                        "command_type": "open_case",
-                        "payload": {"case_id": case_id, "allegation_summary": "x"},
-                    },
-                )
-                assert answer.status_code == 200, answer.text
-                self.position = answer.json()["commit_position"]
-                self.opened += 1
-                time.sleep(0.02)
-
-
-def _event_store_url(served: Served) -> str:
-    text = served.log.read_text()
-    start = text.index("event store  ") + len("event store  ")
-    return text[start:].split()[0]
-
-
-def _rows(store: SqliteProjectionStore, name: str) -> list[object]:
-    page = store.find(name, "demo", {}, limit=100_000)
-    return sorted((r.key, json.dumps(r.document, sort_keys=True)) for r in page.rows)
-
-
 def test_rebuild_and_rebuild_all_while_serve_runs_and_writes_continue(
     served: Served, tmp_path: Path
 ) -> None:
@@ -109,10 +57,10 @@ def test_rebuild_and_rebuild_all_while_serve_runs_and_writes_continue(
     before = _status(served.env)
     with Writer(served) as writer:
         assert eventually(lambda: writer.opened >= 5)
-        one = _cli(["projections", "rebuild", "case_summary"], served.env)
+        one = run_slow(["projections", "rebuild", "case_summary"], served.env)
         assert one.returncode == 0, one.stdout + one.stderr
         assert "case_summary_v1_g2 built from" in one.stdout
-        every = _cli(["projections", "rebuild", "--all"], served.env)
+        every = run_slow(["projections", "rebuild", "--all"], served.env)
         assert every.returncode == 0, every.stdout + every.stderr
         written = writer.opened
         assert eventually(lambda: writer.opened >= written + 5)  # writes go on after it
@@ -150,13 +98,15 @@ def test_rebuild_and_rebuild_all_while_serve_runs_and_writes_continue(
     in_new.close()
     assert found == (1,), "the query's row is not in the new generation"
     fresh = SqliteProjectionStore(tmp_path / "fresh.db")
-    events = KurrentEventStore.connect(_event_store_url(served), 30.0)
+    events = KurrentEventStore.connect(event_store_url(served), 30.0)
     try:
         caught_up_runner(events, fresh)
     finally:
         events.close()
     for projection in all_projections():
-        assert _rows(store, projection.name) == _rows(fresh, projection.name), projection.name
+        assert view_rows(store, projection.name) == view_rows(fresh, projection.name), (
+            projection.name
+        )
     store.close()
     fresh.close()
 
@@ -164,7 +114,7 @@ def test_rebuild_and_rebuild_all_while_serve_runs_and_writes_continue(
 def test_a_rebuild_killed_half_way_leaves_the_serving_generation_serving(
     tmp_path: Path,
 ) -> None:
-    from tests.integration.cli.conftest import invoke
+    from tests.support.cli import invoke
     from tests.support.ports import free_port
 
     data_dir = tmp_path / "demo"
@@ -175,7 +125,7 @@ def test_a_rebuild_killed_half_way_leaves_the_serving_generation_serving(
     env["CASELEDGER_DATA_DIR"] = str(data_dir)
     path = data_dir / "readmodels.db"
     store = SqliteProjectionStore(path)
-    rows = _rows(store, "case_summary")
+    rows = view_rows(store, "case_summary")
     rebuilding = subprocess.Popen(
         [
             sys.executable,
@@ -200,11 +150,11 @@ def test_a_rebuild_killed_half_way_leaves_the_serving_generation_serving(
         lock.execute("ROLLBACK") if lock.in_transaction else None
         lock.close()
     assert store.serving_generation("case_summary", 1) == 1
-    assert _rows(store, "case_summary") == rows
-    again = _cli(["projections", "rebuild", "case_summary"], env)
+    assert view_rows(store, "case_summary") == rows
+    again = run_slow(["projections", "rebuild", "case_summary"], env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert store.serving_generation("case_summary", 1) == 2
-    assert _rows(store, "case_summary") == rows
+    assert view_rows(store, "case_summary") == rows
     store.close()
 
 

@@ -17,14 +17,16 @@ import pytest
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.catalogue import all_projections
-from tests.integration.cli.conftest import Served, serve_env, start_serve
-from tests.integration.cli.test_rebuild_while_serving import (
+from tests.support.cli import (
+    Served,
     Writer,
-    _cli,
-    _event_store_url,
-    _rows,
+    event_store_url,
+    run_slow,
+    serve_env,
+    start_serve,
+    view_rows,
 )
-from tests.integration.readside.runner_support import caught_up_runner, eventually
+from tests.support.runners import caught_up_runner, eventually
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +55,7 @@ def _runner(env: dict[str, str], log: Path) -> subprocess.Popen[str]:
 
 
 def _status(env: dict[str, str]) -> dict[str, Any]:
-    done = _cli(["projections", "status", "--json"], env)
+    done = run_slow(["projections", "status", "--json"], env)
     assert done.returncode == 0, done.stdout + done.stderr
     document: dict[str, Any] = json.loads(done.stdout)
     return document
@@ -93,14 +95,14 @@ def test_a_standby_runner_takes_over_after_the_holder_is_killed(
         )
         assert all(state.parked == 0 for state in store.states())
         fresh = SqliteProjectionStore(tmp_path / "fresh.db")
-        events = KurrentEventStore.connect(_event_store_url(api), 30.0)
+        events = KurrentEventStore.connect(event_store_url(api), 30.0)
         try:
             caught_up_runner(events, fresh)
         finally:
             events.close()
         for projection in all_projections():
-            assert _rows(store, projection.name) == _rows(fresh, projection.name)
-        summaries = _rows(store, "case_summary")
+            assert view_rows(store, projection.name) == view_rows(fresh, projection.name)
+        summaries = view_rows(store, "case_summary")
         assert len(summaries) == writer.opened  # none lost, none twice
         store.close()
         fresh.close()

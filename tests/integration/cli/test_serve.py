@@ -17,7 +17,7 @@ import pytest
 from click.testing import Result
 
 from caseledger.adapters.cli.app import app
-from tests.integration.cli.conftest import Served, run, runner, serve_env, start_serve
+from tests.support.cli import Served, run, runner, serve_env, start_serve
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ import pytest
 
 from caseledger.adapters.integration.jetstream import JetStream
 from caseledger.adapters.notifications.sink import SmtpSink
-from tests.integration.cli.conftest import Served, serve_env, start_serve
+from tests.support.cli import Served, serve_env, start_serve
 from tests.support.nats import require_nats
 
 pytestmark = [pytest.mark.slow, pytest.mark.nats]

@@ -22,16 +22,16 @@ from caseledger.adapters.integration.contracts import SEND_REQUESTED, subject_fo
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
 from caseledger.adapters.integration.relay import OutboxRelay, RelaySettings
 from caseledger.adapters.notifications.ledger import DeliveryLedger
+from caseledger.adapters.notifications.sink import SmtpSink
 from caseledger.adapters.notifications.smtp import SmtpMailer
 from caseledger.adapters.notifications.worker import NotificationWorker, Outcome
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.projections.audit.report import QUESTIONS, answers, document, mermaid
 from caseledger.projections.audit.trail import Trail
-from tests.integration.integration_events.conftest import Broker
-from tests.integration.integration_events.drill import Desk, Drill, practice_drill
-from tests.integration.integration_events.sink import SmtpSink
 from tests.support.actors import SUPERVISOR
+from tests.support.drill import Desk, Drill, practice_drill
+from tests.support.nats import Broker
 
 pytestmark = pytest.mark.nats
 

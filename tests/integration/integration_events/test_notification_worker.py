@@ -21,6 +21,7 @@ from caseledger.adapters.integration.contracts import (
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
 from caseledger.adapters.integration.relay import OutboxRelay, RelaySettings
 from caseledger.adapters.notifications.ledger import DeliveryLedger, DeliveryStatus
+from caseledger.adapters.notifications.sink import SmtpSink
 from caseledger.adapters.notifications.smtp import SmtpMailer
 from caseledger.adapters.notifications.worker import (
     STEPS,
@@ -30,9 +31,8 @@ from caseledger.adapters.notifications.worker import (
 )
 from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.service import CommandService
-from tests.integration.integration_events.conftest import Broker
-from tests.integration.integration_events.drill import Drill, practice_drill
-from tests.integration.integration_events.sink import SmtpSink
+from tests.support.drill import Drill, practice_drill
+from tests.support.nats import Broker
 
 pytestmark = pytest.mark.nats
 

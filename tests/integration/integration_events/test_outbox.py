@@ -20,8 +20,8 @@ from caseledger.adapters.integration.jetstream import JetStream
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
 from caseledger.adapters.integration.relay import OutboxRelay, RelaySettings
 from caseledger.domain.application.service import CommandService
-from tests.integration.integration_events.conftest import NATS_URL, Broker
-from tests.integration.integration_events.drill import practice_drill
+from tests.support.drill import practice_drill
+from tests.support.nats import NATS_URL, Broker
 
 pytestmark = pytest.mark.nats
 

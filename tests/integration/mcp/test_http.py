@@ -12,12 +12,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from caseledger.domain.shared.envelopes import CommandResult
-from tests.integration.mcp.conftest import (
-    AGENT_TOKEN,
-    OTHER_TENANT_TOKEN,
-    USER_TOKEN,
-    structured,
-)
+from tests.support.mcp import AGENT_TOKEN, OTHER_TENANT_TOKEN, USER_TOKEN, structured
 
 
 def call_as(url: str, token: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:

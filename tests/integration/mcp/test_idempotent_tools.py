@@ -14,8 +14,8 @@ from caseledger.adapters.mcp.identity import IdentitySource
 from caseledger.adapters.mcp.server import build_server
 from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.domain.shared.envelopes import CommandResult
-from tests.integration.mcp.conftest import AGENT
-from tests.integration.mcp.test_tools import WRITE_TOOLS, call, session
+from tests.integration.mcp.test_tools import WRITE_TOOLS
+from tests.support.mcp import AGENT, call, session
 
 DRAFT = {"case_id": "c1", "recipient": "Lender Ltd", "subject": "Notice", "body": "Stop."}
 

@@ -20,7 +20,7 @@ from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.domain.application.aggregates import CASE
 from caseledger.domain.application.commandlog import commandlog_stream
 from caseledger.domain.shared.envelopes import CommandResult
-from tests.integration.mcp.conftest import AGENT, AGENT_TOKEN, structured
+from tests.support.mcp import AGENT, AGENT_TOKEN, structured
 
 PROPOSAL: dict[str, Any] = {
     "case_id": "c1",

@@ -16,9 +16,10 @@ from mcp import Client, StdioServerParameters
 from caseledger.adapters.bootstrap import bootstrap
 from caseledger.adapters.mcp.server import TOOL_NAMES
 from caseledger.adapters.settings import Settings
-from tests.integration.mcp.conftest import accepted, structured
 from tests.support.actors import ANALYST
 from tests.support.commands import issue
+from tests.support.desk import accepted
+from tests.support.mcp import structured
 
 pytestmark = pytest.mark.slow
 

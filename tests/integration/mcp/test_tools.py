@@ -4,10 +4,8 @@ services: identity from the server, fenced untrusted text, refs and freshness, p
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 import orjson
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
@@ -17,9 +15,10 @@ from caseledger.adapters.mcp.identity import AgentIdentity, IdentitySource
 from caseledger.adapters.mcp.server import TOOL_NAMES, build_server
 from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.domain.shared.envelopes import CommandResult
-from tests.integration.mcp.conftest import AGENT, INJECTION, accepted, structured
 from tests.support.actors import REVIEWER
 from tests.support.commands import issue
+from tests.support.desk import accepted
+from tests.support.mcp import AGENT, INJECTION, call, session
 
 WRITE_TOOLS = {
     "create_notice_draft",
@@ -29,22 +28,6 @@ WRITE_TOOLS = {
     "send_approved_notice",
 }
 IDENTITY_WORDS = ("tenant", "actor", "agent", "run", "role", "token", "user")
-
-
-def session(server: MCPServer, steps: Callable[[Client], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        async with Client(server) as client:
-            return await steps(client)
-
-    return anyio.run(main)
-
-
-def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    async def steps(client: Client) -> dict[str, Any]:
-        return structured(await client.call_tool(tool, arguments))
-
-    result: dict[str, Any] = session(server, steps)
-    return result
 
 
 def events_of(app: App, stream: str) -> list[tuple[str, dict[str, Any]]]:

@@ -16,8 +16,8 @@ from caseledger.adapters.settings import Settings
 from caseledger.projections.audit.report import document
 from caseledger.projections.rebuild import rebuild
 from caseledger.projections.views.audit_index import AuditIndexProjection
-from tests.integration.integration_events.drill import Desk, Drill, practice_drill
 from tests.support.actors import SUPERVISOR
+from tests.support.drill import Desk, Drill, practice_drill
 
 
 @pytest.fixture

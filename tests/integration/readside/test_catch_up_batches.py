@@ -15,7 +15,7 @@ from caseledger.projections.rebuild import activate_unserved
 from caseledger.projections.retry import NO_WAIT
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.unit.projections.facts import FakeLog, FakeSubscription, opened
+from tests.support.facts import FakeLog, FakeSubscription, opened
 
 SUMMARY = CaseSummaryProjection()
 LINGERING = RunnerSettings(batch_size=100, catch_up_linger=0.5, retry=NO_WAIT)

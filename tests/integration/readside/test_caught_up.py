@@ -23,9 +23,9 @@ from caseledger.projections.queries.service import QueryService, QueryStatus
 from caseledger.projections.rebuild import RebuildProgress, activate_unserved, rebuild
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 from caseledger.projections.views.evidence_search import EvidenceSearchProjection
-from tests.integration.readside.runner_support import caught_up_runner
-from tests.integration.readside.test_embedded_readside import append, summary_query
-from tests.unit.projections.facts import evidence_submitted, opened
+from tests.support.facts import append, evidence_submitted, opened
+from tests.support.queries import summary_query
+from tests.support.runners import caught_up_runner
 
 UNFOLLOWED = 3_000
 

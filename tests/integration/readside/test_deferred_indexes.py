@@ -17,10 +17,10 @@ from caseledger.projections.ports import ProjectionBatch
 from caseledger.projections.rebuild import RebuildProgress, rebuild
 from caseledger.projections.views.case_summary import CaseSummaryProjection
 from caseledger.projections.views.evidence_search import EvidenceSearchProjection
-from tests.integration.readside.conftest import BOTH_STORES, built_store
-from tests.integration.readside.runner_support import FAST, caught_up_runner
-from tests.integration.readside.test_store_contract import changes, evidence_row, summary_row
-from tests.unit.projections.facts import FakeLog, evidence_submitted, opened
+from tests.support.facts import FakeLog, evidence_submitted, opened
+from tests.support.read_stores import BOTH_STORES, built_store
+from tests.support.rows import changes, evidence_row, summary_row
+from tests.support.runners import FAST, caught_up_runner
 
 SUMMARY = CaseSummaryProjection()
 EVIDENCE = EvidenceSearchProjection()

@@ -16,21 +16,20 @@ import pytest
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
-from caseledger.domain.application.ports import ANY
-from caseledger.domain.shared.actors import ActorType
-from caseledger.domain.shared.envelopes import QueryEnvelope
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.queries.service import QueryService, QueryStatus
 from caseledger.projections.rebuild import activate_unserved
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
-from tests.integration.readside.runner_support import caught_up_runner, dump
-from tests.unit.projections.facts import (
+from tests.support.facts import (
     Fact,
+    append,
     evidence_reviewed,
     evidence_submitted,
     opened,
     review_started,
 )
+from tests.support.queries import summary_query
+from tests.support.runners import caught_up_runner, dump
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,28 +39,6 @@ def events(embedded_server: EmbeddedServer) -> Iterator[KurrentEventStore]:
     store = KurrentEventStore.connect(embedded_server.url)
     yield store
     store.close()
-
-
-def append(events: KurrentEventStore, *facts: Fact) -> int:
-    """Append each stream's facts in one call; the last commit position."""
-    position = 0
-    for fact in facts:
-        position = events.append(fact.stream, [fact.new_event()], ANY).commit_position
-    return position
-
-
-def summary_query(case_id: str, min_position: int, max_wait_ms: int = 5000) -> QueryEnvelope:
-    return QueryEnvelope(
-        query_id="q1",
-        query_type="get_case_summary",
-        tenant_id="t1",
-        requested_by_actor_type=ActorType.AGENT,
-        requested_by_actor_id="bot",
-        run_id="run-1",
-        correlation_id="c",
-        payload_schema="get_case_summary.v1",
-        payload={"case_id": case_id, "min_position": min_position, "max_wait_ms": max_wait_ms},
-    )
 
 
 def test_a_command_position_is_visible_to_a_query_that_waits_for_it(
@@ -102,7 +79,7 @@ def test_killing_the_runner_mid_batch_then_restarting_equals_a_clean_full_replay
         [
             sys.executable,
             "-m",
-            "tests.integration.readside.runner_process",
+            "tests.support.runner_process",
             embedded_server.url,
             str(killed),
         ],

@@ -18,8 +18,7 @@ from caseledger.projections.projection import RowLookup, tenant_key
 from caseledger.projections.rows import RowChange
 from caseledger.projections.runner import ProjectionRunner
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.integration.readside.runner_support import FAST, caught_up_runner, dump, eventually
-from tests.unit.projections.facts import (
+from tests.support.facts import (
     Fact,
     FakeLog,
     closed,
@@ -27,6 +26,7 @@ from tests.unit.projections.facts import (
     opened,
     review_started,
 )
+from tests.support.runners import FAST, caught_up_runner, dump, eventually
 
 SUMMARY = CaseSummaryProjection()
 C1, C2 = CASE.stream("t1", "c1"), CASE.stream("t1", "c2")

@@ -15,8 +15,7 @@ from caseledger.projections.ports import ProjectionBatch
 from caseledger.projections.retry import NO_WAIT
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.integration.readside.runner_support import FailingStore, caught_up_runner, dump
-from tests.unit.projections.facts import (
+from tests.support.facts import (
     FakeLog,
     evidence_reviewed,
     evidence_submitted,
@@ -24,6 +23,7 @@ from tests.unit.projections.facts import (
     review_started,
     risk_proposed,
 )
+from tests.support.runners import FailingStore, caught_up_runner, dump
 
 SUMMARY = CaseSummaryProjection()
 SMALL = RunnerSettings(batch_size=3, cache_size=1, retry=NO_WAIT)

@@ -12,7 +12,7 @@ import pytest
 
 from caseledger.adapters.readstore.postgres import PostgresProjectionStore
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.integration.readside.conftest import POSTGRES_ADMIN_URL
+from tests.support.postgres import POSTGRES_ADMIN_URL
 
 SUMMARY = CaseSummaryProjection()
 pytestmark = pytest.mark.postgres

@@ -11,8 +11,7 @@ from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.domain.shared.actors import ActorType, Role
 from caseledger.domain.shared.envelopes import QueryEnvelope
 from caseledger.projections.queries.service import QueryService, QueryStatus
-from tests.integration.readside.runner_support import caught_up_runner, dump
-from tests.unit.projections.facts import (
+from tests.support.facts import (
     FakeLog,
     approval_requested,
     drafted,
@@ -22,6 +21,7 @@ from tests.unit.projections.facts import (
     review_started,
     risk_proposed,
 )
+from tests.support.runners import caught_up_runner, dump
 
 AGENT = {"requested_by_actor_type": ActorType.AGENT, "requested_by_actor_id": "bot", "run_id": "r1"}
 REVIEWER = {

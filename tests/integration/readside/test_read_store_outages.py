@@ -24,16 +24,16 @@ from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.rebuild import activate_unserved
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
-from tests.integration.readside.conftest import POSTGRES_ADMIN_URL, postgres_database
-from tests.integration.readside.runner_support import caught_up_runner, dump
-from tests.integration.readside.test_embedded_readside import append
-from tests.unit.projections.facts import (
+from tests.support.facts import (
+    append,
     closed,
     evidence_reviewed,
     evidence_submitted,
     opened,
     review_started,
 )
+from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_database
+from tests.support.runners import caught_up_runner, dump
 
 Outage = Callable[[float], None]
 

@@ -14,8 +14,8 @@ from caseledger.projections.rebuild import RebuildProgress, activate_unserved, r
 from caseledger.projections.rows import Put, Row, RowChange
 from caseledger.projections.runner import ProjectionRunner
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.integration.readside.runner_support import FAST, caught_up_runner, dump, eventually
-from tests.unit.projections.facts import FakeLog, opened, review_started
+from tests.support.facts import FakeLog, opened, review_started
+from tests.support.runners import FAST, caught_up_runner, dump, eventually
 
 
 class CaseSummaryV2(CaseSummaryProjection):

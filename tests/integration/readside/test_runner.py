@@ -13,8 +13,7 @@ from caseledger.projections.projection import RowLookup
 from caseledger.projections.rows import RowChange
 from caseledger.projections.runner import ProjectionRunner
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.integration.readside.runner_support import FAST, FailingStore, caught_up_runner, dump
-from tests.unit.projections.facts import (
+from tests.support.facts import (
     FakeLog,
     approval_requested,
     drafted,
@@ -25,6 +24,7 @@ from tests.unit.projections.facts import (
     review_started,
     risk_proposed,
 )
+from tests.support.runners import FAST, FailingStore, caught_up_runner, dump
 
 SUMMARY = CaseSummaryProjection()
 

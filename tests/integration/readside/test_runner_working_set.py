@@ -16,8 +16,7 @@ from caseledger.projections.projection import Projection
 from caseledger.projections.rebuild import activate_unserved
 from caseledger.projections.rows import Row
 from caseledger.projections.runner import ProjectionRunner
-from tests.integration.readside.runner_support import FAST, caught_up_runner, dump
-from tests.unit.projections.facts import (
+from tests.support.facts import (
     FakeLog,
     approval_requested,
     drafted,
@@ -29,6 +28,7 @@ from tests.unit.projections.facts import (
     review_started,
     risk_proposed,
 )
+from tests.support.runners import FAST, caught_up_runner, dump
 
 TINY_CACHE = replace(FAST, cache_size=4, batch_size=40)
 

@@ -15,8 +15,8 @@ from caseledger.projections.catalogue import all_projections
 from caseledger.projections.queries.service import QueryService, QueryStatus
 from caseledger.projections.rebuild import activate_unserved
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
-from tests.integration.readside.test_embedded_readside import append, summary_query
-from tests.unit.projections.facts import Fact, opened
+from tests.support.facts import Fact, append, opened
+from tests.support.queries import summary_query
 
 
 @pytest.fixture

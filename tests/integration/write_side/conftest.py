@@ -4,7 +4,7 @@ on each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -14,9 +14,7 @@ from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.service import CommandService
 from tests.support.clocks import FixedClock
 from tests.support.memory_store import InMemoryEventStore
-from tests.support.stores import embedded_store, inprocess_store, kurrent_store
-
-StoreFactory = Callable[[], EventStore]
+from tests.support.stores import StoreFactory, embedded_store, inprocess_store, kurrent_store
 
 
 @pytest.fixture(params=["memory", "kurrent", "inprocess"])

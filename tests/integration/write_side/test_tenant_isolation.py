@@ -17,11 +17,11 @@ from caseledger.domain.shared.actors import Actor
 from caseledger.domain.shared.envelopes import CommandResult
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
-from tests.integration.write_side.conftest import StoreFactory
 from tests.support.actors import AGENT, ANALYST, REVIEWER, SUPERVISOR, SYSTEM
 from tests.support.clocks import FixedClock
 from tests.support.commands import envelope
 from tests.support.desk import accepted, case_under_review
+from tests.support.stores import StoreFactory
 
 NOTICE = {"recipient": "lender@example.com", "subject": "Cease", "body": "Stop."}
 PROPOSAL = {"rationale": "Pattern", "evidence_refs": ["e1"], "confidence": 0.7}

@@ -21,7 +21,7 @@ from tests.support.actors import ANALYST, SUPERVISOR
 from tests.support.clocks import FixedClock
 from tests.support.commands import envelope, issue
 from tests.support.desk import accepted, case_under_review
-from tests.unit.application.test_checked_appends import WithoutChecks
+from tests.support.memory_store import WithoutChecks
 
 RUN_A = Actor(ActorType.AGENT, "risk-bot", run_id="run-a")
 RUN_B = Actor(ActorType.AGENT, "risk-bot", run_id="run-b")

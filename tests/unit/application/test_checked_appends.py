@@ -5,52 +5,15 @@ state nobody read. Two services on one store stand for two processes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from caseledger.domain.application.ports import (
-    AppendResult,
-    NewEvent,
-    RecordedEvent,
-    StreamRead,
-    StreamWrite,
-)
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import AGENT, ANALYST, REVIEWER, SUPERVISOR
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
-from tests.support.memory_store import InMemoryEventStore, WithoutAtomicChecks
+from tests.support.memory_store import Watched, WithoutChecks
 
 BRIEF = {"case_id": "c1", "brief_id": "b1", "title": "t", "body": "b"}
-
-
-class Watched(InMemoryEventStore):
-    """Counts read calls and remembers the checks of every checked append."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.read_calls = 0
-        self.checked: list[tuple[str, int, dict[str, int]]] = []
-
-    def read_streams(self, requests: Sequence[StreamRead]) -> list[list[RecordedEvent]]:
-        self.read_calls += 1
-        return super().read_streams(requests)
-
-    def append_checked(
-        self,
-        stream: str,
-        events: Sequence[NewEvent],
-        expected: int,
-        checks: Mapping[str, int],
-        also: Sequence[StreamWrite] = (),
-    ) -> AppendResult:
-        self.checked.append((stream, expected, dict(checks)))
-        return super().append_checked(stream, events, expected, checks, also)
-
-
-class WithoutChecks(WithoutAtomicChecks, Watched):
-    """A store with no atomic checks, as KurrentDB before 26.1."""
 
 
 def test_a_warm_command_reads_nothing_and_its_append_checks_what_it_decided_on() -> None:

@@ -1,4 +1,4 @@
-"""The outbox relay's rules without a broker: a fake one that fails as told."""
+"""The outbox relay's rules without a broker: the in-memory one, failing as told."""
 
 from __future__ import annotations
 
@@ -7,26 +7,13 @@ from pathlib import Path
 import pytest
 
 from caseledger.adapters.integration.contracts import IntegrationEvent
-from caseledger.adapters.integration.jetstream import BrokerRejected, BrokerUnavailable, PublishAck
+from caseledger.adapters.integration.jetstream import BrokerRejected, BrokerUnavailable
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
 from caseledger.adapters.integration.relay import OutboxRelay, RelaySettings
 from caseledger.domain.application.service import CommandService
+from tests.support.brokers import InMemoryBroker
 from tests.support.desk import case_under_review
 from tests.support.memory_store import InMemoryEventStore
-
-
-class FakeBroker:
-    def __init__(self, failures: list[Exception]) -> None:
-        self.failures = failures
-        self.published: list[tuple[str, bytes, str]] = []
-
-    def publish(
-        self, subject: str, body: bytes, message_id: str, headers: dict[str, str] | None = None
-    ) -> PublishAck:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.published.append((subject, body, message_id))
-        return PublishAck("S", len(self.published), False)
 
 
 @pytest.fixture
@@ -36,7 +23,7 @@ def store() -> InMemoryEventStore:
     return events
 
 
-def _relay(store: InMemoryEventStore, outbox: SqliteOutbox, broker: FakeBroker) -> OutboxRelay:
+def _relay(store: InMemoryEventStore, outbox: SqliteOutbox, broker: InMemoryBroker) -> OutboxRelay:
     return OutboxRelay(store, outbox, broker, RelaySettings(backoff=0.0, max_attempts=2))
 
 
@@ -45,7 +32,7 @@ def test_an_unreachable_broker_is_retried_never_skipped_or_parked(
 ) -> None:
     outbox = SqliteOutbox(tmp_path / "outbox.db")
     down = [BrokerUnavailable("down")] * 5
-    broker = FakeBroker(list(down))
+    broker = InMemoryBroker(failures=list(down))
 
     _relay(store, outbox, broker).pump()
 
@@ -61,7 +48,7 @@ def test_a_refusing_broker_gets_the_message_parked_after_max_attempts(
     store: InMemoryEventStore, tmp_path: Path
 ) -> None:
     outbox = SqliteOutbox(tmp_path / "outbox.db")
-    broker = FakeBroker([BrokerRejected("too large"), BrokerRejected("too large")])
+    broker = InMemoryBroker(failures=[BrokerRejected("too large"), BrokerRejected("too large")])
 
     _relay(store, outbox, broker).pump()
 
@@ -84,7 +71,7 @@ def test_events_without_a_contract_move_the_checkpoint_and_publish_nothing(
     events = InMemoryEventStore()
     case_under_review(CommandService(events))
     outbox = SqliteOutbox(tmp_path / "outbox.db")
-    broker = FakeBroker([])
+    broker = InMemoryBroker()
     relay = _relay(events, outbox, broker)
     relay.pump()
     assert relay.pump() == 0  # nothing new

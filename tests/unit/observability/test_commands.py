@@ -21,7 +21,7 @@ from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from tests.support.actors import AGENT, ANALYST
 from tests.support.commands import envelope
 from tests.support.memory_store import InMemoryEventStore
-from tests.unit.observability.points import points
+from tests.support.metric_points import points
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from caseledger.domain.shared.actors import ActorType
 from caseledger.domain.shared.envelopes import QueryEnvelope, QueryResult
 from caseledger.projections.runner import RunnerStatus
 from caseledger.projections.track import TrackStats
-from tests.unit.observability.points import points
+from tests.support.metric_points import points
 
 
 class Answering:

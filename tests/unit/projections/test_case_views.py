@@ -7,7 +7,7 @@ import pytest
 from caseledger.projections.projection import MAX_SOURCE_REFS, MissingRow
 from caseledger.projections.views.agent_context import RECENT_EVENTS, CaseAgentContextProjection
 from caseledger.projections.views.case_summary import CaseSummaryProjection
-from tests.unit.projections.facts import (
+from tests.support.facts import (
     closed,
     escalated,
     escalation_proposed,

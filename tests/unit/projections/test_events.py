@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from caseledger.projections.events import UndecodableEvent, decode
-from tests.unit.projections.facts import Fact, FakeLog, opened
+from tests.support.facts import Fact, FakeLog, opened
 
 
 def test_an_event_of_an_unknown_schema_version_is_refused() -> None:

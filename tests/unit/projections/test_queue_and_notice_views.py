@@ -7,7 +7,7 @@ from caseledger.projections.views.evidence_search import EvidenceSearchProjectio
 from caseledger.projections.views.notice_drafts import NoticeDraftsProjection
 from caseledger.projections.views.pending_approvals import PendingApprovalsProjection
 from caseledger.projections.views.tenant_policies import TenantPoliciesProjection
-from tests.unit.projections.facts import (
+from tests.support.facts import (
     approval_requested,
     drafted,
     escalated,

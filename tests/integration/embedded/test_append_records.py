@@ -29,7 +29,7 @@ from kurrentdbclient.protos.v2.streams import streams_pb2, streams_pb2_grpc
 from caseledger.adapters.eventstore.embedded import v2_messages
 from caseledger.adapters.eventstore.embedded.security import TlsSettings
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
-from tests.integration.kurrent_helpers import append, new_events, stream_name
+from tests.support.kurrent_helpers import append, new_events, stream_name
 
 NO_STREAM, ANY, EXISTS, DELETED, TOMBSTONED = -1, -2, -4, -5, -6
 

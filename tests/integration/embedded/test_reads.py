@@ -9,7 +9,7 @@ import pytest
 from kurrentdbclient import DEFAULT_EXCLUDE_FILTER, KurrentDBClient, RecordedEvent, StreamState
 from kurrentdbclient.exceptions import InvalidCommitPositionError, NotFoundError
 
-from tests.integration.kurrent_helpers import append, new_events, stream_name
+from tests.support.kurrent_helpers import append, new_events, stream_name
 
 
 @pytest.fixture

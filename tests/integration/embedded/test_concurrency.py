@@ -10,7 +10,7 @@ from kurrentdbclient import KurrentDBClient, StreamState
 from kurrentdbclient.exceptions import WrongCurrentVersionError
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
-from tests.integration.kurrent_helpers import append, append_one, new_events, stream_name
+from tests.support.kurrent_helpers import append, append_one, new_events, stream_name
 
 WRITERS = 4
 APPENDS_PER_WRITER = 8

@@ -1,19 +1,24 @@
-"""CLI helpers: run `caseledger` in-process (typer's runner) or as a real process."""
+"""CLI helpers: run `caseledger` in-process (typer's runner) or as a real process; `serve` as a
+real process, a writer opening cases on it over HTTP, and what its log and views show."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from typer.testing import CliRunner
 
 from caseledger.adapters.cli.app import app
+from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from tests.support.ports import free_port
 
 runner = CliRunner()
@@ -31,6 +36,17 @@ def run(args: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         timeout=60,
+    )
+
+
+def run_slow(args: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`run` for commands that may take minutes (rebuilds)."""
+    return subprocess.run(
+        [sys.executable, "-m", "caseledger.adapters.cli.app", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -97,3 +113,53 @@ def start_serve(home: Path, env: dict[str, str], *args: str) -> Served:
         raise AssertionError(text)
     tokens = dict(re.findall(r"(\w+)\s+│\s+(demo-\w+-\S+)", text))
     return Served(process, found.group(1), tokens, env, log)
+
+
+class Writer:
+    """Opens cases over HTTP until stopped; the last commit position it saw."""
+
+    def __init__(self, served: Served) -> None:
+        self.served = served
+        self.opened = 0
+        self.position = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+    def _run(self) -> None:
+        token = self.served.tokens["analyst"]
+        with httpx.Client(base_url=self.served.url, timeout=60) as client:
+            while not self._stop.is_set():
+                case_id = f"w-{self.opened}"
+                answer = client.post(
+                    "/v1/commands",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={
+                        "command_type": "open_case",
+                        "payload": {"case_id": case_id, "allegation_summary": "x"},
+                    },
+                )
+                assert answer.status_code == 200, answer.text
+                self.position = answer.json()["commit_position"]
+                self.opened += 1
+                time.sleep(0.02)
+
+
+def event_store_url(served: Served) -> str:
+    """The event store URL `serve` printed."""
+    text = served.log.read_text()
+    start = text.index("event store  ") + len("event store  ")
+    return text[start:].split()[0]
+
+
+def view_rows(store: SqliteProjectionStore, name: str) -> list[tuple[str, str]]:
+    """Every row of view `name` in tenant `demo`, as sorted (key, document JSON) pairs."""
+    page = store.find(name, "demo", {}, limit=100_000)
+    return sorted((r.key, json.dumps(r.document, sort_keys=True)) for r in page.rows)

@@ -12,7 +12,7 @@ from kurrentdbclient.exceptions import GrpcError
 from kurrentdbclient.gossip import NODE_STATE_LEADER
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
-from tests.integration.kurrent_helpers import append, host_and_port, new_events, stream_name
+from tests.support.kurrent_helpers import append, host_and_port, new_events, stream_name
 
 
 def test_gossip_reports_one_leader_at_the_address_the_client_used(

@@ -11,7 +11,7 @@ import time
 import pytest
 from kurrentdbclient import KurrentDBClient, StreamState
 
-from tests.integration.kurrent_helpers import (
+from tests.support.kurrent_helpers import (
     SUBSCRIPTION_DEADLINE,
     append,
     new_events,

@@ -14,7 +14,7 @@ import pytest
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 
 ESDBCLIENT = "esdbclient==1.1.7"
-VENV = Path(__file__).resolve().parents[3] / ".venv-esdbclient"
+VENV = Path(__file__).resolve().parents[4] / ".venv-esdbclient"
 PROBE = Path(__file__).with_name("esdbclient_probe.py")
 
 pytestmark = pytest.mark.slow

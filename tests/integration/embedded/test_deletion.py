@@ -15,7 +15,7 @@ from kurrentdbclient.exceptions import (
 )
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
-from tests.integration.kurrent_helpers import append, append_one, new_events, stream_name
+from tests.support.kurrent_helpers import append, append_one, new_events, stream_name
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """A projection runner in its own process (the kill -9 test runs and kills it):
-`python -m tests.integration.readside.runner_process EVENTSTORE_URL SQLITE_PATH`."""
+`python -m tests.support.runner_process EVENTSTORE_URL SQLITE_PATH`."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from kurrentdbclient.exceptions import (
     WrongCurrentVersionError,
 )
 
-from tests.integration.kurrent_helpers import append, new_events, stream_name
+from tests.support.kurrent_helpers import append, new_events, stream_name
 
 NO_STREAM, DELETED, TOMBSTONED = -1, -5, -6
 LAST = 1

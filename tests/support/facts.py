@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from caseledger.domain.application.ports import NewEvent, RecordedEvent
+from caseledger.domain.application.ports import ANY, EventStore, NewEvent, RecordedEvent
 from caseledger.projections.events import ProjectedEvent, decode
 from caseledger.projections.ports import Checkpoint
 from caseledger.projections.projection import Projection
@@ -39,6 +39,14 @@ class Fact:
             data=orjson.dumps(self.payload),
             metadata=orjson.dumps(self.metadata()),
         )
+
+
+def append(events: EventStore, *facts: Fact) -> int:
+    """Append each stream's facts in one call; the last commit position."""
+    position = 0
+    for fact in facts:
+        position = events.append(fact.stream, [fact.new_event()], ANY).commit_position
+    return position
 
 
 def case(case_id: str, type_: str, tenant: str = "t1", **payload: Any) -> Fact:

@@ -9,7 +9,7 @@ import pytest
 from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
 from kurrentdbclient.exceptions import WrongCurrentVersionError
 
-from tests.integration.kurrent_helpers import (
+from tests.support.kurrent_helpers import (
     append,
     append_one,
     append_via,

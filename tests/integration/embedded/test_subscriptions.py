@@ -10,7 +10,7 @@ from kurrentdbclient import KurrentDBClient, StreamState
 from kurrentdbclient.exceptions import KurrentDBClientError
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
-from tests.integration.kurrent_helpers import (
+from tests.support.kurrent_helpers import (
     SUBSCRIPTION_DEADLINE,
     append,
     append_one,
