@@ -28,7 +28,7 @@ from caseledger.domain.application.whatif import WhatIf, document
 from caseledger.domain.application.whatif.draft import InvalidDraft, draft_rules, since_of
 from caseledger.domain.shared.errors import clip
 from caseledger.domain.shared.policy_rules import PolicyRules
-from caseledger.domain.shared.streams import InvalidId
+from caseledger.domain.shared.streams import InvalidId, check_tenant_id
 from caseledger.projections.ports import ReadStoreUnavailable
 
 errors = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -65,12 +65,14 @@ def what_if(
         draft = draft_rules(_load(policy))
     except InvalidDraft as error:
         _fail(f"{policy}: {error}")
-    settings = Settings()
     try:
-        with _stores(settings) as (events, views):
-            report = WhatIfService(events, views, SETTLE_WITHIN).run(draft, tenant, window)
+        if tenant is not None:
+            check_tenant_id(tenant)
     except InvalidId as error:
         _fail(str(error))
+    settings = Settings()
+    with _stores(settings) as (events, views):
+        report = WhatIfService(events, views, SETTLE_WITHIN).run(draft, tenant, window)
     if as_json:
         answer = document(report).model_dump(mode="json")
         sys.stdout.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode() + "\n")
