@@ -43,7 +43,7 @@ class WhatIfService:
             unreadable += read.unreadable
         report = what_if(histories, draft, since)
         behind = fresh.reason()
-        report.incomplete = ([behind] if behind else []) + [
+        report.incomplete[:0] = ([behind] if behind else []) + [
             f"left out, cannot be read: {problem}" for problem in unreadable
         ]
         return report

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from caseledger.adapters.audit.whatif import WhatIfService
@@ -40,6 +40,13 @@ async def _raw_body(request: Request) -> bytes:
 
 
 RawBody = Annotated[bytes, Depends(_raw_body)]
+Since = Annotated[
+    str | None,
+    Query(
+        description="Only decisions from this ISO-8601 date or date-time on (UTC unless it "
+        "names an offset), e.g. `2026-12-01`."
+    ),
+]
 
 
 @router.post(
@@ -53,9 +60,7 @@ RawBody = Annotated[bytes, Depends(_raw_body)]
     "differ, with the rule that makes the difference; then totals by rule. Supervisors only. "
     "`since`: an ISO-8601 date or date-time (UTC unless it names an offset).",
 )
-def what_if(
-    request: Request, caller: Caller, body: RawBody, since: str | None = None
-) -> JSONResponse:
+def what_if(request: Request, caller: Caller, body: RawBody, since: Since = None) -> JSONResponse:
     if not caller.actor.has_any_role(SUPERVISORS):
         return problem(403, "forbidden", "forbidden", "a what-if is for supervisors")
     try:

@@ -3,11 +3,13 @@ deciders, on the history the command service wrote. Nothing is written."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from caseledger.domain.application.codec import StoredEvent
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.application.whatif import WhatIf, document, what_if
 from caseledger.domain.application.whatif.reading import read_history
@@ -257,3 +259,91 @@ def test_the_report_document_carries_each_difference_and_the_totals(
     assert [d["event"] for d in answer["differences"]] == [floors[0.65], floors[0.75]]
     assert answer["differences"][0]["then"]["outcome"] == "accepted"
     assert answer["totals"] == {"risk_update.auto_commit_min_confidence": 2}
+
+
+def test_when_two_rules_change_the_difference_is_put_on_the_one_that_gives_the_draft_outcome(
+    store: InMemoryEventStore, floors: dict[float, str]
+) -> None:
+    draft = rules_with(risk_update__auto_commit_min_confidence=0.8, min_proposal_confidence=0.7)
+
+    found = report(store, draft)
+
+    by_event = {d.event: (d.draft.text, d.rules) for d in found.differences}
+    assert by_event == {
+        floors[0.5]: ("rejected (confidence_too_low)", ("min_proposal_confidence",)),
+        floors[0.65]: ("rejected (confidence_too_low)", ("min_proposal_confidence",)),
+        floors[0.75]: (
+            "requires_approval (case.risk_update_proposed)",
+            ("risk_update.auto_commit_min_confidence",),
+        ),
+    }
+
+
+def without_roles(stored: StoredEvent) -> StoredEvent:
+    metadata = {k: v for k, v in stored.metadata.items() if k != "actorRoles"}
+    return replace(stored, metadata=metadata)
+
+
+def test_decisions_whose_roles_were_not_recorded_are_undetermined_never_guessed(
+    service: CommandService, store: InMemoryEventStore
+) -> None:
+    case_under_review(service, "c1")
+    decision = decide(service, propose(service, "c1", 0.7), REVIEWER)
+    read = read_history(store, TENANT, store.streams())
+    old = replace(
+        read.history, streams=[[without_roles(e) for e in s] for s in read.history.streams]
+    )
+
+    stricter = what_if([old], PolicyRules.model_validate({"notice_approver_roles": ["supervisor"]}))
+    unchanged = what_if([old], PolicyRules())
+
+    assert stricter.differences == []
+    assert [(u.event, u.why) for u in stricter.undetermined] == [
+        (f"{decision.stream_id}@{decision.stream_revision}", "its roles were not recorded")
+    ]
+    assert (unchanged.differences, unchanged.undetermined) == ([], [])
+
+
+def test_a_reviewer_refused_a_notice_approval_is_listed_when_the_draft_lets_reviewers_approve(
+    service: CommandService, store: InMemoryEventStore
+) -> None:
+    publish(service, "v1", {"notice_approver_roles": ["supervisor"]})
+    case_under_review(service, "c1")
+    draft = {"draft_id": "n1", "case_id": "c1", "recipient": "r@x", "subject": "s", "body": "b"}
+    accepted(issue(service, "create_notice_draft", draft, ANALYST))
+    requested = accepted(issue(service, "request_notice_approval", {"draft_id": "n1"}, ANALYST))
+    approval = {
+        "draft_id": "n1",
+        "approval_request_id": requested.approval_request_id,
+        "digest": requested.events[0].payload["digest"],
+    }
+    refused = issue(service, "approve_notice_draft", approval, REVIEWER)
+    assert refused.reason_code is not None
+    assert refused.reason_code.value == "approver_role_required"
+
+    found = report(store, {"notice_approver_roles": ["reviewer", "supervisor"]})
+    same = report(store, {"notice_approver_roles": ["supervisor"]})
+
+    assert [(d.command_type, d.case_id, d.who, d.rules) for d in found.differences] == [
+        ("approve_notice_draft", "c1", "user:rita (reviewer)", ("notice_approver_roles",))
+    ]
+    assert found.differences[0].then.text == "rejected (approver_role_required)"
+    assert (same.differences, same.undetermined) == ([], [])
+
+
+def test_a_refusal_for_too_little_confidence_is_undetermined_under_a_lower_minimum(
+    service: CommandService, store: InMemoryEventStore
+) -> None:
+    publish(service, "v1", {"min_proposal_confidence": 0.6})
+    case_under_review(service, "c1")
+    assert propose(service, "c1", 0.4).reason_code is not None
+
+    lower = report(store, {"min_proposal_confidence": 0.3})
+    higher = report(store, {"min_proposal_confidence": 0.9})
+
+    assert lower.differences == []
+    assert [(u.command_type, u.rules) for u in lower.undetermined] == [
+        ("propose_risk_update", ("min_proposal_confidence",))
+    ]
+    assert "does not record the confidence" in lower.undetermined[0].why
+    assert (higher.differences, higher.undetermined) == ([], [])
