@@ -31,10 +31,13 @@ class Who:
 
 
 def who_of(metadata: Mapping[str, Any]) -> Who:
-    kind = str(metadata.get("actorType", ""))
-    actor_type = ActorType(kind) if kind in ActorType._value2member_map_ else ActorType.SYSTEM
+    """The actor `metadata` names (an unknown actor type reads as the system: no roles, no
+    agent gate), with the roles `actorRoles` records."""
+    kinds = {kind.value: kind for kind in ActorType}
+    actor_type = kinds.get(str(metadata.get("actorType", "")), ActorType.SYSTEM)
     recorded = roles_of(metadata)
-    roles = frozenset(Role(r) for r in recorded or () if r in Role._value2member_map_)
+    known = {role.value: role for role in Role}
+    roles = frozenset(known[r] for r in recorded or () if r in known)
     return Who(
         Actor(actor_type, str(metadata.get("actorId", "")), roles, _text(metadata.get("runId"))),
         recorded is not None or actor_type is not ActorType.USER,
