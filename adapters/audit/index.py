@@ -90,6 +90,16 @@ class AuditIndex:
         rows = self._all(OPERATORS, {"kind": LOCATOR, column: subject})
         return sorted({str(r.document.get("tenant_id")) for r in rows})
 
+    def tenants(self) -> list[str]:
+        """Every tenant holding a case or a correlation (operators' what-ifs)."""
+        rows = self._all(OPERATORS, {"kind": LOCATOR})
+        return sorted({str(r.document.get("tenant_id")) for r in rows})
+
+    def streams_of(self, tenant_id: str) -> list[str]:
+        """Every stream of `tenant_id` the index names an event of."""
+        rows = self._all(tenant_id, {"kind": EVENT})
+        return sorted({str(r.document["stream"]) for r in rows})
+
     def find(self, tenant_id: str, column: str, value: str) -> list[IndexedEvent]:
         rows = self._all(tenant_id, {"kind": EVENT, column: value})
         return [

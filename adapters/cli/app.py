@@ -18,6 +18,7 @@ from caseledger.adapters.cli import (
     query,
     replay,
     serve,
+    whatif,
 )
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.command("query")(query.query)
 app.add_typer(replay.app, name="replay")
 app.command("demo")(demo.demo)
 app.command("mcp")(mcp.mcp)
+audit.app.command("what-if")(whatif.what_if)
 app.add_typer(audit.app, name="audit")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(notifications.app, name="notifications")

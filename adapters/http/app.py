@@ -22,7 +22,7 @@ from starlette.types import Scope
 
 from caseledger.adapters.body_limit import BodyLimit
 from caseledger.adapters.bootstrap import PROJECTIONS_STALLED, App
-from caseledger.adapters.http import audit
+from caseledger.adapters.http import audit, whatif
 from caseledger.adapters.http.access import AccessLoggedAPI
 from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
@@ -96,6 +96,7 @@ def create_app(
     readiness = StoreCalls(min(timeout, READY_WITHIN), threads=2)
     _errors(api, refusals)
     api.include_router(audit.router)
+    api.include_router(whatif.router)
 
     @api.post(
         "/v1/commands",

@@ -23,6 +23,7 @@ from pydantic.json_schema import models_json_schema
 from caseledger.adapters.http.examples import COMMAND_EXAMPLES, QUERY_EXAMPLES
 from caseledger.domain.application.routes import ROUTES as COMMAND_ROUTES
 from caseledger.domain.application.routes import Route, StreamRule
+from caseledger.domain.shared.policy_rules import PolicyRules
 from caseledger.projections.queries import views
 from caseledger.projections.queries.service import ROUTES as QUERY_ROUTES
 from caseledger.projections.queries.service import QueryRoute
@@ -136,7 +137,7 @@ def install_typed_openapi(api: FastAPI) -> None:
 def typed(document: dict[str, Any]) -> dict[str, Any]:
     """`document` with each union's typed bodies in place of its loose envelope."""
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
-    models: list[type[BaseModel]] = [views.Freshness]
+    models: list[type[BaseModel]] = [views.Freshness, PolicyRules]  # the what-if's body
     models += [answer.view for answer in QUERY_ANSWERS.values()]
     for union in TYPES:
         models += list(union.payloads.values())

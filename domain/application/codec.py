@@ -5,6 +5,7 @@ command, idempotency key, policy version and schema (docs/catalogue.md)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -43,6 +44,7 @@ class Provenance:
             "aggregateId": self.aggregate_id,
             "actorType": env.requested_by_actor_type.value,
             "actorId": env.requested_by_actor_id,
+            "actorRoles": roles_text(env.requested_by_roles),
             "runId": env.run_id,
             "threadId": env.thread_id,
             "commandId": env.command_id,
@@ -58,6 +60,21 @@ class Provenance:
             "factsRead": ",".join(f"{s}@{r}" for s, r in sorted(self.facts_read.items())),
         }
         return {key: value for key, value in fields.items() if value}
+
+
+def roles_text(roles: Iterable[str]) -> str:
+    """A user's roles as metadata carries them: sorted, comma-separated (`reviewer,supervisor`);
+    empty for agents and the system (then left out). What-if re-decisions read them back."""
+    return ",".join(sorted(str(role) for role in roles))
+
+
+def roles_of(metadata: Mapping[str, Any]) -> frozenset[str] | None:
+    """The roles `actorRoles` records, or None where the metadata has no such key (events
+    written before roles were recorded, and every agent's or the system's)."""
+    text = metadata.get("actorRoles")
+    if not isinstance(text, str):
+        return None
+    return frozenset(role for role in text.split(",") if role)
 
 
 def new_event(event: DomainEvent, event_id: uuid.UUID, metadata: dict[str, Any]) -> NewEvent:

@@ -11,6 +11,7 @@ from typing import Final
 
 import orjson
 
+from caseledger.domain.application.codec import roles_text
 from caseledger.domain.application.ports import ANY, EventStore, NewEvent
 from caseledger.domain.shared import streams
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
@@ -75,6 +76,8 @@ class Refusal:
     policy_version: str | None = None
     correlation_id: str | None = None
     thread_id: str | None = None
+    actor_roles: frozenset[str] = frozenset()
+    """A user's roles (metadata `actorRoles`): what a what-if re-checks approver roles with."""
 
     @classmethod
     def of(cls, envelope: CommandEnvelope, result: CommandResult) -> Refusal:
@@ -94,6 +97,7 @@ class Refusal:
             policy_version=envelope.policy_version,
             correlation_id=envelope.correlation_id,
             thread_id=envelope.thread_id,
+            actor_roles=frozenset(role.value for role in envelope.requested_by_roles),
         )
 
 
@@ -128,6 +132,7 @@ def record(store: EventStore, refusal: Refusal, at: datetime) -> None:
         "tenantId": refusal.tenant_id,
         "actorType": event.actor_type,
         "actorId": event.actor_id,
+        "actorRoles": roles_text(refusal.actor_roles) or None,
         "runId": event.run_id,
         "threadId": _cut_or_none(refusal.thread_id),
         "commandId": event.command_id,

@@ -25,6 +25,7 @@ OPERATIONS = {
     ("post", "/v1/queries"),
     ("get", "/v1/audit/cases/{case_id}"),
     ("get", "/v1/audit/correlations/{correlation_id}"),
+    ("post", "/v1/audit/what-if"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

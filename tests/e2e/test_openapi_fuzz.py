@@ -35,6 +35,7 @@ def test_no_request_makes_the_api_fail_or_break_its_contract(live: Live, token: 
         "POST /v1/queries",
         "GET /v1/audit/cases/{case_id}",
         "GET /v1/audit/correlations/{correlation_id}",
+        "POST /v1/audit/what-if",
         "GET /healthz",
         "GET /readyz",
     }

@@ -348,4 +348,5 @@ def test_the_openapi_document_lists_every_status_each_operation_can_answer(live:
     assert documented[("POST", "/v1/queries")] >= {200, 401, 403, 404, 413, 422, 503}
     for path in ("/v1/audit/cases/{case_id}", "/v1/audit/correlations/{correlation_id}"):
         assert documented[("GET", path)] >= {200, 401, 403, 404, 413, 503}
+    assert documented[("POST", "/v1/audit/what-if")] >= {200, 401, 403, 413, 422, 503}
     assert 503 in documented[("GET", "/readyz")]
