@@ -20,10 +20,10 @@ import typer
 from rich.console import Console
 
 from caseledger.adapters.audit.whatif import WhatIfService
-from caseledger.adapters.cli.stores import StoreRefused, reading_store
-from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.cli.session import StoreRefused, store_session
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
+from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.whatif import WhatIf, document
 from caseledger.domain.application.whatif.draft import InvalidDraft, draft_rules, since_of
 from caseledger.domain.shared.errors import clip
@@ -112,10 +112,11 @@ def _toml(text: str) -> Any:
 
 
 @contextmanager
-def _stores(settings: Settings) -> Iterator[tuple[KurrentEventStore, Any]]:
+def _stores(settings: Settings) -> Iterator[tuple[EventStore, Any]]:
     """The event store and the read store, or exit 3 when either does not answer."""
     try:
-        with reading_store(settings) as events:
+        with store_session(settings) as session:
+            events = session.store
             views = open_projection_store(settings)
             try:
                 yield events, views
@@ -127,7 +128,7 @@ def _stores(settings: Settings) -> Iterator[tuple[KurrentEventStore, Any]]:
         errors.print(f"error: the read store does not answer: {error}")
         raise typer.Exit(code=UNREACHABLE) from error
     except typer.Exit as error:
-        if error.exit_code == 1:  # reading_store said why: none, or it does not answer
+        if error.exit_code == 1:  # store_session said why: none, or it does not answer
             raise typer.Exit(code=UNREACHABLE) from error
         raise
 

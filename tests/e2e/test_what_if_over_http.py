@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api_client import ApiClient
-from tests.e2e.conftest import Live
+from tests.support.api_client import ApiClient
+from tests.support.live_service import Live
 
 CURRENT = {
     "risk_update": {"approver_roles": ["reviewer", "supervisor"], "auto_commit_min_confidence": 0.6}

@@ -14,8 +14,8 @@ from caseledger.adapters.bootstrap import bootstrap
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.envelopes import CommandResult
-from tests.integration.cli.conftest import invoke
 from tests.support.actors import AGENT, REVIEWER, SUPERVISOR
+from tests.support.cli import invoke
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.ports import free_port
