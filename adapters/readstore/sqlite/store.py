@@ -2,8 +2,8 @@
 gets its own connection, closed after the thread ends (when the next one is opened: threads that
 come and go leave at most one behind); a commit is one `BEGIN IMMEDIATE` transaction. The WAL is
 copied back into the database by a background thread (every `checkpoint_interval` seconds, once
-the store has written), not by whichever commit crosses SQLite's auto-checkpoint threshold: that
-copy and its fsync made every hundredth live commit several times slower (the runner's p99 lag)."""
+the store has written), never by whichever commit crosses SQLite's auto-checkpoint threshold: a
+live commit must not pay for that copy and its fsync (the runner's lag)."""
 
 from __future__ import annotations
 
