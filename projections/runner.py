@@ -363,8 +363,8 @@ class ProjectionRunner:
 
     def _next_by(self, deadline: float) -> object | None:
         """The next item if there is one by `deadline`. Polls rather than waits for it: a
-        catch-up batch must not make the reader wake the runner on every put (a thread switch
-        per event); only a live batch's first event wakes it."""
+        batch's later events must not make the reader wake the runner on every put (a thread
+        switch per event); only a batch's first item is waited for (`_take`)."""
         while True:
             item = self._read_ahead.get_nowait()
             if item is not None:
