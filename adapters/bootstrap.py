@@ -1,58 +1,76 @@
 """The composition root: the one place that names concrete classes.
 
-    app = bootstrap(Settings())        # or bootstrap(settings, mem_db=True, ...) in tests
+    app = bootstrap(Settings())        # tests: bootstrap(settings, mem_db=True, clock=...)
     app.start()                        # the projection runner, in a background thread
     app.start_outbound()               # the outbox relay and notification worker, as configured
     result = app.commands.handle(envelope)          # CommandEnvelope -> CommandResult
     answer = app.queries.handle(query)              # QueryEnvelope -> QueryResult
-    app.close()                        # runner, client, read store, embedded store
+    app.close()                        # telemetry, runner, client, read store, embedded store
 
-`bootstrap(settings) -> App` builds, from `Settings` (every default overridable by keyword):
-- the event store: the embedded KurrentDB-compatible server on `data_dir/eventstore` unless
-  `eventstore_url` names a KurrentDB; reached through `KurrentEventStore` (`.store`), except
+    with bootstrap_session(settings) as session:    # a short-lived command, a worker process
+        replay(session.store, ...)                  # the event store alone (+ session.commands)
+
+`bootstrap(settings, **overrides) -> App` builds, from `Settings`, each part unless the caller
+passes it (as Cosmic Python's bootstrap does: tests give a store, a clock, ids):
+- the event store (`store=`): the embedded KurrentDB-compatible server on `data_dir/eventstore`
+  unless `eventstore_url` names a KurrentDB; reached through `KurrentEventStore`, except
   where this process hosts the embedded store and `embedded_path` is `inprocess` (the
   default): then through `InProcessEventStore` on its storage and writer, while the gRPC
   endpoint serves other processes; refused (BootstrapError) when it holds streams in another
   naming format, marked when new (`domain.application.storeformat`);
-- the read store: SQLite in the data dir unless `readstore_url` is `postgresql://...`
-  (`.views`; the read side's `open_projection_store`);
+- the read store (`views=`): SQLite in the data dir unless `readstore_url` is
+  `postgresql://...` (the read side's `open_projection_store`);
 - the projection runner over all current projections (`.runner`; not started until `start()`):
   a view nobody serves yet is served by its current version at once, and once the runner has
   caught up its versions become the served ones (blue/green, `projections.rebuild`);
-- the command service (`.commands`), writing its snapshots on a thread of their own
-  (`.background`, `adapters.background`), and the query service (`.queries`);
-- the token registry (`.tokens`): `tokens_file` if set, else `data_dir/tokens.toml` if it
+- the command service (`.commands`, `clock=`, `ids=`), writing its snapshots on a thread of
+  their own (`.background`, `adapters.background`), and the query service (`.queries`);
+- the token registry (`tokens=`): `tokens_file` if set, else `data_dir/tokens.toml` if it
   exists (what `caseledger serve` writes), else empty (every token refused);
+- with `observed_as` (entry points), the process's telemetry as CASELEDGER_OTEL says
+  (`.telemetry`): `.commands` and `.queries` are then the traced decorators around the
+  services, and the runner's lag is observed unless `observe_projections=False`;
 - on `start_outbound()`, the outbox relay and the notification worker (`.outbound`, see
   `caseledger.adapters.outbound`), stopped by `close()` before the runner and the stores.
 
-The App is a context manager; `close()` is idempotent.
+The App is a context manager; `close()` is idempotent. Entry points see the App through its
+ports (`EventStoreConnection`, `ReadStore`, `CommandHandler`, `QueryHandler`, `RefusalLog`),
+never the concrete classes, and reach the embedded server only through this module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol, cast
 
 from caseledger.adapters.background import ThreadBackground
-from caseledger.adapters.eventstore.embedded.server import EmbeddedServer, running_endpoint
+from caseledger.adapters.eventstore.embedded.database import DataDirError
+from caseledger.adapters.eventstore.embedded.server import (
+    EmbeddedServer,
+    ServerStartError,
+    running_endpoint,
+)
 from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.eventstore.quiet_head import HeadUnlessSilent
 from caseledger.adapters.lease import RUNNER_LEASE, LeasedWork, LeaseStore, lease_times
-from caseledger.adapters.notifications.worker import CommandHandler
+from caseledger.adapters.observability.setup import Telemetry, instrument_app
 from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import write_report
+from caseledger.adapters.refusals import RefusalLog
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
+from caseledger.domain.application.ports import CommandHandler, EventStore, QueryHandler
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.application.storeformat import StoreFormatError, check_store_format
 from caseledger.domain.shared.clock import Clock
 from caseledger.domain.shared.ids import IdGenerator
 from caseledger.projections.catalogue import all_projections
-from caseledger.projections.ports import ProjectionStore, ViewReader
+from caseledger.projections.ports import EventFeed, ProjectionStore, ViewReader
 from caseledger.projections.queries.service import QueryService
 from caseledger.projections.rebuild import activate_unserved, switch_when_built
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
@@ -63,8 +81,12 @@ PROJECTIONS_STALLED: Final = "projections stalled: "
 fails): `/readyz` answers it with the reason code `projections_stalled`."""
 
 
-EventStoreAdapter = KurrentEventStore | InProcessEventStore
-"""Over gRPC (any store), or in process (the embedded store this process hosts)."""
+class EventStoreConnection(EventStore, EventFeed, Protocol):
+    """The event store port (and the read side's feed) over one connection, which whoever
+    opened it closes: `KurrentEventStore` over gRPC (any store), or `InProcessEventStore` on
+    the embedded store this process hosts."""
+
+    def close(self) -> None: ...
 
 
 class ReadStore(ProjectionStore, ViewReader, Protocol):
@@ -81,16 +103,27 @@ class StoreFormatRefused(BootstrapError):
     """The event store holds streams in another naming format: the message names the fix."""
 
 
+class EventStoreStartError(BootstrapError):
+    """The embedded event store could not start (its data dir is unusable or held by another
+    process, its port is taken, its TLS settings are incomplete): the message says which."""
+
+
+class NoEventStore(BootstrapError):
+    """A session found no event store: none configured and none in the data dir."""
+
+
 @dataclass
 class App:
     """caseledger, wired. `eventstore_url` is where the event store answers (embedded or not)."""
 
     settings: Settings
-    store: EventStoreAdapter
+    store: EventStoreConnection
     views: ReadStore
     runner: ProjectionRunner
-    commands: CommandService
-    queries: QueryService
+    commands: CommandHandler
+    queries: QueryHandler
+    refusals: RefusalLog
+    """Where a request refused before it became a command is recorded (the command service)."""
     tokens: TokenRegistry
     eventstore_url: str
     embedded: EmbeddedServer | None = None
@@ -99,6 +132,8 @@ class App:
     """Where the command service writes its snapshots, off the commands' path."""
     runner_lease: LeasedWork | None = None
     """The runner's lease: the runner runs only while this process holds it (else standby)."""
+    telemetry: Telemetry | None = None
+    """The process's telemetry (with `observed_as`, when CASELEDGER_OTEL is on)."""
     _started: bool = field(default=False, repr=False)
     _runs_runner: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -158,6 +193,8 @@ class App:
         if self._closed:
             return
         self._closed = True
+        if self.telemetry is not None:
+            self.telemetry.shutdown()  # its last export may still read the runner's lag
         if self.outbound is not None:
             self.outbound.stop()
         if self.runner_lease is not None:
@@ -179,50 +216,128 @@ class App:
 def bootstrap(
     settings: Settings | None = None,
     *,
-    mem_db: bool = False,
-    eventstore_port: int | None = None,
+    store: EventStoreConnection | None = None,
+    views: ReadStore | None = None,
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
     runner_settings: RunnerSettings | None = None,
     tokens: TokenRegistry | None = None,
+    observed_as: str | None = None,
+    observe_projections: bool = True,
+    mem_db: bool = False,
+    eventstore_port: int | None = None,
 ) -> App:
-    """Wire caseledger from `settings` (default: the environment). `mem_db` keeps the embedded
-    store's events in memory (tests); `eventstore_port` overrides the embedded store's port
-    (0 = any free port). Raises BootstrapError (or the embedded store's start errors)."""
+    """Wire caseledger from `settings` (default: the environment); every other keyword
+    replaces the part it names (a `store` or `views` given is closed by `App.close()` too).
+    `mem_db` keeps the embedded store's events in memory (tests); `eventstore_port` overrides
+    the embedded store's port (0 = any free port). Raises BootstrapError."""
     settings = settings or Settings()
     registry = tokens if tokens is not None else token_registry(settings)
-    embedded, url = _event_store(settings, mem_db, eventstore_port)
+    embedded, url = (
+        _event_store(settings, mem_db, eventstore_port)
+        if store is None
+        else (None, settings.eventstore_url or "")
+    )
     try:
-        store = _event_store_adapter(settings, embedded, url)
-        _check_store_format(store)
-        views = read_store(settings)
+        events = store or _event_store_adapter(settings, embedded, url)
+        try:
+            _check_store_format(events)
+        except StoreFormatRefused:
+            events.close()
+            raise
+        read_side = views or read_store(settings)
         projections = all_projections()
         runner = ProjectionRunner(
-            store,
-            views,
+            events,
+            read_side,
             projections,
             runner_settings,
-            on_caught_up=lambda: switch_when_built(views, projections),
+            on_caught_up=lambda: switch_when_built(read_side, projections),
             on_state=lambda status: write_report(settings.data_dir, status),
         )
-        activate_unserved(views, projections)
+        activate_unserved(read_side, projections)
         background = ThreadBackground("caseledger-snapshots")
     except BaseException:
         if embedded is not None:
             embedded.stop(grace=1.0)
         raise
-    return App(
+    commands = CommandService(events, clock=clock, ids=ids, background=background)
+    app = App(
         settings=settings,
-        store=store,
-        views=views,
+        store=events,
+        views=read_side,
         runner=runner,
-        commands=CommandService(store, clock=clock, ids=ids, background=background),
-        queries=QueryService(views, head=HeadUnlessSilent(store, settings.eventstore_timeout)),
+        commands=commands,
+        queries=QueryService(read_side, head=HeadUnlessSilent(events, settings.eventstore_timeout)),
+        refusals=commands,
         tokens=registry,
         eventstore_url=url,
         embedded=embedded,
         background=background,
     )
+    if observed_as is not None:
+        try:
+            wired = instrument_app(app, observed_as, observe_projections=observe_projections)
+        except BaseException:
+            app.close()
+            raise
+        app.commands, app.queries, app.telemetry = wired.commands, wired.queries, wired.telemetry
+    return app
+
+
+@dataclass(frozen=True)
+class Session:
+    """The event store alone, for a short-lived command or a worker process that does not
+    serve the read side: `store`, and the command service on it (`commands`)."""
+
+    store: EventStoreConnection
+    commands: CommandHandler
+
+
+@contextmanager
+def bootstrap_session(settings: Settings, *, clock: Clock | None = None) -> Iterator[Session]:
+    """The configured event store for the duration of a command: CASELEDGER_EVENTSTORE_URL if
+    set; else the data dir's embedded store, through the running `caseledger serve` that holds
+    it, or started for the session on any free local port (and stopped after it); always over
+    gRPC. A store it finds in another naming format is refused (StoreFormatRefused), and never
+    marked; no store at all raises NoEventStore, one that cannot start EventStoreStartError,
+    one that does not answer EventStoreUnavailable (also while the session runs)."""
+    server: EmbeddedServer | None = None
+    url = settings.eventstore_url or None
+    if url is None:
+        server, url = _data_dir_store(settings)
+    try:
+        store = KurrentEventStore.connect(url, settings.eventstore_timeout)
+        try:
+            _check_store_format(store, mark=False)
+            yield Session(store, CommandService(store, clock=clock))
+        finally:
+            store.close()
+    finally:
+        if server is not None:
+            server.stop(grace=1.0)
+
+
+def embedded_store_served(data_dir: Path) -> str | None:
+    """The gRPC URL of the running process that holds `data_dir`'s embedded store, or None."""
+    return running_endpoint(data_dir / "eventstore")
+
+
+@contextmanager
+def embedded_store(data_dir: Path, *, grace: float = 1.0) -> Iterator[EventStoreConnection]:
+    """`data_dir`'s embedded store for this process alone: started on any free local port,
+    reached over gRPC, stopped (`grace` seconds for calls in flight) after; its format is
+    neither checked nor marked (`caseledger migrate` reads old stores and writes new ones).
+    Raises EventStoreStartError."""
+    server = _start_embedded(data_dir / "eventstore", "127.0.0.1", 0)
+    try:
+        store = KurrentEventStore.connect(server.url)
+        try:
+            yield store
+        finally:
+            store.close()
+    finally:
+        server.stop(grace=grace)
 
 
 def _leases(views: ReadStore) -> LeaseStore:
@@ -232,7 +347,7 @@ def _leases(views: ReadStore) -> LeaseStore:
 
 def _event_store_adapter(
     settings: Settings, embedded: EmbeddedServer | None, url: str
-) -> EventStoreAdapter:
+) -> EventStoreConnection:
     """In process on the store this process hosts (unless `embedded_path` is grpc), else the
     gRPC client on `url`."""
     if embedded is not None and settings.embedded_path == "inprocess":
@@ -240,12 +355,12 @@ def _event_store_adapter(
     return KurrentEventStore.connect(url, settings.eventstore_timeout)
 
 
-def _check_store_format(store: EventStoreAdapter) -> None:
-    """Refuse a store in another naming format (old `case-<id>` names); mark a new one."""
+def _check_store_format(store: EventStoreConnection, *, mark: bool = True) -> None:
+    """Refuse a store in another naming format (old `case-<id>` names); mark a new one when
+    `mark` (a store a session only reads is never marked)."""
     try:
-        check_store_format(store, mark=True)
+        check_store_format(store, mark=mark)
     except StoreFormatError as error:
-        store.close()
         raise StoreFormatRefused(str(error)) from error
 
 
@@ -279,10 +394,35 @@ def _event_store(
         running = running_endpoint(data_dir)
         if running is not None:  # e.g. `caseledger serve` holds it: share that store
             return None, running
-    server = EmbeddedServer.start(
+    server = _start_embedded(
         None if mem_db else data_dir,
         settings.eventstore_host,
         settings.eventstore_port if port is None else port,
         mem_db=mem_db,
     )
     return server, server.url
+
+
+def _data_dir_store(settings: Settings) -> tuple[EmbeddedServer | None, str]:
+    """The data dir's embedded store: the running `caseledger serve`'s that holds it (no server
+    of ours), else one started for the session."""
+    data_dir = settings.data_dir / "eventstore"
+    if not data_dir.is_dir():
+        raise NoEventStore(
+            f"no event store at {data_dir}; run `caseledger serve` first, or "
+            "set CASELEDGER_DATA_DIR / CASELEDGER_EVENTSTORE_URL"
+        )
+    url = running_endpoint(data_dir)
+    if url is not None:
+        return None, url
+    server = _start_embedded(data_dir, "127.0.0.1", 0)
+    return server, server.url
+
+
+def _start_embedded(
+    data_dir: Path | None, host: str, port: int, *, mem_db: bool = False
+) -> EmbeddedServer:
+    try:
+        return EmbeddedServer.start(data_dir, host, port, mem_db=mem_db)
+    except (DataDirError, ServerStartError) as error:
+        raise EventStoreStartError(str(error)) from error

@@ -29,12 +29,11 @@ from caseledger.adapters.lease import RELAY_LEASE, LeasedWork, LeaseStore, lease
 from caseledger.adapters.notifications.ledger import CONSUMER, Delivery, DeliveryLedger
 from caseledger.adapters.notifications.smtp import SmtpMailer
 from caseledger.adapters.notifications.worker import (
-    CommandHandler,
     NotificationWorker,
     WorkerSettings,
 )
 from caseledger.adapters.settings import Settings
-from caseledger.domain.application.ports import EventStore
+from caseledger.domain.application.ports import CommandHandler, EventStore
 
 PROBE_TIMEOUT: Final = 1.0
 """Seconds a NATS server gets to accept a TCP connection before it counts as not answering."""

@@ -4,11 +4,11 @@ changes together with its checkpoint, and a reader for queries. Adapters impleme
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeAlias
 
-from caseledger.domain.application.ports import RecordedEvent
+from caseledger.domain.application.ports import RecordedEvent, Subscription
 from caseledger.projections.projection import Projection, storage_id
 from caseledger.projections.rows import Row, Scalar, ViewChanges
 
@@ -22,12 +22,8 @@ class Checkpoint:
     position: int
 
 
-class Subscription(Protocol):
-    """Events in `$all` order, with checkpoints between them."""
-
-    def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]: ...
-
-    def stop(self) -> None: ...
+FeedSubscription: TypeAlias = Subscription[RecordedEvent | Checkpoint]
+"""Events in `$all` order, with checkpoints between them."""
 
 
 class EventFeed(Protocol):
@@ -35,7 +31,7 @@ class EventFeed(Protocol):
 
     def follow_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
-    ) -> Subscription:
+    ) -> FeedSubscription:
         """Events after `from_position` (exclusive; None = the start) in streams named
         `<category>-...`, then live ones, and `Checkpoint`s as the server sends them."""
         ...

@@ -45,10 +45,10 @@ from caseledger.projections.ports import (
     Checkpoint,
     CheckpointConflict,
     EventFeed,
+    FeedSubscription,
     ProjectionBatch,
     ProjectionStore,
     ReadStoreUnavailable,
-    Subscription,
 )
 from caseledger.projections.projection import Projection
 from caseledger.projections.read_ahead import ReadAhead
@@ -178,7 +178,7 @@ class ProjectionRunner:
         self._caught_up = threading.Event()
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._subscription: Subscription | None = None
+        self._subscription: FeedSubscription | None = None
         self._overlap = settings.overlap_commits and store.commits_off_the_interpreter
         self._committer: ThreadPoolExecutor | None = None
         self._in_flight: _InFlight | None = None
@@ -300,7 +300,7 @@ class ProjectionRunner:
             return None
         return min(p for p in positions if p is not None)
 
-    def _read(self, subscription: Subscription) -> None:
+    def _read(self, subscription: FeedSubscription) -> None:
         try:
             for event in subscription:
                 if not self._put(event):

@@ -21,8 +21,6 @@ from caseledger.adapters.bootstrap import (
     bootstrap,
     token_registry,
 )
-from caseledger.adapters.eventstore.embedded.database import DataDirError
-from caseledger.adapters.eventstore.embedded.server import ServerStartError
 from caseledger.adapters.mcp.identity import (
     AgentIdentity,
     IdentityError,
@@ -32,7 +30,6 @@ from caseledger.adapters.mcp.identity import (
 )
 from caseledger.adapters.mcp.server import build_server, http_app, serve_http
 from caseledger.adapters.mcp.tools import CaseTools
-from caseledger.adapters.observability.setup import instrument_app
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry, TokensFileError
@@ -82,28 +79,24 @@ def mcp(
     if fixed is None and len(tokens) == 0:
         _fail("no tokens configured (CASELEDGER_TOKENS_FILE): every request would be refused")
     try:
-        app = bootstrap(settings, tokens=tokens)
+        app = bootstrap(
+            settings, tokens=tokens, observed_as="caseledger", observe_projections=runner
+        )
     except StoreFormatRefused as error:
         print(f"caseledger mcp: {error}", file=sys.stderr)
         raise typer.Exit(1) from error
-    except (ServerStartError, DataDirError, BootstrapError) as error:
+    except BootstrapError as error:
         _fail(
             f"{error} (is `caseledger serve` using this data dir? then point "
             "CASELEDGER_EVENTSTORE_URL at its store)"
         )
-    instrumented = instrument_app(app, observe_projections=runner)
     tune_gc()  # start-up is done: the server runs from here on
     try:
         if runner:
             app.start()
         source = IdentitySource(fixed)
         server = build_server(
-            CaseTools(
-                instrumented.commands,
-                instrumented.queries,
-                source.current,
-                refusals=app.commands,
-            ),
+            CaseTools(app.commands, app.queries, source.current, refusals=app.refusals),
             timeout=settings.eventstore_timeout,
         )
         if transport is Transport.STDIO:
@@ -114,9 +107,7 @@ def mcp(
             print(f"caseledger mcp: streamable HTTP on http://{host}:{port}{path}", file=sys.stderr)
             anyio.run(serve_http, asgi, host, port)
     finally:
-        if instrumented.telemetry is not None:
-            instrumented.telemetry.shutdown()
-        app.close()
+        app.close()  # the telemetry first
 
 
 def _fixed_identity(

@@ -16,6 +16,7 @@ arguments."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections.abc import Iterator
@@ -25,14 +26,14 @@ from typing import Annotated, Final, NoReturn
 import typer
 from rich.console import Console
 
-from caseledger.adapters.bootstrap import TOKENS_FILE, BootstrapError, bootstrap
-from caseledger.adapters.eventstore.embedded.database import DataDirError
-from caseledger.adapters.eventstore.embedded.server import (
-    EmbeddedServer,
-    ServerStartError,
-    running_endpoint,
+from caseledger.adapters.bootstrap import (
+    TOKENS_FILE,
+    BootstrapError,
+    EventStoreConnection,
+    bootstrap,
+    embedded_store,
+    embedded_store_served,
 )
-from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.migration import MigrationError, Renamed, Renaming
 from caseledger.domain.application.ports import EventStore, RecordedEvent
@@ -59,27 +60,23 @@ To = Annotated[Path, typer.Option("--to", help="A new (or empty) data dir to cop
 def migrate(source: From, target: To) -> None:
     """Copy an embedded store's events into tenant-scoped stream names in a new data dir, then
     build the views there. Prints what it copied."""
-    old_dir = _checked_arguments(source, target)
-    old = _start(old_dir)
-    try:
+    _checked_arguments(source, target)
+    with contextlib.ExitStack() as stores:
+        old = _open(stores, source, grace=1.0)
         _refuse_migrated(old)
         target.mkdir(parents=True, exist_ok=True)
-        new = _start(target / "eventstore")
+        new = _open(stores, target, grace=5.0)
         try:
             renaming = _copy(old, new)
         except Exception as error:
             _failed(target, error)
-        finally:
-            new.stop(grace=5.0)
-    finally:
-        old.stop(grace=1.0)
     if (source / TOKENS_FILE).is_file():
         shutil.copy2(source / TOKENS_FILE, target / TOKENS_FILE)
     position = _build_views(target)
     _report(renaming, target, position)
 
 
-def _checked_arguments(source: Path, target: Path) -> Path:
+def _checked_arguments(source: Path, target: Path) -> None:
     """Exit 2 unless `source` holds an embedded store and `target` is another, empty place."""
     old_dir = source / "eventstore"
     if not old_dir.is_dir():
@@ -89,53 +86,43 @@ def _checked_arguments(source: Path, target: Path) -> Path:
         _bad("--to must be a new data dir, apart from --from: never the same store")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         _bad(f"{target} is not empty; migrate needs a new data dir")
-    if running_endpoint(old_dir) is not None:
+    if embedded_store_served(source) is not None:
         _fail(
             f"a running caseledger holds {old_dir}: stop it first (its later writes would be lost)"
         )
-    return old_dir
 
 
-def _start(data_dir: Path) -> EmbeddedServer:
+def _open(stores: contextlib.ExitStack, data_dir: Path, grace: float) -> EventStoreConnection:
+    """`data_dir`'s embedded store until `stores` closes; exit 1 when it cannot start."""
     try:
-        return EmbeddedServer.start(data_dir, "127.0.0.1", 0)
-    except (DataDirError, ServerStartError) as error:
+        return stores.enter_context(embedded_store(data_dir, grace=grace))
+    except BootstrapError as error:
         _fail(str(error))
 
 
-def _refuse_migrated(old: EmbeddedServer) -> None:
-    store = KurrentEventStore.connect(old.url)
-    try:
-        found = read_store_format(store)
-    finally:
-        store.close()
+def _refuse_migrated(old: EventStoreConnection) -> None:
+    found = read_store_format(old)
     if found is not None:
-        old.stop(grace=1.0)
         _bad(f"the store is already in format {found} (tenant-scoped names): nothing to migrate")
 
 
-def _copy(old: EmbeddedServer, new: EmbeddedServer) -> Renaming:
-    """Every event of `old`, in `$all` order, renamed into `new`; consecutive events of one
-    stream in one append, at the revision they had."""
-    reader, writer = KurrentEventStore.connect(old.url), KurrentEventStore.connect(new.url)
+def _copy(reader: EventStoreConnection, writer: EventStoreConnection) -> Renaming:
+    """Every event of `reader`, in `$all` order, renamed into `writer`; consecutive events of
+    one stream in one append, at the revision they had."""
     renaming = Renaming()
-    try:
-        mark_migrating(writer)
-        run: list[Renamed] = []
-        for recorded in _everything(reader):
-            renamed = renaming.rename(recorded)
-            if renamed is None:
-                continue
-            if run and run[-1].stream != renamed.stream:
-                _append(writer, run)
-                run = []
-            run.append(renamed)
-        if run:
+    mark_migrating(writer)
+    run: list[Renamed] = []
+    for recorded in _everything(reader):
+        renamed = renaming.rename(recorded)
+        if renamed is None:
+            continue
+        if run and run[-1].stream != renamed.stream:
             _append(writer, run)
-        mark_store_format(writer, expected=0)
-    finally:
-        reader.close()
-        writer.close()
+            run = []
+        run.append(renamed)
+    if run:
+        _append(writer, run)
+    mark_store_format(writer, expected=0)
     return renaming
 
 
@@ -143,7 +130,7 @@ def _append(store: EventStore, run: list[Renamed]) -> None:
     store.append(run[0].stream, [r.event for r in run], run[0].revision - 1)
 
 
-def _everything(store: KurrentEventStore) -> Iterator[RecordedEvent]:
+def _everything(store: EventStoreConnection) -> Iterator[RecordedEvent]:
     """`$all` from its start up to its head as of now."""
     head = store.head_position()
     if head == 0:
@@ -170,7 +157,7 @@ def _build_views(target: Path) -> int:
                 raise MigrationError(f"the views did not catch up within {VIEWS_TIMEOUT:.0f} s")
             positions = app.runner.status().positions.values()
             return max((p for p in positions if p is not None), default=0)
-    except (BootstrapError, DataDirError, ServerStartError, MigrationError) as error:
+    except (BootstrapError, MigrationError) as error:
         errors.print(
             f"[red]error:[/red] the events were copied but the views were not built: {error}; "
             f"`caseledger projections run` with CASELEDGER_DATA_DIR={target} builds them"

@@ -8,13 +8,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from caseledger.adapters.cli.session import store_session
 from caseledger.adapters.cli.signals import stop_on_signals
-from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.integration.jetstream import BrokerUnavailable
 from caseledger.adapters.notifications.ledger import DeliveryLedger
 from caseledger.adapters.outbound import connect_broker, notification_worker
 from caseledger.adapters.settings import Settings
-from caseledger.domain.application.service import CommandService
 
 app = typer.Typer(help="The notification worker (SMTP).", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -51,8 +50,8 @@ def run(
     ledger = DeliveryLedger.in_data_dir(settings.data_dir)
     stop = stop_on_signals()
     try:
-        with reading_store(settings) as store:
-            worker = notification_worker(store, CommandService(store), ledger, broker, settings)
+        with store_session(settings) as session:
+            worker = notification_worker(session.store, session.commands, ledger, broker, settings)
             worker.start()
             console.print(
                 f"delivering over {settings.smtp_host}:{settings.smtp_port} "

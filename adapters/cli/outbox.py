@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from caseledger.adapters.cli.session import store_session
 from caseledger.adapters.cli.signals import stop_on_signals
-from caseledger.adapters.cli.stores import reading_store
 from caseledger.adapters.integration.admin import OutboxStatus, outbox_status, retry
 from caseledger.adapters.integration.jetstream import BrokerUnavailable
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
@@ -33,8 +33,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON."
     settings = Settings()
     outbox = SqliteOutbox.in_data_dir(settings.data_dir)
     try:
-        with reading_store(settings) as store:
-            current = outbox_status(outbox, store.head_position())
+        with store_session(settings) as session:
+            current = outbox_status(outbox, session.store.head_position())
     finally:
         outbox.close()
     if as_json:
@@ -72,8 +72,8 @@ def publish() -> None:
         raise typer.Exit(code=1) from error
     outbox = SqliteOutbox.in_data_dir(settings.data_dir)
     try:
-        with reading_store(settings) as store:
-            seen = outbox_relay(store, outbox, broker, settings).pump()
+        with store_session(settings) as session:
+            seen = outbox_relay(session.store, outbox, broker, settings).pump()
         console.print(f"looked at {seen} event(s)")
         _show(outbox_status(outbox))
     finally:
@@ -107,8 +107,8 @@ def relay() -> None:
     outbox = SqliteOutbox.in_data_dir(settings.data_dir)
     stop = stop_on_signals()
     try:
-        with reading_store(settings) as store:
-            running = outbox_relay(store, outbox, broker, settings).start()
+        with store_session(settings) as session:
+            running = outbox_relay(session.store, outbox, broker, settings).start()
             console.print(
                 f"relaying to {settings.nats_url} (stream {settings.nats_stream}); Ctrl-C stops"
             )

@@ -21,9 +21,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from caseledger.adapters.bootstrap import EventStoreConnection
 from caseledger.adapters.cli.projections_status import status_document
-from caseledger.adapters.cli.stores import StoreRefused, reading_store
-from caseledger.adapters.eventstore.kurrent import KurrentEventStore
+from caseledger.adapters.cli.session import StoreRefused, store_session
 from caseledger.adapters.lease import RUNNER_LEASE
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import RunnerReport, read_report
@@ -181,7 +181,8 @@ def _retry(
     """Retry `chosen`'s parked events; the number still parked."""
     versions = {s.projection_id for s in store.states()}
     remaining = 0
-    with reading_store(settings) as events:
+    with store_session(settings) as session:
+        events = session.store
         for projection in chosen:
             if projection.id not in versions:
                 continue
@@ -262,21 +263,21 @@ def _chosen(name: str | None, every: bool) -> list[Projection]:
 
 
 @contextlib.contextmanager
-def _events_or_unreachable(settings: Settings) -> Iterator[KurrentEventStore]:
+def _events_or_unreachable(settings: Settings) -> Iterator[EventStoreConnection]:
     """The event store, or exit 3 when it does not answer (or there is none)."""
     try:
-        with reading_store(settings) as events:
-            yield events
+        with store_session(settings) as session:
+            yield session.store
     except StoreRefused:
         raise
     except typer.Exit as error:
-        if error.exit_code == 1:  # reading_store said why: none, or it does not answer
+        if error.exit_code == 1:  # store_session said why: none, or it does not answer
             raise typer.Exit(code=UNREACHABLE) from error
         raise
 
 
 def _rebuild_one(
-    events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
+    events: EventStoreConnection, store: SqlProjectionStore, projection: Projection
 ) -> bool:
     """Rebuild one view; False (and why, said) if it did not switch."""
     try:
@@ -294,7 +295,7 @@ def _rebuild_one(
 
 
 def _rebuild_showing_progress(
-    events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
+    events: EventStoreConnection, store: SqlProjectionStore, projection: Projection
 ) -> tuple[Projection, int]:
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -328,8 +329,8 @@ def _head(settings: Settings) -> int | None:
     """The newest position of the categories the views follow (what their lag is measured
     against), or None when no event store answers (status still shows the read side)."""
     try:
-        with reading_store(settings) as events:
-            return events.head_position(CATEGORIES)
+        with store_session(settings) as session:
+            return session.store.head_position(CATEGORIES)
     except StoreRefused:
         raise
     except typer.Exit:

@@ -10,9 +10,6 @@ from rich.console import Console
 
 from caseledger.adapters.bootstrap import BootstrapError, bootstrap
 from caseledger.adapters.cli.signals import stop_on_signals
-from caseledger.adapters.eventstore.embedded.database import DataDirError
-from caseledger.adapters.eventstore.embedded.server import ServerStartError
-from caseledger.adapters.observability.setup import instrument_app
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 
@@ -24,11 +21,10 @@ def run() -> None:
     """Keep the read models up to date until SIGTERM/Ctrl-C (one runner per read store)."""
     settings = Settings()
     try:
-        app = bootstrap(settings)
-    except (ServerStartError, DataDirError, BootstrapError) as error:
+        app = bootstrap(settings, observed_as="caseledger-projections")
+    except BootstrapError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
-    telemetry = instrument_app(app, "caseledger-projections").telemetry
     stop = stop_on_signals()
     tune_gc()  # start-up is done: the runner runs from here on
     try:
@@ -40,7 +36,5 @@ def run() -> None:
         stop.wait()
         console.print("stopping: the batch in hand commits first")
     finally:
-        if telemetry is not None:
-            telemetry.shutdown()
-        app.close()
+        app.close()  # the telemetry first
     console.print("stopped cleanly")

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.pretty import Pretty
 
-from caseledger.adapters.cli.stores import reading_store
+from caseledger.adapters.cli.session import store_session
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.replay import Replay, replay, replay_document
 from caseledger.domain.shared.errors import EventDecodingError
@@ -81,9 +81,9 @@ def _replay(
     except InvalidId as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=2) from error
-    with reading_store(Settings()) as store:
+    with store_session(Settings()) as session:
         try:
-            result = replay(store, aggregate, tenant, aggregate_id, as_of)
+            result = replay(session.store, aggregate, tenant, aggregate_id, as_of)
         except EventDecodingError as error:
             line = " ".join(str(error).split())  # one line, whatever the store held
             errors.print(f"[red]error:[/red] cannot replay safely: {escape(line)}")

@@ -19,14 +19,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from caseledger.adapters.bootstrap import App, BootstrapError, bootstrap, tokens_path
+from caseledger.adapters.bootstrap import (
+    App,
+    BootstrapError,
+    bootstrap,
+    embedded_store_served,
+    tokens_path,
+)
 from caseledger.adapters.cli.signals import stop_on_signals
-from caseledger.adapters.eventstore.embedded.database import DataDirError
-from caseledger.adapters.eventstore.embedded.server import ServerStartError, running_endpoint
 from caseledger.adapters.http.access import configure_access_log
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer, HttpServerError
-from caseledger.adapters.observability.setup import instrument_app
 from caseledger.adapters.outbound import Outbound, OutboundError
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
@@ -70,20 +73,18 @@ def serve(
     settings = Settings()
     refuse_a_second_serve(settings)
     written = ensure_tokens_file(settings)
-    app = _bootstrap_or_exit(settings, eventstore_port)
-    # unchanged services unless CASELEDGER_OTEL is on
-    instrumented = instrument_app(app, observe_projections=runner)
+    app = _bootstrap_or_exit(settings, eventstore_port, runner)
     configure_access_log(settings.access_log == "on", json_lines=settings.otel != "off")
     stop = stop_on_signals()
     tune_gc()  # start-up is done: the process runs from here on
     try:
         app.start(runner=runner)
         try:
-            outbound = app.start_outbound(instrumented.commands)
+            outbound = app.start_outbound()
         except OutboundError as error:
             errors.print(f"[red]error:[/red] {error}")
             raise typer.Exit(code=1) from error
-        api = create_app(app, commands=instrumented.commands, queries=instrumented.queries)
+        api = create_app(app)
         try:
             http = HttpServer.start(
                 api,
@@ -102,9 +103,7 @@ def serve(
         )
         http.stop()
     finally:
-        if instrumented.telemetry is not None:
-            instrumented.telemetry.shutdown()
-        app.close()
+        app.close()  # the telemetry first, then the worker, the relay, the runner, the store
     console.print("stopped cleanly")
 
 
@@ -112,9 +111,7 @@ def refuse_a_second_serve(settings: Settings) -> None:
     """Exit 1 when the data dir's embedded store is already served by another running process
     (its lock is held), naming it and how to scale out instead: a second serve would attach
     to its store and start a second runner and relay on the same files."""
-    if settings.eventstore_url:
-        return
-    running = running_endpoint(settings.data_dir / "eventstore")
+    running = None if settings.eventstore_url else embedded_store_served(settings.data_dir)
     if running is None:
         return
     url = _recorded_url(settings)
@@ -155,10 +152,17 @@ def ensure_tokens_file(settings: Settings) -> bool:
     return True
 
 
-def _bootstrap_or_exit(settings: Settings, eventstore_port: int | None) -> App:
+def _bootstrap_or_exit(settings: Settings, eventstore_port: int | None, runner: bool) -> App:
+    """The App, its services traced when CASELEDGER_OTEL is on (the runner's lag too, when
+    this process runs it); exit 1 with the reason when a setting points at nothing usable."""
     try:
-        return bootstrap(settings, eventstore_port=eventstore_port)
-    except (ServerStartError, DataDirError, BootstrapError, TokensFileError) as error:
+        return bootstrap(
+            settings,
+            eventstore_port=eventstore_port,
+            observed_as="caseledger",
+            observe_projections=runner,
+        )
+    except (BootstrapError, TokensFileError) as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
 

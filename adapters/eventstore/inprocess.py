@@ -39,12 +39,11 @@ from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
 from caseledger.adapters.eventstore.embedded.messages import MAX_EVENT_BYTES
 from caseledger.adapters.eventstore.embedded.records import (
+    EXPECT_ANY,
+    EventRecord,
     ProposedEvent,
-    StoredEvent,
     StreamDeleted,
-)
-from caseledger.adapters.eventstore.embedded.records import (
-    WrongExpectedVersion as Wrong,
+    WrongRevision,
 )
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 from caseledger.adapters.eventstore.embedded.subscriptions import (
@@ -116,7 +115,7 @@ class InProcessEventStore:
             outcome = self._store.writer.append(stream, expected, proposed, time_left())
         if isinstance(outcome, StreamDeleted):
             raise StreamNotFound(stream)
-        if isinstance(outcome, Wrong):
+        if isinstance(outcome, WrongRevision):
             raise WrongExpectedVersion(stream, expected, outcome.current)
         return AppendResult(outcome.revision, outcome.position)
 
@@ -159,7 +158,7 @@ class InProcessEventStore:
             orjson.dumps({"$maxCount": count}), b"",
         )  # fmt: skip
         with within(self.timeout):
-            self._store.writer.append(f"$${stream}", ANY, [metadata], time_left())
+            self._store.writer.append(f"$${stream}", EXPECT_ANY, [metadata], time_left())
 
     # ---- reads ----------------------------------------------------------------------------
 
@@ -228,7 +227,7 @@ class _Following:
         self._stopped.set()
         self._store.signal.wake()
 
-    def _items(self) -> Iterator[StoredEvent | Looked]:
+    def _items(self) -> Iterator[EventRecord | Looked]:
         alive = lambda: not self._stopped.is_set()  # noqa: E731
         try:
             for item in follow_all(self._store, self._after, self._filter, alive):
@@ -246,7 +245,7 @@ class InProcessSubscription(_Following):
 
     def __iter__(self) -> Iterator[RecordedEvent]:
         for item in self._items():
-            if isinstance(item, StoredEvent):
+            if isinstance(item, EventRecord):
                 yield _recorded(item)
 
 
@@ -255,7 +254,7 @@ class InProcessFollowing(_Following):
 
     def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]:
         for item in self._items():
-            if isinstance(item, StoredEvent):
+            if isinstance(item, EventRecord):
                 yield _recorded(item)
             elif item.position:  # nothing looked at yet: no checkpoint
                 yield Checkpoint(item.position)
@@ -328,7 +327,7 @@ def _props(event: NewEvent) -> bytes:
     return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS) if kept else b""
 
 
-def _recorded(event: StoredEvent) -> RecordedEvent:
+def _recorded(event: EventRecord) -> RecordedEvent:
     return RecordedEvent(
         id=uuid.UUID(event.event_id),
         stream=event.stream,

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from time import monotonic
-from typing import Protocol
 
 from caseledger.domain.application.ports import EventStoreUnavailable
-
-
-class HeadSource(Protocol):
-    def head_position(self, categories: Sequence[str] = ()) -> int: ...
+from caseledger.projections.queries.freshness import HeadPosition
 
 
 class HeadUnlessSilent:
@@ -20,7 +16,7 @@ class HeadUnlessSilent:
     the deadline; the first lookup after the pause asks the store again."""
 
     def __init__(
-        self, source: HeadSource, pause: float, clock: Callable[[], float] = monotonic
+        self, source: HeadPosition, pause: float, clock: Callable[[], float] = monotonic
     ) -> None:
         self._source = source
         self._pause = pause

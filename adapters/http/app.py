@@ -11,7 +11,7 @@ that runs out of it is 503 `event_store_unavailable`); `/readyz` asks the store 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
+from caseledger.adapters.body_limit import BodyLimit
 from caseledger.adapters.bootstrap import PROJECTIONS_STALLED, App
 from caseledger.adapters.http import audit
 from caseledger.adapters.http.access import AccessLoggedAPI
@@ -27,20 +28,19 @@ from caseledger.adapters.http.answers import command_answer, query_answer
 from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
 from caseledger.adapters.http.docs import install_docs
-from caseledger.adapters.http.guards import Authenticate, BodyLimit, principal_of
+from caseledger.adapters.http.guards import Authenticate, principal_of
 from caseledger.adapters.http.openapi import install_typed_openapi
 from caseledger.adapters.http.problems import problem, problem_responses
 from caseledger.adapters.refusals import RefusalLog, refusal_of
 from caseledger.adapters.store_calls import StoreCalls
 from caseledger.adapters.tokens import Principal
 from caseledger.domain.application.commandlog import Refusal
-from caseledger.domain.application.ports import EventStoreUnavailable
-from caseledger.domain.shared.envelopes import (
-    CommandEnvelope,
-    CommandResult,
-    QueryEnvelope,
-    QueryResult,
+from caseledger.domain.application.ports import (
+    CommandHandler,
+    EventStoreUnavailable,
+    QueryHandler,
 )
+from caseledger.domain.shared.envelopes import CommandResult, QueryResult
 from caseledger.domain.shared.errors import describe_invalid
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
@@ -62,21 +62,16 @@ READY_WITHIN = 1.0
 """Seconds `/readyz` waits for the event store at most (it answers within 2 s)."""
 
 
-class Commands(Protocol):
-    def handle(self, envelope: CommandEnvelope) -> CommandResult: ...
-
-
-class Queries(Protocol):
-    def handle(self, query: QueryEnvelope) -> QueryResult: ...
-
-
 def create_app(
-    caseledger: App, *, commands: Commands | None = None, queries: Queries | None = None
+    caseledger: App,
+    *,
+    commands: CommandHandler | None = None,
+    queries: QueryHandler | None = None,
 ) -> FastAPI:
-    """The API over `caseledger`'s services; `commands` / `queries` replace them (e.g. with
-    instrumented wrappers that have the same `handle`)."""
-    command_service: Commands = commands or caseledger.commands
-    query_service: Queries = queries or caseledger.queries
+    """The API over `caseledger`'s services (traced when the composition root was asked to
+    observe them); `commands` / `queries` replace them (e.g. with a test's handler)."""
+    command_service = commands or caseledger.commands
+    query_service = queries or caseledger.queries
     api = AccessLoggedAPI(
         title="caseledger",
         version="1",
@@ -89,7 +84,7 @@ def create_app(
         redoc_url=None,
     )
     api.state.caseledger = caseledger
-    refusals = caseledger.commands
+    refusals = caseledger.refusals
     api.add_middleware(
         BodyLimit,
         max_bytes=caseledger.settings.http_max_body,

@@ -89,7 +89,7 @@ class OutboxRelay:
         self._registry = registry or event_registry()
         self._hook = hook
         self._stopping = threading.Event()
-        self._subscription: Subscription | None = None
+        self._subscription: Subscription[RecordedEvent] | None = None
         self._thread: threading.Thread | None = None
         self._skipped: int | None = None
         self._skipped_count = 0

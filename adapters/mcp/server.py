@@ -13,8 +13,8 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from caseledger.adapters.body_limit import BodyLimit
 from caseledger.adapters.eventstore.deadlines import DEFAULT_TIMEOUT
-from caseledger.adapters.http.guards import BodyLimit
 from caseledger.adapters.mcp.identity import IdentityError, IdentitySource, identity_for_token
 from caseledger.adapters.mcp.tools import UNTRUSTED_NOTE, CaseTools, ToolRefusal
 from caseledger.adapters.settings import Settings

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final
 
 from caseledger.adapters.envelopes import command_envelope
 from caseledger.adapters.integration.contracts import (
@@ -42,11 +42,10 @@ from caseledger.adapters.integration.jetstream import PullConsumer
 from caseledger.adapters.notifications.ledger import DeliveryLedger, DeliveryStatus
 from caseledger.adapters.notifications.smtp import Mailer, Notice, notice_message_id
 from caseledger.adapters.tokens import Principal
-from caseledger.domain.application.ports import EventStore
+from caseledger.domain.application.ports import CommandHandler, EventStore
 from caseledger.domain.application.replay import replay
 from caseledger.domain.notice_draft.state import NoticeDraftState, NoticeStatus
 from caseledger.domain.shared.actors import Actor, ActorType
-from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.streams import InvalidId
 
@@ -68,10 +67,6 @@ class Outcome(StrEnum):
     ALREADY_PROCESSED = "already_processed"
     RETRY_LATER = "retry_later"
     DROPPED = "dropped"
-
-
-class CommandHandler(Protocol):
-    def handle(self, envelope: CommandEnvelope) -> CommandResult: ...
 
 
 Hook = Callable[[str, str], None]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from caseledger.adapters.observability.context import bound_ids
+from caseledger.domain.application.ports import CommandHandler, QueryHandler
 from caseledger.domain.shared.envelopes import (
     CommandEnvelope,
     CommandResult,
@@ -29,14 +30,6 @@ query_log = logging.getLogger("caseledger.queries")
 
 _FAILED: Final = frozenset({CommandOutcome.VALIDATION_ERROR})
 """Outcomes that mark a span as an error (a refusal by the domain is a correct answer)."""
-
-
-class CommandHandler(Protocol):
-    def handle(self, envelope: CommandEnvelope) -> CommandResult: ...
-
-
-class QueryHandler(Protocol):
-    def handle(self, query: QueryEnvelope) -> QueryResult: ...
 
 
 class TracedCommands:

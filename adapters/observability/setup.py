@@ -36,13 +36,9 @@ from opentelemetry.trace import Tracer
 
 from caseledger.adapters.observability.logs import configure_json_logging
 from caseledger.adapters.observability.projections import observe_runner
-from caseledger.adapters.observability.services import (
-    CommandHandler,
-    QueryHandler,
-    TracedCommands,
-    TracedQueries,
-)
+from caseledger.adapters.observability.services import TracedCommands, TracedQueries
 from caseledger.adapters.settings import Settings
+from caseledger.domain.application.ports import CommandHandler, QueryHandler
 from caseledger.projections.events import CATEGORIES
 
 SCOPE: Final = "caseledger"

@@ -9,7 +9,14 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
+
+from caseledger.domain.shared.envelopes import (
+    CommandEnvelope,
+    CommandResult,
+    QueryEnvelope,
+    QueryResult,
+)
 
 NO_STREAM: Final = -1
 """Expected version of a stream that must not exist yet (0-based revisions: none written)."""
@@ -156,7 +163,7 @@ class EventStore(Protocol):
 
     def subscribe_all(
         self, from_position: int | None = None, categories: Sequence[str] = ()
-    ) -> Subscription:
+    ) -> Subscription[RecordedEvent]:
         """Events after `from_position` (exclusive; None = from the start), then live ones.
         `categories` (e.g. "case", "noticedraft") keep only streams named `<category>-...`."""
         ...
@@ -168,12 +175,31 @@ class EventStore(Protocol):
         ...
 
 
-class Subscription(Protocol):
-    """A catch-up subscription; iterate it for events, stop it from any thread."""
+Delivered_co = TypeVar("Delivered_co", covariant=True)
 
-    def __iter__(self) -> Iterator[RecordedEvent]: ...
+
+class Subscription(Protocol[Delivered_co]):
+    """A catch-up subscription; iterate it for what it delivers (the event store's: events;
+    the read side's feed: events and checkpoints), stop it from any thread."""
+
+    def __iter__(self) -> Iterator[Delivered_co]: ...
 
     def stop(self) -> None: ...
+
+
+class CommandHandler(Protocol):
+    """What the entry points (HTTP, MCP, CLI, the notification worker) call with a command:
+    `CommandService`, or a decorator around it with the same contract. Every answer is a
+    `CommandResult`; a refusal is a result, never an exception."""
+
+    def handle(self, envelope: CommandEnvelope) -> CommandResult: ...
+
+
+class QueryHandler(Protocol):
+    """What the entry points call with a query: the read side's `QueryService`, or a
+    decorator around it with the same contract."""
+
+    def handle(self, query: QueryEnvelope) -> QueryResult: ...
 
 
 class Background(Protocol):

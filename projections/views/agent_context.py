@@ -17,7 +17,7 @@ from caseledger.projections.projection import (
     tenant_key,
 )
 from caseledger.projections.rows import Row, RowChange
-from caseledger.projections.views.case_summary import CASE_EVENTS
+from caseledger.projections.views.case_summary import CASE_EVENT_TYPES
 
 RECENT_EVENTS: Final = 10
 MAX_BRIEFS: Final = 20
@@ -39,7 +39,7 @@ class CaseAgentContextProjection(Projection):
     name: ClassVar[str] = "case_agent_context"
     version: ClassVar[int] = 1
     columns: ClassVar[tuple[str, ...]] = ("status",)
-    handles: ClassVar[frozenset[str]] = CASE_EVENTS
+    handles: ClassVar[frozenset[str]] = CASE_EVENT_TYPES
     categories: ClassVar[frozenset[str]] = frozenset({"case"})
 
     def reads(self, event: ProjectedEvent) -> Sequence[str]:

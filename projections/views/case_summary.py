@@ -17,8 +17,9 @@ from caseledger.projections.projection import (
 )
 from caseledger.projections.rows import RowChange
 
-CASE_EVENTS: frozenset[str] = CATALOGUED_TYPES["case"]
-"""The summary follows every catalogued case event."""
+CASE_EVENT_TYPES: frozenset[str] = CATALOGUED_TYPES["case"]
+"""The type names of every catalogued case event, which the summary follows (the classes are
+`domain.case.events.CASE_EVENTS`)."""
 
 _STATUS_AFTER: dict[str, str] = {
     "case.review_started": "under_review",
@@ -40,7 +41,7 @@ class CaseSummaryProjection(Projection):
     name: ClassVar[str] = "case_summary"
     version: ClassVar[int] = 1
     columns: ClassVar[tuple[str, ...]] = ("status", "risk_level", "assigned_team")
-    handles: ClassVar[frozenset[str]] = CASE_EVENTS
+    handles: ClassVar[frozenset[str]] = CASE_EVENT_TYPES
     categories: ClassVar[frozenset[str]] = frozenset({"case"})
 
     def reads(self, event: ProjectedEvent) -> Sequence[str]:

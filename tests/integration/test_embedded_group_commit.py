@@ -15,7 +15,7 @@ from kurrentdbclient import KurrentDBClient, NewRecord
 
 from caseledger.adapters.eventstore.embedded import v2_streams_service
 from caseledger.adapters.eventstore.embedded.database import Database, events_at
-from caseledger.adapters.eventstore.embedded.records import ANY, Appended, ProposedEvent
+from caseledger.adapters.eventstore.embedded.records import EXPECT_ANY, Appended, ProposedEvent
 from caseledger.adapters.eventstore.embedded.server import APPEND_WORKERS, EmbeddedServer
 from caseledger.adapters.eventstore.embedded.transactions import Transaction
 from caseledger.adapters.eventstore.embedded.writer import CommitGroup, Writer
@@ -51,7 +51,7 @@ def test_appends_queued_behind_a_commit_share_the_next_one(tmp_path: Path) -> No
     outcomes: dict[int, object] = {}
 
     def append(i: int) -> None:
-        outcomes[i] = writer.append(f"case-{i}", ANY, [_event()])
+        outcomes[i] = writer.append(f"case-{i}", EXPECT_ANY, [_event()])
 
     waiting = [threading.Thread(target=append, args=(i,)) for i in range(WAITING)]
     for thread in waiting:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from caseledger.adapters.eventstore.embedded.records import (
     TOMBSTONE_REVISION,
-    StoredEvent,
+    EventRecord,
     StreamState,
 )
 
@@ -45,8 +45,8 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA busy_timeout=10000")
 
 
-def _row_to_event(row: tuple[object, ...]) -> StoredEvent:
-    return StoredEvent(*row)  # type: ignore[arg-type]
+def _row_to_event(row: tuple[object, ...]) -> EventRecord:
+    return EventRecord(*row)  # type: ignore[arg-type]
 
 
 class Database:
@@ -138,14 +138,14 @@ def load_stream_state(conn: sqlite3.Connection, stream: str) -> StreamState:
     )
 
 
-def last_event(conn: sqlite3.Connection) -> StoredEvent | None:
+def last_event(conn: sqlite3.Connection) -> EventRecord | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position DESC LIMIT 1").fetchone()
     return None if row is None else _row_to_event(row)
 
 
 def events_at(
     conn: sqlite3.Connection, stream: str, first_revision: int, count: int
-) -> list[StoredEvent]:
+) -> list[EventRecord]:
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND revision >= ? "
         "ORDER BY revision LIMIT ?",
@@ -198,7 +198,7 @@ def read_stream_page(
     forwards: bool,
     floor: int,
     limit: int,
-) -> list[StoredEvent]:
+) -> list[EventRecord]:
     """Events of `stream` from `from_revision` (inclusive), never below `floor` ($tb)."""
     if forwards:
         sql = (
@@ -217,7 +217,7 @@ def read_stream_page(
 
 def read_all_page(
     conn: sqlite3.Connection, after: int, *, forwards: bool, limit: int
-) -> list[StoredEvent]:
+) -> list[EventRecord]:
     """Forwards: events with position > `after`; backwards: events with position < `after`."""
     if forwards:
         sql = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kurrentdbclient.protos.v1 import streams_pb2
 
-from caseledger.adapters.eventstore.embedded.records import StoredEvent
+from caseledger.adapters.eventstore.embedded.records import EventRecord
 
 
 class InvalidFilter(ValueError):
@@ -24,7 +24,7 @@ class EventFilter:
     prefixes: tuple[str, ...]
     checkpoint_interval: int
 
-    def matches(self, event: StoredEvent) -> bool:
+    def matches(self, event: EventRecord) -> bool:
         subject = event.stream if self.on_stream_name else event.type
         if self.prefixes:
             return subject.startswith(self.prefixes)

@@ -10,11 +10,11 @@ from google.protobuf import any_pb2, empty_pb2, timestamp_pb2
 from kurrentdbclient.protos.v1 import shared_pb2, status_pb2, streams_pb2
 
 from caseledger.adapters.eventstore.embedded.records import (
-    ANY,
-    NO_STREAM,
-    STREAM_EXISTS,
+    EXPECT_ANY,
+    EXPECT_NO_STREAM,
+    EXPECT_STREAM_EXISTS,
+    EventRecord,
     ProposedEvent,
-    StoredEvent,
 )
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -41,11 +41,11 @@ def expected_version(which: str | None, revision: int) -> int:
     if which in ("revision", "stream_position"):
         return revision
     if which == "no_stream":
-        return NO_STREAM
+        return EXPECT_NO_STREAM
     if which == "any":
-        return ANY
+        return EXPECT_ANY
     if which == "stream_exists":
-        return STREAM_EXISTS
+        return EXPECT_STREAM_EXISTS
     raise BadRequest("an expected stream revision is required")
 
 
@@ -88,7 +88,7 @@ def proposed_event(
     )
 
 
-def read_event(event: StoredEvent) -> streams_pb2.ReadResp:
+def read_event(event: EventRecord) -> streams_pb2.ReadResp:
     """Built from the top down, each part filled in place, never passed to a constructor: a
     message passed to one is copied into its parent, the event's data at every level (reads and
     subscriptions stream one of these per event)."""
@@ -160,9 +160,9 @@ def stream_not_found(name: str) -> streams_pb2.ReadResp:
 def _set_expected(message: shared_pb2.WrongExpectedVersion, expected: int) -> None:
     if expected >= 0:
         message.expected_stream_position = expected
-    elif expected == NO_STREAM:
+    elif expected == EXPECT_NO_STREAM:
         message.expected_no_stream.CopyFrom(empty_pb2.Empty())
-    elif expected == STREAM_EXISTS:
+    elif expected == EXPECT_STREAM_EXISTS:
         message.expected_stream_exists.CopyFrom(empty_pb2.Empty())
     else:
         message.expected_any.CopyFrom(empty_pb2.Empty())
@@ -176,9 +176,9 @@ def append_wrong_version(expected: int, current: int) -> streams_pb2.AppendResp:
         wrong.current_no_stream.CopyFrom(shared_pb2.Empty())
     if expected >= 0:
         wrong.expected_revision = expected
-    elif expected == NO_STREAM:
+    elif expected == EXPECT_NO_STREAM:
         wrong.expected_no_stream.CopyFrom(shared_pb2.Empty())
-    elif expected == STREAM_EXISTS:
+    elif expected == EXPECT_STREAM_EXISTS:
         wrong.expected_stream_exists.CopyFrom(shared_pb2.Empty())
     else:
         wrong.expected_any.CopyFrom(shared_pb2.Empty())

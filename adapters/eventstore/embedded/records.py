@@ -1,14 +1,19 @@
-"""Values the embedded store keeps and exchanges: proposed events, stored events, stream state."""
+"""Values the embedded store keeps and exchanges: proposed events, event records, stream state.
+
+These are the server's own, in KurrentDB's terms, and named apart from the event store port's
+(`domain.application.ports`: `RecordedEvent`, `WrongExpectedVersion`, `StreamNotFound`,
+`NO_STREAM`, `ANY`): an outcome here is a value the writer returns, never an exception."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
 
-# Expected versions, in KurrentDB's own numbering (its .NET ExpectedVersion constants).
-NO_STREAM: Final = -1
-ANY: Final = -2
-STREAM_EXISTS: Final = -4
+# Expected versions, in KurrentDB's own numbering (its .NET ExpectedVersion constants): the
+# port's NO_STREAM / ANY / STREAM_EXISTS have the same numbers (the in-process adapter passes them).
+EXPECT_NO_STREAM: Final = -1
+EXPECT_ANY: Final = -2
+EXPECT_STREAM_EXISTS: Final = -4
 
 TOMBSTONE_REVISION: Final = 2**63 - 1
 """KurrentDB writes `$streamDeleted` at this revision when it tombstones a stream."""
@@ -34,7 +39,9 @@ class ProposedEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredEvent:
+class EventRecord:
+    """An event as the log holds it (a row of the events table)."""
+
     position: int
     stream: str
     revision: int
@@ -91,7 +98,9 @@ class Appended:
 
 
 @dataclass(frozen=True, slots=True)
-class WrongExpectedVersion:
+class WrongRevision:
+    """Outcome: the stream was not at the expected version."""
+
     stream: str
     expected: int
     current: int
@@ -104,9 +113,11 @@ class StreamDeleted:
 
 
 @dataclass(frozen=True, slots=True)
-class StreamNotFound:
+class NoSuchStream:
+    """Outcome: the stream does not exist (a delete of nothing)."""
+
     stream: str
 
 
-AppendOutcome = Appended | WrongExpectedVersion | StreamDeleted
-DeleteOutcome = Appended | WrongExpectedVersion | StreamDeleted | StreamNotFound
+AppendOutcome = Appended | WrongRevision | StreamDeleted
+DeleteOutcome = Appended | WrongRevision | StreamDeleted | NoSuchStream

@@ -15,11 +15,11 @@ import orjson
 from caseledger.adapters.eventstore.embedded import database as db
 from caseledger.adapters.eventstore.embedded.commits import CommitSignal
 from caseledger.adapters.eventstore.embedded.records import (
-    ANY,
+    EXPECT_ANY,
     AppendOutcome,
     DeleteOutcome,
+    EventRecord,
     ProposedEvent,
-    StoredEvent,
     StreamState,
 )
 from caseledger.adapters.eventstore.embedded.retention import Retention
@@ -91,7 +91,7 @@ class EmbeddedStore:
         for stream, max_age in ((f"$$$stats-{advertise}", 86400), ("$$$scavenges", 2592000)):
             self.append(
                 stream,
-                ANY,
+                EXPECT_ANY,
                 [
                     ProposedEvent(
                         event_id=str(uuid.uuid4()),
@@ -160,7 +160,7 @@ class EmbeddedStore:
 
     def stream_pages(
         self, stream: str, from_revision: int, *, forwards: bool, floor: int, limit: int = PAGE
-    ) -> Iterator[list[StoredEvent]]:
+    ) -> Iterator[list[EventRecord]]:
         """Pages of a stream's events from `from_revision` (inclusive) in the given direction,
         `limit` events at most in all."""
         cursor, left = from_revision, limit
@@ -179,7 +179,7 @@ class EmbeddedStore:
 
     def all_pages(
         self, after: int, *, forwards: bool, limit: int = 2**62
-    ) -> Iterator[list[StoredEvent]]:
+    ) -> Iterator[list[EventRecord]]:
         """Pages of `$all` strictly after (forwards) or before (backwards) `after`; `limit`
         bounds each page (a filtered reader cannot know how many it will keep)."""
         cursor = after

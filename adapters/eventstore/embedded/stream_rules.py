@@ -29,10 +29,10 @@ import enum
 import orjson
 
 from caseledger.adapters.eventstore.embedded.records import (
-    ANY,
     DELETED_STREAM,
-    NO_STREAM,
-    STREAM_EXISTS,
+    EXPECT_ANY,
+    EXPECT_NO_STREAM,
+    EXPECT_STREAM_EXISTS,
     StreamState,
 )
 
@@ -49,14 +49,14 @@ def check_expected(state: StreamState, expected: int) -> Verdict:
     """`expected` (a revision >= 0, NO_STREAM, ANY or STREAM_EXISTS) against `state`."""
     if state.tombstoned:
         return Verdict.DELETED
-    if expected == STREAM_EXISTS:
+    if expected == EXPECT_STREAM_EXISTS:
         if state.is_soft_deleted:
             return Verdict.DELETED
         exists = state.last_revision >= 0 or state.has_metadata
         return Verdict.PASS if exists else Verdict.WRONG_VERSION
-    if expected == ANY or expected == state.last_revision:
+    if expected == EXPECT_ANY or expected == state.last_revision:
         return Verdict.PASS
-    if expected == NO_STREAM and state.is_soft_deleted:
+    if expected == EXPECT_NO_STREAM and state.is_soft_deleted:
         return Verdict.PASS
     return Verdict.WRONG_VERSION
 

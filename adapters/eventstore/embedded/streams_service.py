@@ -15,10 +15,10 @@ from caseledger.adapters.eventstore.embedded.filters import EventFilter, Invalid
 from caseledger.adapters.eventstore.embedded.reads import InvalidPosition, read_all, read_stream
 from caseledger.adapters.eventstore.embedded.records import (
     Appended,
+    NoSuchStream,
     ProposedEvent,
     StreamDeleted,
-    StreamNotFound,
-    WrongExpectedVersion,
+    WrongRevision,
 )
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 from caseledger.adapters.eventstore.embedded.subscriptions import (
@@ -38,7 +38,7 @@ def _abort_deleted(context: Context, stream: str) -> NoReturn:
     context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"Event stream '{stream}' is deleted.")
 
 
-def _abort_wrong_version(context: Context, action: str, wrong: WrongExpectedVersion) -> NoReturn:
+def _abort_wrong_version(context: Context, action: str, wrong: WrongRevision) -> NoReturn:
     """KurrentDB's wrong version: the message the Python clients parse, and the trailers the
     Node.js and .NET clients read (`RpcExceptions.WrongExpectedVersion`)."""
     context.set_trailing_metadata(
@@ -96,7 +96,7 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             _abort_unavailable(context, error)
         if isinstance(outcome, StreamDeleted):
             _abort_deleted(context, stream)
-        if isinstance(outcome, WrongExpectedVersion):
+        if isinstance(outcome, WrongRevision):
             return msg.append_wrong_version(outcome.expected, outcome.current)
         return msg.append_success(outcome.revision, outcome.position)
 
@@ -158,7 +158,7 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             _abort_unavailable(context, error)
         if isinstance(outcome, StreamDeleted):
             return msg.batch_stream_deleted(correlation, stream)
-        if isinstance(outcome, WrongExpectedVersion):
+        if isinstance(outcome, WrongRevision):
             return msg.batch_wrong_version(correlation, stream, outcome.expected, outcome.current)
         return msg.batch_success(correlation, outcome.revision, outcome.position)
 
@@ -209,10 +209,10 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             return outcome.position
         if isinstance(outcome, StreamDeleted):
             _abort_deleted(context, stream)
-        if isinstance(outcome, StreamNotFound):
+        if isinstance(outcome, NoSuchStream):
             # KurrentDB reports a missing stream as a wrong version with actual -1.
-            outcome = WrongExpectedVersion(stream, expected, -1)
-        assert isinstance(outcome, WrongExpectedVersion)
+            outcome = WrongRevision(stream, expected, -1)
+        assert isinstance(outcome, WrongRevision)
         _abort_wrong_version(context, action, outcome)
 
     # ---- Read: reads and catch-up subscriptions --------------------------------------------

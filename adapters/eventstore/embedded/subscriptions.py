@@ -17,7 +17,7 @@ from kurrentdbclient.protos.v1 import streams_pb2
 from caseledger.adapters.eventstore.embedded import messages as msg
 from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
-from caseledger.adapters.eventstore.embedded.records import StoredEvent
+from caseledger.adapters.eventstore.embedded.records import EventRecord
 from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
 
 Options = streams_pb2.ReadReq.Options
@@ -43,7 +43,7 @@ def follow_all(
     after: int,
     event_filter: EventFilter | None,
     alive: Callable[[], bool],
-) -> Iterator[StoredEvent | Looked]:
+) -> Iterator[EventRecord | Looked]:
     """`$all` after `after` in commit order, then live events as commits signal them, with
     checkpoints (filtered only) and one caught-up between: the gRPC subscription and the
     in-process adapter both iterate this."""
@@ -84,7 +84,7 @@ def subscribe_all(
     else:
         cursor = 0
     for item in follow_all(store, cursor, event_filter, alive):
-        if isinstance(item, StoredEvent):
+        if isinstance(item, EventRecord):
             yield msg.read_event(item)
         elif item.caught_up:
             yield msg.caught_up_all(item.position)

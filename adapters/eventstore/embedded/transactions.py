@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from caseledger.adapters.eventstore.embedded.records import (
-    ANY,
-    NO_STREAM,
+    EXPECT_ANY,
+    EXPECT_NO_STREAM,
     Appended,
     ProposedEvent,
     StreamState,
@@ -95,7 +95,7 @@ def actual_state(state: StreamState) -> int:
         return TOMBSTONED
     if state.is_soft_deleted:
         return DELETED
-    return state.last_revision if state.last_revision >= 0 else NO_STREAM
+    return state.last_revision if state.last_revision >= 0 else EXPECT_NO_STREAM
 
 
 def passes(state: StreamState, expected: int) -> bool:
@@ -123,7 +123,7 @@ def decide(group: CommitGroup, transaction: Transaction) -> TransactionOutcome:
     checks = list(enumerate(transaction.checks))
     checked = {check.stream for _, check in checks}
     checks += [
-        (len(transaction.checks) + k, Check(stream, ANY))
+        (len(transaction.checks) + k, Check(stream, EXPECT_ANY))
         for k, stream in enumerate(s for s in writes if s not in checked)
     ]
     violations: list[Violation] = []

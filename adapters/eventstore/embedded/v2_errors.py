@@ -12,7 +12,11 @@ from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-unty
 from grpc_status import rpc_status  # type: ignore[import-untyped]
 from kurrentdbclient.protos.v2.streams import errors_pb2
 
-from caseledger.adapters.eventstore.embedded.records import ANY, NO_STREAM, STREAM_EXISTS
+from caseledger.adapters.eventstore.embedded.records import (
+    EXPECT_ANY,
+    EXPECT_NO_STREAM,
+    EXPECT_STREAM_EXISTS,
+)
 from caseledger.adapters.eventstore.embedded.transactions import DELETED, TOMBSTONED, Violation
 
 
@@ -101,7 +105,7 @@ def session_conflict(violation: Violation) -> Refusal:
             f"Stream '{stream}' has been tombstoned.",
             errors_pb2.StreamTombstonedErrorDetails(stream=stream),
         )
-    actual = NO_STREAM if violation.actual == DELETED else violation.actual
+    actual = EXPECT_NO_STREAM if violation.actual == DELETED else violation.actual
     return Refusal(
         grpc.StatusCode.FAILED_PRECONDITION,
         f"Append failed due to a revision conflict on stream '{stream}'. "
@@ -112,9 +116,9 @@ def session_conflict(violation: Violation) -> Refusal:
     )
 
 
-_ACTUAL = {NO_STREAM: "does not exist", DELETED: "is deleted", TOMBSTONED: "is tombstoned"}
+_ACTUAL = {EXPECT_NO_STREAM: "does not exist", DELETED: "is deleted", TOMBSTONED: "is tombstoned"}
 _EXPECTED = {
-    NO_STREAM: "no stream", ANY: "any", STREAM_EXISTS: "exists",
+    EXPECT_NO_STREAM: "no stream", EXPECT_ANY: "any", EXPECT_STREAM_EXISTS: "exists",
     DELETED: "deleted", TOMBSTONED: "tombstoned",
 }  # fmt: skip
 

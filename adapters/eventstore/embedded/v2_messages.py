@@ -20,9 +20,9 @@ from kurrentdbclient.protos.v2.streams import streams_pb2
 from caseledger.adapters.eventstore.embedded import v2_errors as errors
 from caseledger.adapters.eventstore.embedded.messages import MAX_EVENT_BYTES, canonical_uuid
 from caseledger.adapters.eventstore.embedded.records import (
-    ANY,
-    NO_STREAM,
-    STREAM_EXISTS,
+    EXPECT_ANY,
+    EXPECT_NO_STREAM,
+    EXPECT_STREAM_EXISTS,
     ProposedEvent,
 )
 from caseledger.adapters.eventstore.embedded.transactions import (
@@ -36,7 +36,9 @@ from caseledger.adapters.eventstore.embedded.transactions import (
 MAX_TRANSACTION_BYTES = 32 * 1024 * 1024
 """The largest transaction, counted as records are (data, metadata, type): what one unary
 request may carry, so an AppendSession takes no more than an AppendRecords call."""
-EXPECTED_STATES: Final = frozenset({NO_STREAM, ANY, STREAM_EXISTS, DELETED, TOMBSTONED})
+EXPECTED_STATES: Final = frozenset(
+    {EXPECT_NO_STREAM, EXPECT_ANY, EXPECT_STREAM_EXISTS, DELETED, TOMBSTONED}
+)
 SYSTEM_PROPERTY_PREFIX = "$schema."
 
 
@@ -82,7 +84,9 @@ def session_transaction(requests: Iterable[streams_pb2.AppendRequest]) -> Transa
         stream = _target(request.stream, f"requests[{i}].stream")
         if any(check.stream == stream for check in checks):
             raise errors.stream_in_session_twice(stream)
-        expected = request.expected_revision if request.HasField("expected_revision") else ANY
+        expected = (
+            request.expected_revision if request.HasField("expected_revision") else EXPECT_ANY
+        )
         checks.append(Check(stream, _expected(expected, f"requests[{i}].expected_revision")))
         if not request.records:
             raise errors.invalid(f"requests[{i}].records", "An append request needs records.")

@@ -26,18 +26,18 @@ import orjson
 
 from caseledger.adapters.eventstore.embedded import database as db
 from caseledger.adapters.eventstore.embedded.records import (
+    EXPECT_NO_STREAM,
     FIRST_POSITION,
-    NO_STREAM,
     TOMBSTONE_REVISION,
     Appended,
     AppendOutcome,
     DeleteOutcome,
+    EventRecord,
+    NoSuchStream,
     ProposedEvent,
-    StoredEvent,
     StreamDeleted,
-    StreamNotFound,
     StreamState,
-    WrongExpectedVersion,
+    WrongRevision,
 )
 from caseledger.adapters.eventstore.embedded.stream_rules import (
     SOFT_DELETE_METADATA,
@@ -173,7 +173,7 @@ class Writer:
         timeout: float | None = None,
     ) -> AppendOutcome:
         outcome = self._submit(_Request("append", stream, expected, events), timeout)
-        assert not isinstance(outcome, StreamNotFound)
+        assert not isinstance(outcome, NoSuchStream)
         return cast(AppendOutcome, outcome)
 
     def delete(self, stream: str, expected: int) -> DeleteOutcome:
@@ -288,7 +288,7 @@ def _group_failure(error: Exception, size: int) -> Exception:
     return failure
 
 
-def _size_of(event: StoredEvent) -> int:
+def _size_of(event: EventRecord) -> int:
     proposed = ProposedEvent(
         event.event_id, event.type, event.content_type, event.data, event.metadata
     )
@@ -324,7 +324,7 @@ def idempotent_repeat(
     if state.last_revision < 0:
         return None
     conn = group.reading(stream)
-    if expected >= NO_STREAM:
+    if expected >= EXPECT_NO_STREAM:
         first_revision: int | None = expected + 1
     else:
         first_revision = db.revision_of_event_id(conn, stream, events[0].event_id)
@@ -338,7 +338,7 @@ def idempotent_repeat(
     )
     if ids_match:
         return Appended(revision=existing[-1].revision, position=existing[-1].position)
-    return WrongExpectedVersion(stream, expected, state.current_version)
+    return WrongRevision(stream, expected, state.current_version)
 
 
 def _append(
@@ -355,7 +355,7 @@ def _append(
         if repeat is not None:
             return repeat
     if verdict is Verdict.WRONG_VERSION:
-        return WrongExpectedVersion(stream, expected, state.current_version)
+        return WrongRevision(stream, expected, state.current_version)
     return _write(group, stream, state, events)
 
 
@@ -420,7 +420,7 @@ def _refusal(state: StreamState, stream: str, expected: int) -> DeleteOutcome | 
     if verdict is Verdict.DELETED:
         return StreamDeleted(stream)
     if verdict is Verdict.WRONG_VERSION:
-        return WrongExpectedVersion(stream, expected, state.current_version)
+        return WrongRevision(stream, expected, state.current_version)
     return None
 
 
@@ -431,7 +431,7 @@ def _delete(group: CommitGroup, stream: str, expected: int) -> DeleteOutcome:
     if refused is not None:
         return refused
     if state.last_revision < 0 and group.state(f"$${stream}").last_revision < 0:
-        return StreamNotFound(stream)
+        return NoSuchStream(stream)
     return _write_metadata(group, stream, SOFT_DELETE_METADATA)
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from caseledger.adapters.eventstore.embedded.database import Database, events_at
 from caseledger.adapters.eventstore.embedded.records import (
+    EXPECT_NO_STREAM,
     FIRST_POSITION,
-    NO_STREAM,
     Appended,
     ProposedEvent,
 )
@@ -102,6 +102,6 @@ def test_the_writer_goes_on_after_a_group_whose_commit_failed(database: Database
     assert isinstance(failed.value.__cause__, sqlite3.IntegrityError)
     assert writer.head_position == 0
     event = ProposedEvent(str(uuid.uuid4()), "case.opened", "application/json", b"{}", b"")
-    outcome = writer.append("case-1", NO_STREAM, [event])
+    outcome = writer.append("case-1", EXPECT_NO_STREAM, [event])
     assert outcome == Appended(revision=0, position=FIRST_POSITION)
     assert [e.event_id for e in events_at(database.writer, "case-1", 0, 10)] == [event.event_id]

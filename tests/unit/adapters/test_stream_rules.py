@@ -7,10 +7,10 @@ import orjson
 import pytest
 
 from caseledger.adapters.eventstore.embedded.records import (
-    ANY,
     DELETED_STREAM,
-    NO_STREAM,
-    STREAM_EXISTS,
+    EXPECT_ANY,
+    EXPECT_NO_STREAM,
+    EXPECT_STREAM_EXISTS,
     StreamState,
 )
 from caseledger.adapters.eventstore.embedded.stream_rules import (
@@ -26,7 +26,13 @@ STATES = {
     "soft-deleted": StreamState(last_revision=1, truncate_before=DELETED_STREAM, has_metadata=True),
     "tombstoned": StreamState(last_revision=1, tombstoned=True),
 }
-EXPECTED = {"any": ANY, "no stream": NO_STREAM, "exists": STREAM_EXISTS, "1": 1, "5": 5}
+EXPECTED = {
+    "any": EXPECT_ANY,
+    "no stream": EXPECT_NO_STREAM,
+    "exists": EXPECT_STREAM_EXISTS,
+    "1": 1,
+    "5": 5,
+}
 TABLE = {
     "never existed": [PASS, PASS, WRONG, WRONG, WRONG],
     "live": [PASS, WRONG, PASS, PASS, WRONG],
@@ -48,14 +54,14 @@ def test_the_expected_version_table(state: str, expected: str, verdict: Verdict)
 
 
 def test_a_stream_with_only_metadata_exists() -> None:
-    assert check_expected(StreamState(has_metadata=True), STREAM_EXISTS) is PASS
+    assert check_expected(StreamState(has_metadata=True), EXPECT_STREAM_EXISTS) is PASS
 
 
 def test_a_stream_truncated_past_its_end_is_live_not_deleted() -> None:
     truncated = StreamState(last_revision=1, truncate_before=7, has_metadata=True)
 
-    assert check_expected(truncated, NO_STREAM) is WRONG
-    assert check_expected(truncated, STREAM_EXISTS) is PASS
+    assert check_expected(truncated, EXPECT_NO_STREAM) is WRONG
+    assert check_expected(truncated, EXPECT_STREAM_EXISTS) is PASS
     assert truncated.is_readable
 
 
