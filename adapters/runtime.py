@@ -17,7 +17,7 @@ GC_THRESHOLDS: Final = (20_000, 20, 10)
 middle one after 20 of those (default 10). Almost everything a projection runner or a request
 allocates is freed by reference counting well before that, so the default thresholds mostly
 walked live objects (events read ahead, a batch's rows) and promoted them, which then made
-full collections walk them again: 91 full collections of up to 55-60 ms in a 1M-event rebuild.
+full collections walk them again: a pause that grows with the working set, not with garbage.
 What still forms cycles is collected at most 20,000 objects late (bounded memory)."""
 
 

@@ -88,7 +88,7 @@ Call = Callable[[], object]
 
 def interleaved(calls: dict[str, Call], n: int, block: int = 100) -> dict[str, list[float]]:
     """`n` timed calls of each, taken in alternating blocks of `block`. On a VM whose speed
-    drifts (seen here: a bare round trip 0.19 ms one hour, 0.49 the next) a drift then weighs
+    drifts (a bare round trip's median can double from one hour to the next) a drift weighs
     on the store and its baselines alike, not on whichever of them ran in a slow minute."""
     times: dict[str, list[float]] = {name: [] for name in calls}
     for call in calls.values():
@@ -524,8 +524,8 @@ def _ms(values: list[float]) -> str:
 def latency_part(run: Run) -> None:
     """Each sequential append next to rtt + commit measured apart (the issue's target), then
     next to the two composed in one bare call: on a VM a commit that follows a round trip's
-    idle costs several times one that follows another commit (BENCHMARKS.md), which a sum of
-    back-to-back figures leaves out."""
+    idle costs more than one that follows another commit (docs/benchmarks-history.md), which a
+    sum of back-to-back figures leaves out."""
     times = run.sequential()
     commit = statistics.median(times["commit"])
     for call, rtt in (

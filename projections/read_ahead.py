@@ -4,8 +4,8 @@ one reader and one runner.
 Rule: a thread is woken only when it waits for the other — the runner for a first event (live
 mode), the reader for room. Items are appended and popped on a deque (atomic under the
 interpreter lock), not through `queue.Queue`, whose every put and get takes a lock and notifies
-a condition: ~5% of the interpreter's time in a rebuild went to that hand-off (py-spy), and the
-runner, the reader and the gRPC client share that one lock.
+a condition: the runner, the reader and the gRPC client share one interpreter lock, so a
+hand-off per event is paid by all three.
 """
 
 from __future__ import annotations

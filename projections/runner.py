@@ -83,8 +83,8 @@ class RunnerSettings:
     never waits: it takes what is there (live lag)."""
     overlap_commits: bool = True
     """While catching up, build the next batch while the store commits the last one — if the
-    store's commits are mostly work outside this interpreter (`commits_off_the_interpreter`):
-    SQLite's are this process's own CPU, and overlapping them measured no gain."""
+    store's commits are mostly work outside this interpreter (`commits_off_the_interpreter`);
+    SQLite's are this process's own CPU, so its commits are never overlapped."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     stall_max_delay: float = 5.0
     """The longest pause between two tries while the read store fails (at most 5 s, whatever
@@ -362,9 +362,9 @@ class ProjectionRunner:
                 return events, checkpoint, None
 
     def _next_by(self, deadline: float) -> object | None:
-        """The next item if there is one by `deadline`. Polls rather than waits for it: with
-        the runner waiting, each of the reader's puts woke it for one event — a thread switch
-        per event, ~10% of the interpreter's time in a catch-up (measured)."""
+        """The next item if there is one by `deadline`. Polls rather than waits for it: a
+        batch's later events must not make the reader wake the runner on every put (a thread
+        switch per event); only a batch's first item is waited for (`_take`)."""
         while True:
             item = self._read_ahead.get_nowait()
             if item is not None:

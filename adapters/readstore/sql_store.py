@@ -1,8 +1,8 @@
 """What the SQLite and PostgreSQL projection stores share: the statements and the one-transaction
 commit. A view's table is `<name>_v<version>` with `key`, `tenant_id`, `position`, `document`
-and the projection's declared columns; its migration (`migrations/<name>_v<version>.sql`)
-creates it. Identifiers are checked against the projection's own declarations, never taken
-from input.
+and the projection's declared columns; its migration (`schemas/<name>_v<version>.sql`, one
+script for both dialects: `dialect.py`) creates it. Identifiers are checked against the
+projection's own declarations, never taken from input.
 
 Rule: **a version that serves has its secondary indexes.** A migration has two sections: the
 tables (with their primary keys, which upserts need), run by `prepare`, and after the line
@@ -19,9 +19,9 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from importlib import resources
-from typing import Any, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
+from caseledger.adapters.readstore.dialect import Dialect
 from caseledger.projections.ports import (
     CheckpointConflict,
     Page,
@@ -78,7 +78,8 @@ class SqlProjectionStore(ABC):
 
     placeholder: str = "?"
     commits_off_the_interpreter: bool = False
-    migrations_package: str = ""
+    dialect: ClassVar[Dialect]
+    """How this store spells the shared schemas' tokens, and its own schemas."""
     chunk: int = 500
     """Keys per lookup query at most (SQLite binds one parameter per key)."""
 
@@ -523,11 +524,10 @@ class SqlProjectionStore(ABC):
         return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
 
     def _migration(self, name: str) -> str:
-        files = resources.files(self.migrations_package)
-        path = files / f"{name}.sql"
-        if not path.is_file():
-            raise UnknownView(f"no migration {name}.sql in {self.migrations_package}")
-        return path.read_text(encoding="utf-8")
+        script = self.dialect.schema(name)
+        if script is None:
+            raise UnknownView(f"no schema {name}.sql for {self.dialect.name}")
+        return script
 
     def _sections(self, projection_id: str) -> tuple[str, str]:
         """A version's migration split into its tables and its index section ("" if none)."""

@@ -43,8 +43,8 @@ class IdempotencyRecord:
         first_revision: int,
         last_revision: int,
     ) -> IdempotencyRecord:
-        """The record, at half the cost of the constructor (folding and restoring a snapshot
-        make one per command): the frozen fields are set directly."""
+        """The record without the frozen constructor's per-field setattr (folding and restoring
+        a snapshot make one per command): every field is set here, directly."""
         record = object.__new__(cls)
         record.__dict__.update(
             command_id=command_id,

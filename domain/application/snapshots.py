@@ -40,9 +40,9 @@ _NAMESPACE: Final = uuid.UUID("5b0f3f8e-2c4a-4f6e-9a51-7d1c2f0e9b11")
 
 DEFAULT_EVERY: Final = 25
 """A snapshot every 25 events: a cold load reads the snapshot and at most 25 events after it in
-one round trip (about 0.15-0.2 ms an event through kurrentdbclient), while the snapshot write,
-which grows with the aggregate (~135 kB at 1,000 case events), is paid once per 25 commands
-(see BENCHMARKS.md, "Write side")."""
+one round trip, so what it reads and folds is bounded whatever the stream's length, while the
+snapshot write, which grows with the aggregate, is paid once per 25 commands (BENCHMARKS.md:
+the rehydrate and warm-command rows)."""
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,8 @@ _KEY_FIELDS: Final = 7
 def _encode_keys(keys: Mapping[IdempotencyScope, IdempotencyRecord]) -> dict[str, Any]:
     """The idempotency-key index, compact: one flat list of 7 values a key (actor and outcome
     as indexes into their tables, the command id null when it is the key itself, the last
-    revision as a span from the first), about 30% smaller than a list per key, and parsed
-    three times as fast (no inner lists)."""
+    revision as a span from the first): no inner lists, so a snapshot's size and parse stay
+    proportional to its keys alone."""
     actors: dict[str, int] = {}
     outcomes: dict[str, int] = {}
     rows: list[Any] = []

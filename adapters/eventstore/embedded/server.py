@@ -47,8 +47,8 @@ WORKERS = MAX_SUBSCRIPTIONS + 64
 subscription limit some are always left for appends and reads."""
 APPEND_WORKERS = 4
 """Threads answering AppendRecords, the command service's append. Few on purpose: each waits
-for its group commit, and fewer threads contending for the interpreter beat more (2-core
-measurements: 2 too few, 4 best, 6-8 no better; see BENCHMARKS.md)."""
+for its group commit, and threads beyond what fills a group only contend for the interpreter
+(the count was chosen by measurement: docs/benchmarks-history.md, session 4)."""
 
 
 KEEPALIVE_PERMITTED = (

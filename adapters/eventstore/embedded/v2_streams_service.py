@@ -38,9 +38,9 @@ class OnPool(Generic[Req, Resp]):
 
 class RecordsService(streams_pb2_grpc.StreamsServiceServicer):
     """With `append_pool`, AppendRecords runs on those few threads: a unary call has all its
-    request before it runs, so a slow client cannot hold one of them. Under 16 concurrent
-    clients on 2 cores, 4 threads answered 10-20% more appends than the shared pool's 16 at a
-    time, at ~15% less CPU each (fewer threads contending for the interpreter; BENCHMARKS.md)."""
+    request before it runs, so a slow client cannot hold one of them; few, not the shared pool's
+    many, so appends waiting for their group commit do not crowd the interpreter (the count:
+    `server.APPEND_WORKERS`)."""
 
     def __init__(self, store: EmbeddedStore, append_pool: ThreadPoolExecutor | None = None) -> None:
         self._store = store

@@ -3,8 +3,8 @@
 transaction. Small writes (live batches) are pipelined by `executemany`; a view's rows or a
 commit's stream revisions from `bulk_rows` on are `COPY`'d into a temporary staging table and
 upserted by one `INSERT ... SELECT` (catch-up batches): an `executemany` costs a statement per
-row on both sides — psycopg's Python in the runner's thread and PostgreSQL's executor — which
-was most of a catch-up commit."""
+row on both sides — psycopg's Python in the runner's thread and PostgreSQL's executor — so
+a catch-up batch's rows never go through it."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb, set_json_loads
 
+from caseledger.adapters.readstore.dialect import Dialect
 from caseledger.adapters.readstore.sql_store import (
     REVISIONS_UPSERT,
     Cursor,
@@ -33,18 +34,34 @@ from caseledger.projections.rows import Row
 _SCRIPT_LOCK = 72_140_001
 """Advisory lock key: two processes running migrations at once take turns."""
 
+POSTGRES: Final = Dialect(
+    name="postgres",
+    migrations_package="caseledger.adapters.readstore.postgres.migrations",
+    bigint="BIGINT",
+    json="JSONB",
+    double="DOUBLE PRECISION",
+    without_rowid="",
+)
+_UPGRADES: Final = """
+ALTER TABLE projection_versions ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 0;
+-- the serving build generation's storage name (NULL: <name>_v<version>, its first build)
+ALTER TABLE active_projections ADD COLUMN IF NOT EXISTS projection_id TEXT;
+"""
+"""The read side's tables as stores made before retry and build generations lack them (a
+no-op on the rest)."""
+
 PLAN_CACHE_MODE = "force_custom_plan"
 """Each execution of a statement is planned for its parameters. psycopg prepares a statement
 after its fifth execution, and PostgreSQL then keeps a generic plan if it costs no more than
 the custom ones so far — costs taken while a rebuilt view's tables were nearly empty (and,
 without an ANALYZE since, still believed). Kept, that plan looked up a batch's stream
-revisions by `projection_id` alone, filtering every revision row of the view: ~39 ms a lookup
-over 1M events instead of ~0.3 ms. Planning each time costs ~0.1 ms a statement."""
+revisions by `projection_id` alone, filtering every revision row of the view: a lookup that
+grows with the view. A plan per execution uses the primary key whatever the table's size."""
 
 
 def _dumps(document: Any) -> str:
-    """Documents as JSON with orjson (as SQLite stores them): several times faster than the
-    standard library's, and the runner is bound by its one thread."""
+    """Documents as JSON with orjson (as SQLite stores them), not the standard library's: the
+    runner is bound by its one thread."""
     return orjson.dumps(document).decode()
 
 
@@ -52,7 +69,7 @@ class PostgresProjectionStore(SqlProjectionStore):
     placeholder = "%s"
     commits_off_the_interpreter = True
     chunk = 10_000
-    migrations_package = "caseledger.adapters.readstore.postgres.migrations"
+    dialect = POSTGRES
 
     def __init__(self, url: str, bulk_rows: int | None = 64) -> None:
         super().__init__()
@@ -120,6 +137,10 @@ class PostgresProjectionStore(SqlProjectionStore):
     def _read(self) -> Iterator[Cursor]:
         with self._unavailable_when_transient(), self._connection().cursor() as cursor:
             yield cursor
+
+    def migrate(self) -> None:
+        """The read side's tables, and the columns older stores lack, in one script."""
+        self._run_script(self._migration("readside") + _UPGRADES)
 
     def _run_script(self, sql: str) -> None:
         with self._unavailable_when_transient():

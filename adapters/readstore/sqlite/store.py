@@ -2,8 +2,8 @@
 gets its own connection, closed after the thread ends (when the next one is opened: threads that
 come and go leave at most one behind); a commit is one `BEGIN IMMEDIATE` transaction. The WAL is
 copied back into the database by a background thread (every `checkpoint_interval` seconds, once
-the store has written), not by whichever commit crosses SQLite's auto-checkpoint threshold: that
-copy and its fsync made every hundredth live commit several times slower (the runner's p99 lag)."""
+the store has written), never by whichever commit crosses SQLite's auto-checkpoint threshold: a
+live commit must not pay for that copy and its fsync (the runner's lag)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,26 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
+from caseledger.adapters.readstore.dialect import Dialect
 from caseledger.adapters.readstore.sql_store import Cursor, SqlProjectionStore
 from caseledger.adapters.readstore.thread_connections import ThreadConnections
 from caseledger.adapters.readstore.transient import sqlite_transient, unavailable_when_transient
 from caseledger.projections.ports import ProjectionBatch
 
 log = logging.getLogger(__name__)
+
+SQLITE: Final = Dialect(
+    name="sqlite",
+    migrations_package="caseledger.adapters.readstore.sqlite.migrations",
+    bigint="INTEGER",
+    json="TEXT",
+    double="REAL",
+    without_rowid=" WITHOUT ROWID",
+)
 
 
 class SqliteProjectionStore(SqlProjectionStore):
@@ -33,7 +43,7 @@ class SqliteProjectionStore(SqlProjectionStore):
     placeholder = "?"
     commits_off_the_interpreter = False
     """SQLite writes in this process: the runner commits one batch at a time."""
-    migrations_package = "caseledger.adapters.readstore.sqlite.migrations"
+    dialect = SQLITE
 
     def __init__(
         self,

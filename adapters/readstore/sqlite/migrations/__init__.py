@@ -1,4 +1,4 @@
-"""SQL migrations, one file per projection version (`<name>_v<version>.sql`): its tables, then
-after the line `-- indexes` its secondary indexes, created when the version is activated (see
-`caseledger.adapters.readstore.sql_store`). A version's file never changes meaning once
-shipped: a new shape is a new version."""
+"""This dialect's own schemas, for the views whose SQLite and PostgreSQL schemas differ in kind
+(full-text search); each takes the place of a shared one in
+`caseledger.adapters.readstore.schemas` (see `caseledger.adapters.readstore.dialect`). A
+version's file never changes meaning once shipped: a new shape is a new version."""

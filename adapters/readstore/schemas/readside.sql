@@ -5,8 +5,8 @@ CREATE TABLE IF NOT EXISTS projection_versions (
     projection_id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     version INTEGER NOT NULL,
-    position INTEGER NOT NULL DEFAULT -1,
-    generation INTEGER NOT NULL DEFAULT 0
+    position {{bigint}} NOT NULL DEFAULT -1,
+    generation {{bigint}} NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS active_projections (
     name TEXT PRIMARY KEY,
@@ -16,15 +16,15 @@ CREATE TABLE IF NOT EXISTS active_projections (
 CREATE TABLE IF NOT EXISTS projection_stream_revisions (
     projection_id TEXT NOT NULL,
     stream TEXT NOT NULL,
-    revision INTEGER NOT NULL,
+    revision {{bigint}} NOT NULL,
     PRIMARY KEY (projection_id, stream)
-) WITHOUT ROWID;
+){{without_rowid}};
 CREATE TABLE IF NOT EXISTS parked_events (
     projection_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
+    position {{bigint}} NOT NULL,
     event_id TEXT NOT NULL,
     stream TEXT NOT NULL,
-    revision INTEGER NOT NULL,
+    revision {{bigint}} NOT NULL,
     event_type TEXT NOT NULL,
     reason TEXT NOT NULL,
     attempts INTEGER NOT NULL,
@@ -36,11 +36,11 @@ CREATE TABLE IF NOT EXISTS parked_events (
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
-    expires_at REAL NOT NULL
+    expires_at {{double}} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS lease_standbys (
     name TEXT NOT NULL,
     holder TEXT NOT NULL,
-    seen_until REAL NOT NULL,
+    seen_until {{double}} NOT NULL,
     PRIMARY KEY (name, holder)
 );

@@ -1,8 +1,8 @@
 CREATE TABLE IF NOT EXISTS pending_approvals_v1 (
     key TEXT PRIMARY KEY,
     tenant_id TEXT NOT NULL,
-    position BIGINT NOT NULL,
-    document JSONB NOT NULL,
+    position {{bigint}} NOT NULL,
+    document {{json}} NOT NULL,
     kind TEXT NOT NULL,
     case_id TEXT NOT NULL,
     approval_request_id TEXT NOT NULL

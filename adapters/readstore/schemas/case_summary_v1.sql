@@ -1,8 +1,8 @@
 CREATE TABLE IF NOT EXISTS case_summary_v1 (
     key TEXT PRIMARY KEY,
     tenant_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    document TEXT NOT NULL,
+    position {{bigint}} NOT NULL,
+    document {{json}} NOT NULL,
     status TEXT,
     risk_level TEXT,
     assigned_team TEXT

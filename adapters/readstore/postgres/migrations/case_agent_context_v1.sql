@@ -1,7 +1,0 @@
-CREATE TABLE IF NOT EXISTS case_agent_context_v1 (
-    key TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL,
-    position BIGINT NOT NULL,
-    document JSONB NOT NULL,
-    status TEXT
-);
