@@ -18,7 +18,8 @@ from caseledger.adapters.readstore.sql_store import SqlProjectionStore
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.adapters.readstore.sqlite.store import SQLITE
 from caseledger.projections.catalogue import all_projections
-from tests.integration.readside.conftest import BOTH_STORES, postgres_database
+from tests.support.postgres import postgres_database
+from tests.support.read_stores import BOTH_STORES
 
 BEFORE_GENERATIONS = """
 CREATE TABLE projection_versions (
