@@ -21,6 +21,7 @@ from caseledger.adapters.bootstrap import (
     bootstrap,
     token_registry,
 )
+from caseledger.adapters.cli.stores import EXIT_UNREACHABLE
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import ServerStartError
 from caseledger.adapters.mcp.identity import (
@@ -36,6 +37,7 @@ from caseledger.adapters.observability.setup import instrument_app
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry, TokensFileError
+from caseledger.domain.application.ports import EventStoreUnavailable
 from caseledger.domain.shared.streams import InvalidId, check_tenant_id
 
 
@@ -86,6 +88,9 @@ def mcp(
     except StoreFormatRefused as error:
         print(f"caseledger mcp: {error}", file=sys.stderr)
         raise typer.Exit(1) from error
+    except EventStoreUnavailable as error:
+        print(f"caseledger mcp: the event store does not answer: {error}", file=sys.stderr)
+        raise typer.Exit(EXIT_UNREACHABLE) from error
     except (ServerStartError, DataDirError, BootstrapError) as error:
         _fail(
             f"{error} (is `caseledger serve` using this data dir? then point "

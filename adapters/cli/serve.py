@@ -21,6 +21,7 @@ from rich.table import Table
 
 from caseledger.adapters.bootstrap import App, BootstrapError, bootstrap, tokens_path
 from caseledger.adapters.cli.signals import stop_on_signals
+from caseledger.adapters.cli.stores import EXIT_UNREACHABLE
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import ServerStartError, running_endpoint
 from caseledger.adapters.http.access import configure_access_log
@@ -31,6 +32,7 @@ from caseledger.adapters.outbound import Outbound, OutboundError
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokensFileError, demo_token_names, demo_tokens_document
+from caseledger.domain.application.ports import EventStoreUnavailable
 
 SERVE_URL_FILE: Final = "serve.url"
 console = Console(soft_wrap=True)
@@ -161,6 +163,9 @@ def _bootstrap_or_exit(settings: Settings, eventstore_port: int | None) -> App:
     except (ServerStartError, DataDirError, BootstrapError, TokensFileError) as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
+    except EventStoreUnavailable as error:
+        errors.print(f"[red]error:[/red] the event store does not answer: {error}")
+        raise typer.Exit(code=EXIT_UNREACHABLE) from error
 
 
 def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Final
 
 import typer
 from rich.console import Console
@@ -22,12 +23,15 @@ from caseledger.domain.application.ports import EventStoreUnavailable
 from caseledger.domain.application.storeformat import StoreFormatError, check_store_format
 
 errors = Console(stderr=True, soft_wrap=True)
+EXIT_UNREACHABLE: Final = 3
+"""The exit code of every command when the event store (or the API) cannot be reached."""
 
 
 @contextmanager
 def reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
-    """The configured event store, closed (and an embedded one stopped) on exit. Exit code 1
-    with the reason when there is none, or when it stops answering during the command."""
+    """The configured event store, closed (and an embedded one stopped) on exit. Exit code 3
+    (EXIT_UNREACHABLE) with the reason when there is none, or when it stops answering during
+    the command."""
     server: EmbeddedServer | None = None
     url = settings.eventstore_url or None
     if url is None:
@@ -41,7 +45,7 @@ def reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
             store.close()
     except EventStoreUnavailable as error:
         errors.print(f"[red]error:[/red] the event store does not answer: {error}")
-        raise typer.Exit(code=1) from error
+        raise typer.Exit(code=EXIT_UNREACHABLE) from error
     finally:
         if server is not None:
             server.stop(grace=1.0)
@@ -70,7 +74,7 @@ def _data_dir_store(settings: Settings) -> tuple[EmbeddedServer | None, str]:
             f"[red]error:[/red] no event store at {data_dir}; run `caseledger serve` first, or "
             "set CASELEDGER_DATA_DIR / CASELEDGER_EVENTSTORE_URL"
         )
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=EXIT_UNREACHABLE)
     url = running_endpoint(data_dir)
     if url is not None:
         return None, url

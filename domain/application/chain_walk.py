@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-import orjson
-
-from caseledger.domain.application.chains import GENESIS, LINK, Unreadable, recompute
+from caseledger.domain.application.chains import GENESIS, Unreadable, carried_link, recompute
 from caseledger.domain.application.ports import RecordedEvent
 
 SHOWN: Final = 12
@@ -85,7 +83,9 @@ class StreamWalk:
     def add(self, recorded: RecordedEvent) -> None:
         expected = self.head.revision + 1 if self.head is not None else 0
         self.events += 1
-        link = self._check(recorded, expected) if self.first_break is None else _link(recorded)
+        link = (
+            self._check(recorded, expected) if self.first_break is None else carried_link(recorded)
+        )
         self.head = Head(recorded.revision, str(recorded.id), link)
         if recorded.revision == self._watch:
             self.seen = self.head
@@ -96,7 +96,7 @@ class StreamWalk:
         if revision != expected:
             missing = f"{expected}" if revision == expected + 1 else f"{expected}-{revision - 1}"
             self._broke(revision, BreakKind.GAP, f"revision {missing} missing before {revision}")
-            return _link(recorded)
+            return carried_link(recorded)
         try:
             found = recompute(recorded, self._previous)
         except Unreadable as error:
@@ -120,17 +120,6 @@ class StreamWalk:
 
     def _broke(self, revision: int, kind: BreakKind, differs: str) -> None:
         self.first_break = Break(revision, kind, differs)
-
-
-def _link(recorded: RecordedEvent) -> str | None:
-    """The link `recorded` carries, read without checking it (None if it has none or its
-    metadata does not decode)."""
-    try:
-        metadata = orjson.loads(recorded.metadata) if recorded.metadata else {}
-    except orjson.JSONDecodeError:
-        return None
-    link: object = metadata.get(LINK) if isinstance(metadata, dict) else None
-    return link if isinstance(link, str) else None
 
 
 def not_reached(walk: StreamWalk | None, pinned: Head) -> str | None:

@@ -114,6 +114,16 @@ def recompute(recorded: RecordedEvent, previous: str) -> Recomputed:
     return Recomputed(link, stored if isinstance(stored, str) else None)
 
 
+def carried_link(recorded: RecordedEvent) -> str | None:
+    """The link `recorded` carries, read without checking it (None if it has none or its
+    metadata does not decode)."""
+    try:
+        metadata = orjson.loads(recorded.metadata) if recorded.metadata else {}
+    except orjson.JSONDecodeError:
+        return None
+    return stored_link(metadata) if isinstance(metadata, dict) else None
+
+
 def stored_link(metadata: dict[str, Any]) -> str | None:
     """The link an event's decoded metadata carries, if any."""
     link = metadata.get(LINK)
