@@ -5,10 +5,12 @@ The rule: `link = sha256(canonical([previous, event_id, type, data, metadata]))`
 `previous` is the link of the stream's previous event (`GENESIS`, the empty string, for the
 first chained event of a stream), `event_id` the event's id (lowercase, hyphenated), `type` its
 type, `data` its data parsed as JSON and `metadata` its metadata parsed as JSON without
-`chainLink`. The canonical form is JSON with keys sorted at every level, no whitespace, UTF-8
-(non-ASCII characters unescaped): what `orjson.dumps(value, option=OPT_SORT_KEYS)` writes. The
-chain is over parsed JSON, not over stored bytes, because a store may hand back what it was
-given in another layout (KurrentDB's AppendRecords keeps metadata as properties, not bytes).
+`chainLink` (nor the properties a store adds of its own, `$schema.*`: KurrentDB's record of a
+record's format and schema, never written by caseledger). The canonical form is JSON with keys
+sorted at every level, no whitespace, UTF-8 (non-ASCII characters unescaped): what
+`orjson.dumps(value, option=OPT_SORT_KEYS)` writes. The chain is over parsed JSON, not over
+stored bytes, because a store may hand back what it was given in another layout (KurrentDB's
+AppendRecords keeps metadata as properties, not bytes).
 
 The stream name and revision are not hashed: an event deleted from the middle of a stream
 breaks the link of the event after it. An event deleted from the end, or a chain recomputed
@@ -34,6 +36,8 @@ from caseledger.domain.shared import streams
 
 LINK: Final = "chainLink"
 """The metadata key holding an event's link."""
+STORE_PROPERTIES: Final = "$schema."
+"""Metadata keys a store adds of its own (KurrentDB's AppendRecords): not hashed."""
 GENESIS: Final = ""
 """The previous link of a stream's first chained event."""
 CHAINED: Final = (streams.CASE, streams.NOTICE_DRAFT, streams.AGENT_RUN, streams.POLICY)
@@ -110,6 +114,7 @@ def recompute(recorded: RecordedEvent, previous: str) -> Recomputed:
     if not isinstance(metadata, dict):
         raise Unreadable("its metadata is not a JSON object")
     stored = metadata.pop(LINK, None)
+    metadata = {k: v for k, v in metadata.items() if not k.startswith(STORE_PROPERTIES)}
     link = link_of(previous, str(recorded.id), recorded.type, canonical(data), canonical(metadata))
     return Recomputed(link, stored if isinstance(stored, str) else None)
 

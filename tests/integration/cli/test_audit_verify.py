@@ -282,3 +282,15 @@ def test_an_audit_report_names_the_chain_head_of_each_stream_it_covers(data_dir:
 def rows_of(data: Path) -> list[RecordedEvent]:
     with closing(sqlite3.connect(data / "eventstore" / DB_FILE)) as db:
         return rows(db, CASE)
+
+
+def test_chains_written_through_append_records_over_grpc_verify_intact(tmp_path: Path) -> None:
+    """Metadata that went through AppendRecords as record properties (keys reordered by the
+    store) still hashes to the link written: the chain is over parsed JSON."""
+    data = tmp_path / "data"
+    grpc = settings(data).model_copy(update={"embedded_path": "grpc"})
+    with bootstrap(grpc, eventstore_port=0) as app:
+        case_under_review(app.commands, "c1")
+    code, report = verify(data)
+    assert code == 0, report
+    assert (report["summary"]["intact"], report["summary"]["events"]) == (1, 4)
