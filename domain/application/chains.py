@@ -26,7 +26,7 @@ expected revision), snapshots (a cache, truncated), run budgets and key reservat
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
@@ -78,7 +78,8 @@ def sealed(events: list[NewEvent], previous: str) -> tuple[list[NewEvent], list[
     links: list[str] = []
     for event in events:
         previous = link_of(previous, str(event.id), event.type, event.data, event.metadata)
-        out.append(replace(event, metadata=with_link(event.metadata, previous)))
+        metadata = with_link(event.metadata, previous)
+        out.append(NewEvent(event.type, event.data, metadata, event.content_type, event.id))
         links.append(previous)
     return out, links
 
