@@ -95,7 +95,12 @@ class StreamWalk:
         revision = recorded.revision
         if revision != expected:
             missing = f"{expected}" if revision == expected + 1 else f"{expected}-{revision - 1}"
-            self._broke(revision, BreakKind.GAP, f"revision {missing} missing before {revision}")
+            differs = (
+                f"revision {missing} missing before {revision}"
+                if revision > expected
+                else f"revision {revision} again, after {expected - 1}"
+            )
+            self._broke(revision, BreakKind.GAP, differs)
             return carried_link(recorded)
         try:
             found = recompute(recorded, self._previous)
