@@ -27,8 +27,9 @@ from caseledger.adapters.audit.index import (
 )
 from caseledger.adapters.integration.outbox_store import OUTBOX_FILE, SqliteOutbox
 from caseledger.adapters.notifications.ledger import NOTIFICATIONS_FILE, DeliveryLedger
+from caseledger.domain.application.chains import carried_link
 from caseledger.domain.application.codec import read_recorded
-from caseledger.domain.application.ports import EventStore, RecordedEvent
+from caseledger.domain.application.ports import EventStore, RecordedEvent, StreamRead
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.shared import streams
 from caseledger.domain.shared.errors import UnreadableEvent
@@ -154,7 +155,23 @@ class AuditService:
         trail = build_trail(subject, tenant, events, self._side_effects(events))
         trail.incomplete = [g for g in gaps if g]
         trail.index_as_of_position = fresh.as_of_position
+        trail.chain_heads = self._chain_heads(sorted({e.stream for e in events}))
         return trail
+
+    def _chain_heads(self, names: list[str]) -> list[dict[str, Any]]:
+        """Each stream's last event as the store holds it now, with the link it carries (one
+        `read_streams` call)."""
+        lasts = self.events.read_streams([StreamRead.last(n) for n in names]) if names else []
+        return [
+            {
+                "stream": name,
+                "revision": last[0].revision,
+                "event_id": str(last[0].id),
+                "link": carried_link(last[0]),
+            }
+            for name, last in zip(names, lasts, strict=True)
+            if last
+        ]
 
     def _side_effects(self, events: list[AuditEvent]) -> Iterable[SideEffect]:
         effects: list[SideEffect] = []

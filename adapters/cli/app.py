@@ -6,6 +6,7 @@ import typer
 
 from caseledger.adapters.cli import (
     audit,
+    audit_chains,
     command,
     demo,
     eventstore,
@@ -39,6 +40,8 @@ app.add_typer(replay.app, name="replay")
 app.command("demo")(demo.demo)
 app.command("mcp")(mcp.mcp)
 audit.app.command("what-if")(whatif.what_if)
+audit.app.command("verify")(audit_chains.verify)
+audit.app.command("heads")(audit_chains.heads)
 app.add_typer(audit.app, name="audit")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(notifications.app, name="notifications")

@@ -106,6 +106,9 @@ def show(trail: Trail, out: Console) -> None:
         out.print(f"[bold red]incomplete:[/bold red] {escape(reason)}")
     for event in unreadable(trail):
         out.print(f"[yellow]unreadable:[/yellow] {escape(str(event['reason']))}")
+    for head in trail.chain_heads:
+        link = str(head["link"]) if head["link"] else "no link (not chained)"
+        out.print(f"chain head {escape(str(head['stream']))}@{head['revision']}  {link}")
     for question, facts in answers(trail).items():
         out.print(f"[bold cyan]{question.replace('_', ' ')}?[/bold cyan]")
         if not facts:

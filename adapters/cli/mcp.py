@@ -21,6 +21,7 @@ from caseledger.adapters.bootstrap import (
     bootstrap,
     token_registry,
 )
+from caseledger.adapters.cli.session import EXIT_UNREACHABLE
 from caseledger.adapters.mcp.identity import (
     AgentIdentity,
     IdentityError,
@@ -33,6 +34,7 @@ from caseledger.adapters.mcp.tools import CaseTools
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry, TokensFileError
+from caseledger.domain.application.ports import EventStoreUnavailable
 from caseledger.domain.shared.streams import InvalidId, check_tenant_id
 
 
@@ -85,6 +87,9 @@ def mcp(
     except StoreFormatRefused as error:
         print(f"caseledger mcp: {error}", file=sys.stderr)
         raise typer.Exit(1) from error
+    except EventStoreUnavailable as error:
+        print(f"caseledger mcp: the event store does not answer: {error}", file=sys.stderr)
+        raise typer.Exit(EXIT_UNREACHABLE) from error
     except BootstrapError as error:
         _fail(
             f"{error} (is `caseledger serve` using this data dir? then point "

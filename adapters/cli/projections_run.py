@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 
 from caseledger.adapters.bootstrap import BootstrapError, bootstrap
+from caseledger.adapters.cli.session import EXIT_UNREACHABLE
 from caseledger.adapters.cli.signals import stop_on_signals
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
+from caseledger.domain.application.ports import EventStoreUnavailable
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
@@ -25,6 +27,9 @@ def run() -> None:
     except BootstrapError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
+    except EventStoreUnavailable as error:
+        errors.print(f"[red]error:[/red] the event store does not answer: {error}")
+        raise typer.Exit(code=EXIT_UNREACHABLE) from error
     stop = stop_on_signals()
     tune_gc()  # start-up is done: the runner runs from here on
     try:

@@ -26,6 +26,7 @@ from caseledger.adapters.bootstrap import (
     embedded_store_served,
     tokens_path,
 )
+from caseledger.adapters.cli.session import EXIT_UNREACHABLE
 from caseledger.adapters.cli.signals import stop_on_signals
 from caseledger.adapters.http.access import configure_access_log
 from caseledger.adapters.http.app import create_app
@@ -34,6 +35,7 @@ from caseledger.adapters.outbound import Outbound, OutboundError
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokensFileError, demo_token_names, demo_tokens_document
+from caseledger.domain.application.ports import EventStoreUnavailable
 
 SERVE_URL_FILE: Final = "serve.url"
 console = Console(soft_wrap=True)
@@ -165,6 +167,9 @@ def _bootstrap_or_exit(settings: Settings, eventstore_port: int | None, runner: 
     except (BootstrapError, TokensFileError) as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
+    except EventStoreUnavailable as error:
+        errors.print(f"[red]error:[/red] the event store does not answer: {error}")
+        raise typer.Exit(code=EXIT_UNREACHABLE) from error
 
 
 def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: bool) -> None:

@@ -78,10 +78,12 @@ def roles_of(metadata: Mapping[str, Any]) -> frozenset[str] | None:
 
 
 def new_event(event: DomainEvent, event_id: uuid.UUID, metadata: dict[str, Any]) -> NewEvent:
+    """Data and metadata in the canonical form hash chains take (`chains.canonical`: sorted
+    keys, no whitespace), so a link is one hash over the bytes written."""
     return NewEvent(
         type=event.event_type,
-        data=orjson.dumps(event.payload()),
-        metadata=orjson.dumps(metadata),
+        data=orjson.dumps(event.payload(), option=orjson.OPT_SORT_KEYS),
+        metadata=orjson.dumps(metadata, option=orjson.OPT_SORT_KEYS),
         id=event_id,
     )
 

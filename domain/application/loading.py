@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from caseledger.domain.application.aggregates import Aggregate
+from caseledger.domain.application.chains import stored_link
 from caseledger.domain.application.codec import StoredEvent, read_recorded
 from caseledger.domain.application.ports import NO_STREAM, EventStore
 from caseledger.domain.shared.events import EventRegistry
@@ -69,6 +70,9 @@ class Loaded(Generic[S]):
     """The revision of the newest snapshot this process knows of (NO_STREAM: none)."""
     last_event_id: uuid.UUID | None = None
     """The id of the event at `revision` (a snapshot names it, to be checked on load)."""
+    chain_link: str | None = None
+    """The hash-chain link of the event at `revision` (`chains`); None: none (no event, or one
+    written before chains), so the next event starts a chain."""
 
     @property
     def exists(self) -> bool:
@@ -121,6 +125,7 @@ def fold(loaded: Loaded[S], newer: list[StoredEvent]) -> Loaded[S]:
         revision=last.revision,
         keys=keys.update(written),
         last_event_id=last.id,
+        chain_link=stored_link(newer[-1].metadata),
     )
 
 

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from caseledger.domain.application import layers, reservations
+from caseledger.domain.application import chains, layers, reservations
 from caseledger.domain.application.aggregates import CASE, POLICY, Aggregate
 from caseledger.domain.application.budget import AgentRateLimit, RunBudgets
 from caseledger.domain.application.cache import AggregateCache
@@ -275,8 +275,9 @@ class CommandService:
         load: _Load,
         unit: StreamWrite | None,
     ) -> tuple[CommandResult, list[StoredEvent]]:
-        """Append at the loaded revision, with provenance in every event's metadata; where the
-        store can, atomically with checks that the policy and case read are unchanged."""
+        """Append at the loaded revision, with provenance and the hash chain's link (on from the
+        loaded aggregate's) in every event's metadata; where the store can, atomically with
+        checks that the policy and case read are unchanged."""
         outcome, approval_request_id = outcome_of(events)
         provenance = Provenance(
             envelope=request.envelope,
@@ -295,8 +296,12 @@ class CommandService:
         metas = [provenance.metadata(event) for event in events]
         ids = [self._ids.event_id(meta.id_seed, n) for n in range(len(events))]
         batch = list(zip(events, ids, metas, strict=True))
-        new = [new_event(e, i, m) for e, i, m in batch]
-        revision = layers.as_seen_by(load.stored, request.envelope.tenant_id).revision
+        seen = layers.as_seen_by(load.stored, request.envelope.tenant_id)
+        previous = seen.chain_link or chains.GENESIS
+        new, links = chains.sealed([new_event(e, i, m) for e, i, m in batch], previous)
+        for m, link in zip(metas, links, strict=True):
+            m[chains.LINK] = link
+        revision = seen.revision
         key = reservations.reservation_of(
             request.envelope,
             request.actor.key,

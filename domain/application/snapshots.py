@@ -33,7 +33,7 @@ from caseledger.domain.shared.persistent import PMap
 from caseledger.domain.shared.streams import snapshot_stream as snapshot_stream
 
 SNAPSHOT_EVENT_TYPE: Final = "caseledger.snapshot"
-SNAPSHOT_FORMAT: Final = 2
+SNAPSHOT_FORMAT: Final = 3
 """The layout of the snapshot document below; bump it when the layout changes."""
 _NAMESPACE: Final = uuid.UUID("5b0f3f8e-2c4a-4f6e-9a51-7d1c2f0e9b11")
 
@@ -77,6 +77,7 @@ def encode(loaded: Loaded[Any]) -> NewEvent:
         "stream": loaded.stream,
         "revision": loaded.revision,
         "eventId": str(loaded.last_event_id),
+        "chainLink": loaded.chain_link,
         "state": _adapter(loaded.aggregate).dump_python(loaded.state, mode="json"),
         "keys": _encode_keys(loaded.keys),
     }
@@ -113,11 +114,14 @@ def restore(aggregate: Aggregate[Any], stream: str, newest: list[RecordedEvent])
         state = _adapter(aggregate).validate_python(document["state"])
         keys = _decode_keys(document["keys"])
         event_id = uuid.UUID(document["eventId"])
+        link = document["chainLink"]
+        if link is not None and not isinstance(link, str):
+            return None
     except Exception:  # a corrupt snapshot is no snapshot: the events are read instead
         return None
     if revision < 0:
         return None
-    loaded = Loaded(aggregate, stream, state, revision, keys, revision, event_id)
+    loaded = Loaded(aggregate, stream, state, revision, keys, revision, event_id, link)
     return Restored(loaded, event_id)
 
 

@@ -230,6 +230,7 @@ def document(trail: Trail) -> dict[str, Any]:
         "complete": not trail.incomplete,
         "incomplete_because": trail.incomplete,
         "index_as_of_position": trail.index_as_of_position,
+        "chain_heads": trail.chain_heads,
         "answers": answers(trail),
         "causation_tree": tree(trail),
         "timeline": timeline(trail),

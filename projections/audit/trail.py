@@ -89,6 +89,10 @@ class Trail:
     """Why this trail may lack facts (the index behind, an event unreadable); empty: complete."""
     index_as_of_position: int | None = None
     """The `$all` position the audit index was as of when the trail was gathered."""
+    chain_heads: list[dict[str, Any]] = field(default_factory=list)
+    """Each stream the trail covers at its head when gathered: `stream`, `revision`,
+    `event_id` and the hash chain's `link` there (None: the stream is not chained, or its
+    last event was written before chains) — to compare with heads pinned elsewhere."""
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]

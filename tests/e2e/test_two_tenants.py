@@ -141,6 +141,9 @@ def test_each_tenant_audits_only_its_own_case(
         f"commandlog-{tenant}",
     }
     assert f"noticedraft-{tenant}_{DRAFT}" in streams
+    heads = {h["stream"]: h for h in trail["chain_heads"]}  # one per stream covered
+    assert set(heads) == streams
+    assert len(heads[f"case-{tenant}_{CASE}"]["link"]) == 64  # chained; the command log is not
 
 
 def test_an_id_only_another_tenant_holds_is_answered_as_one_nobody_holds(

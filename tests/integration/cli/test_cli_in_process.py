@@ -116,7 +116,7 @@ def test_replay_of_an_id_outside_the_grammar_exits_2_naming_it(
 def test_replay_without_an_event_store_says_how_to_get_one(tmp_path: Path) -> None:
     env = {"CASELEDGER_DATA_DIR": str(tmp_path / "none"), "CASELEDGER_EVENTSTORE_URL": ""}
     code, output = invoke(["replay", "case", "c1", "--tenant", "t1"], env)
-    assert code == 1
+    assert code == 3  # no store to reach
     assert "caseledger serve" in output
 
 
