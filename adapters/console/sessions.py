@@ -4,7 +4,8 @@ Contracts:
 - The cookie (`caseledger_console`) holds a random session id, the sha256 digest of the user
   token signed in with (never the token), and when the session was last used; it is signed
   with HMAC-SHA256 under the console secret, so a cookie nobody signed is no session.
-- A session is idle-expired `IDLE_SECONDS` (8 h) after its last use; each use renews it.
+- A session is idle-expired `IDLE_SECONDS` (8 h) after its last use; each use renews it, but
+  not the inbox's own refreshes (an open tab is not a person at work).
 - Each token digest is resolved through the token registry on every request: a token removed
   from the tokens file (and the process restarted) ends its sessions.
 - Every visitor has a session (anonymous until signed in), so even the sign-in form carries a

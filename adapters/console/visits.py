@@ -79,7 +79,8 @@ class Visits:
             principal = self.tokens.resolve_digest(session.token_digest)
             if principal is None or principal.actor.type is not ActorType.USER:
                 session, principal = self.sessions.new(), None
-        session = self.sessions.touch(session)
+        if not _polled(request):  # a page left open polling is not a person at work
+            session = self.sessions.touch(session)
         return Visit(request, session, principal, self.sessions.csrf_token(session))
 
     def form_allowed(self, visit: Visit, form: dict[str, str]) -> bool:
@@ -122,6 +123,16 @@ class Visits:
             httponly=True,
             samesite="strict",
         )
+
+
+def _polled(request: Request) -> bool:
+    """A refresh the page asked for by itself (htmx's `every 1s`), not a person's click."""
+    headers = request.headers
+    return (
+        request.method == "GET"
+        and headers.get("hx-request") == "true"
+        and (headers.get("hx-trigger") == "inbox")
+    )
 
 
 def _same_origin(request: Request) -> bool:

@@ -4,6 +4,7 @@ HTTP (httpx keeps the cookie as a browser would)."""
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 
@@ -54,6 +55,23 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(
     assert visitor.get("/console").status_code == 303
     with httpx.Client(base_url=live.url, cookies=copied, follow_redirects=False) as thief:
         assert thief.get("/console").status_code == 303
+
+
+def test_the_inbox_refreshing_itself_does_not_keep_the_session_alive(visitor: Visitor) -> None:
+    visitor.sign_in("tok-reviewer-t1")
+    signed_in = visitor.http.cookies["caseledger_console"]
+    time.sleep(1.1)  # the cookie records the last use to the second
+    polled = visitor.get("/console", headers={"HX-Request": "true", "HX-Trigger": "inbox"})
+    assert polled.status_code == 200
+    assert visitor.http.cookies["caseledger_console"] == signed_in
+    visitor.get("/console")
+    assert visitor.http.cookies["caseledger_console"] != signed_in
+
+
+def test_an_expired_session_sends_the_refreshing_inbox_to_sign_in(visitor: Visitor) -> None:
+    answer = visitor.get("/console", headers={"HX-Request": "true", "HX-Trigger": "inbox"})
+    assert answer.status_code == 204
+    assert answer.headers["hx-redirect"] == "/console/login?next=/console"
 
 
 def test_the_session_cookie_does_not_authenticate_the_api(visitor: Visitor, live: Live) -> None:
@@ -263,3 +281,42 @@ def test_every_console_page_loads_only_its_own_files(visitor: Visitor) -> None:
 def test_the_console_is_not_in_the_openapi_document(live: Live) -> None:
     document = httpx.get(f"{live.url}/openapi.json").json()
     assert not any(path.startswith("/console") for path in document["paths"])
+
+
+def test_a_role_the_policy_does_not_name_is_refused_in_plain_words(
+    visitor: Visitor, api: Api
+) -> None:
+    case_id = api.case_with_evidence()
+    api.command("tok-analyst-t1", "start_case_review", {"case_id": case_id})
+    escalation = api.command(
+        "tok-agent-t1",
+        "propose_case_escalation",
+        {"case_id": case_id, "rationale": "Pattern", "evidence_refs": ["e1"], "confidence": 0.9},
+    )
+    visitor.sign_in("tok-reviewer-t1")  # escalations are the supervisors' (default policy)
+    form = visitor.decision_form(escalation["approval_request_id"])
+    answer = visitor.post("/console", {**form, "decision": "approve"})
+    assert answer.status_code == 403
+    assert "Your role may not decide this" in answer.text
+    assert "[approver_role_required]" in answer.text
+
+
+def test_a_policy_change_since_the_request_asks_to_decide_again(visitor: Visitor, api: Api) -> None:
+    case_id = api.case_with_evidence()
+    proposal = api.propose(case_id)
+    visitor.sign_in("tok-reviewer-t1")
+    form = visitor.decision_form(proposal["approval_request_id"])
+    api.command(
+        "tok-supervisor-t1",
+        "publish_policy",
+        {"policy_version": f"v-{case_id}", "rules": {}},
+    )
+    answer = visitor.post("/console", {**form, "decision": "approve"})
+    assert "policy changed" in answer.text
+    assert "review it again" in answer.text
+    assert api.risk_level(case_id) is None
+    forms = [f for f in answer.text.split("<form")[1:] if f'value="{case_id}"' in f]
+    assert len(forms) == 1  # the renewed request, in place of the old one
+    renewed = re.search(r'id="decide-(apr-[^"]+)"', forms[0])
+    assert renewed is not None
+    assert renewed.group(1) != proposal["approval_request_id"]
