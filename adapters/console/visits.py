@@ -5,7 +5,8 @@ headers.
 
 Headers on every console answer: a Content-Security-Policy allowing only the console's own
 scripts and styles (no inline script, no eval, no framing), `no-store` caching (pages hold
-case data), `nosniff`, no referrer."""
+case data), `nosniff`, referrers only to this origin (with none, browsers send
+`Origin: null` on a form post, which the origin check refuses)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ SECURITY_HEADERS: Final = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
 }
 TEMPLATES: Final = Path(__file__).parent / "templates"
 

@@ -107,12 +107,13 @@ def test_the_proposer_approving_their_own_sees_the_four_eyes_refusal(page: Page,
 
 def test_a_notice_approval_shows_the_exact_body(page: Page, api: Api) -> None:
     case_id = api.case_with_evidence()
-    body = "Dear lender,\n\n  please send <all> records & statements\n\tby 1 January.\n"
+    body = "\n  Dear lender,\n\n  please send <all> records & statements\n\tby 1 January.\n"
     draft_id = api.notice_awaiting_approval(case_id, body)
     sign_in(page, "tok-reviewer-t1")
     notice = page.locator(".item.kind-notice", has_text=f"Notice {draft_id}")
     expect(notice).to_be_visible()
-    assert notice.locator("pre.notice-body").text_content() == body
+    stored = body.strip()  # commands trim a text's surrounding whitespace; the rest is kept
+    assert notice.locator("pre.notice-body").text_content() == stored
     expect(notice).to_contain_text("lender@example.org")
     expect(notice).to_contain_text("Notice of inquiry")
     notice.get_by_role("button", name=re.compile("^Approve")).click()

@@ -146,6 +146,11 @@ def test_the_proposer_is_refused_with_four_eyes(visitor: Visitor, api: Api) -> N
     assert "four eyes" in answer.text
     assert "[four_eyes]" in answer.text
     assert api.risk_level(case_id) is None
+    audit = api.http.get(
+        f"/v1/audit/cases/{case_id}", headers={"Authorization": "Bearer tok-supervisor-t1"}
+    ).json()
+    refused = [r for r in audit["timeline"] if r["kind"] == "refused"]
+    assert ("decide_proposal", "user:pat") in [(r["command_type"], r["actor"]) for r in refused]
 
 
 def test_a_stale_digest_is_refused_in_plain_words(visitor: Visitor, api: Api) -> None:
@@ -178,7 +183,8 @@ def test_a_notice_is_shown_with_its_exact_body_and_digest(visitor: Visitor, api:
         re.S,
     )
     assert shown is not None
-    assert shown.group(1) == body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert shown.group(1) == "\n" + escaped  # a <pre>'s first newline is not content
     drafts = api.query("tok-analyst-t1", "list_notice_drafts", {"case_id": case_id})
     assert drafts["data"]["notice_drafts"][0]["digest"] in page
 
