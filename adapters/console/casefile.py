@@ -196,7 +196,7 @@ def _fold(file: CaseFile, event: EventEnvelope) -> None:
                 event.occurred_at,
                 f"proposal {p['proposal_id']}",
                 "renewed",
-                "policy",
+                f"policy:{p['policy_version']}",
                 f"policy {p['previous_policy_version']} -> {p['policy_version']}",
                 p["policy_version"],
             )

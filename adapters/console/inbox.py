@@ -72,6 +72,7 @@ def pending(
         return Inbox([], refused=_refusal(answer))
     cases: dict[str, CaseFile | None] = {}
     items = [_item(services, principal, raw, cases) for raw in answer.data["pending_approvals"]]
+    items.sort(key=lambda item: item.requested_at or "")
     return Inbox(items, more=answer.data.get("next_offset") is not None)
 
 

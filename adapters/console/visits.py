@@ -48,7 +48,16 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["static"] = STATIC
+    env.filters["when"] = when
     return env
+
+
+def when(value: object) -> str:
+    """An ISO timestamp as `YYYY-MM-DD HH:MM:SS` (UTC, as stored); anything else as text."""
+    text = "" if value is None else str(value)
+    if len(text) >= 19 and text[10] == "T":
+        return f"{text[:10]} {text[11:19]}"
+    return text
 
 
 @dataclass

@@ -74,9 +74,13 @@ class Api:
         body: dict[str, Any] = answer.json()
         return body
 
-    def case_with_evidence(self, title: str = "Bank statement", text: str = "Transfers") -> str:
+    def case_with_evidence(
+        self, title: str = "Bank statement", text: str = "Transfers", allegation: str = "x"
+    ) -> str:
         case_id = f"cc-{next(_numbers)}"
-        self.command("tok-analyst-t1", "open_case", {"case_id": case_id, "allegation_summary": "x"})
+        self.command(
+            "tok-analyst-t1", "open_case", {"case_id": case_id, "allegation_summary": allegation}
+        )
         self.command(
             "tok-analyst-t1",
             "submit_evidence",

@@ -23,6 +23,7 @@ def _story(api: Api) -> str:
     case_id = api.case_with_evidence(
         title="Bank statement, March",
         text="Twelve transfers of 9,900 EUR to an account abroad within two weeks.",
+        allegation="Unlicensed consumer lending through a payment app",
     )
     first = api.propose(case_id, rationale="Transfers just under the reporting threshold.")
     api.command(
