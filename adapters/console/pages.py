@@ -74,6 +74,8 @@ class Console:
                 f"{found.actor.type.value} token, which is refused."
             )
             return self.visits.page(visit, "login.html", 403, next=next_page, error=error)
+        if visit.session.signed_in:  # signing in as someone else ends the session before
+            self.visits.sessions.end(visit.session)
         visit.session = self.visits.sessions.new(TokenRegistry.digest(token))
         return self.visits.redirect(visit, next_page)
 
