@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _OUTBOX_SWITCH = {"": "auto", "0": "off", "false": "off", "1": "on", "true": "on"}
@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="Bytes a request body may have on /v1 and on MCP over HTTP; a larger one "
         "is answered 413 before it is parsed.",
     )
+    console_secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Signs the web console's session cookies (/console); unset = a secret "
+        "generated into data_dir/console-secret. Set the same one on every replica.",
+    )
     otel: Literal["off", "console", "otlp"] = Field(
         default="off",
         description="OpenTelemetry traces, metrics and JSON logs: off, console (stderr) or otlp "
@@ -113,7 +119,7 @@ class Settings(BaseSettings):
             return _OUTBOX_SWITCH.get(value, value)
         return value
 
-    @field_validator("smtp_host", mode="before")
+    @field_validator("smtp_host", "console_secret", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

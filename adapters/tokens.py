@@ -98,6 +98,16 @@ class TokenRegistry:
     def resolve(self, secret: str) -> Principal | None:
         return self._by_digest.get(_digest(secret))
 
+    def resolve_digest(self, digest: bytes) -> Principal | None:
+        """The principal of the secret whose sha256 digest this is (a console session keeps
+        the digest, never the secret)."""
+        return self._by_digest.get(digest)
+
+    @staticmethod
+    def digest(secret: str) -> bytes:
+        """The sha256 digest a secret is kept (and looked up) as."""
+        return _digest(secret)
+
     def __len__(self) -> int:
         return len(self._by_digest)
 

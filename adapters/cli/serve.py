@@ -12,6 +12,7 @@ prints what runs where and the demo tokens; and stops cleanly on SIGTERM/SIGINT:
 from __future__ import annotations
 
 import contextlib
+import sys
 from typing import Annotated, Final
 
 import typer
@@ -28,6 +29,7 @@ from caseledger.adapters.bootstrap import (
 )
 from caseledger.adapters.cli.session import EXIT_UNREACHABLE
 from caseledger.adapters.cli.signals import stop_on_signals
+from caseledger.adapters.console.walkthrough import agent_proposal_commands, how_to_run
 from caseledger.adapters.http.access import configure_access_log
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer, HttpServerError
@@ -176,6 +178,7 @@ def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: boo
     where = "embedded, " + str(app.settings.data_dir / "eventstore") if app.embedded else "remote"
     readstore = "PostgreSQL" if app.settings.readstore_url else f"SQLite in {app.settings.data_dir}"
     console.print(f"[bold green]caseledger is serving[/bold green] at [bold]{url}[/bold]")
+    console.print(f"  web console  {url}/console   (sign in with a user token)")
     console.print(f"  API docs     {url}/docs, {url}/redoc   (OpenAPI: {url}/openapi.json)")
     console.print(f"  health       {url}/healthz, {url}/readyz")
     console.print(f"  event store  {app.eventstore_url} ({where})")
@@ -202,9 +205,25 @@ def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: boo
             f"  or:  caseledger command --type open_case --token {example} "
             '--payload \'{"case_id": "c1", "allegation_summary": "Unlicensed lending"}\''
         )
+        _announce_console(url, demo)
     else:
         console.print(f"  tokens       {path} ({len(app.tokens)} tokens)")
     console.print("Ctrl-C (or SIGTERM) stops it cleanly.")
+
+
+def _announce_console(url: str, demo: dict[str, str]) -> None:
+    """How to put an agent's proposal in the inbox, and whom to sign in as to decide it."""
+    steps = agent_proposal_commands(how_to_run(sys.argv[0], sys.executable), url, demo)
+    if not steps:
+        return
+    console.print("an agent's proposal to review (run these in another terminal):", markup=False)
+    for step in steps:
+        console.print(f"  {step}", markup=False, highlight=False)
+    console.print(
+        f"then open {url}/console, sign in with the reviewer token {demo['reviewer']} "
+        "and approve or decline it",
+        markup=False,
+    )
 
 
 def _announce_outbound(outbound: Outbound) -> None:

@@ -22,6 +22,8 @@ from starlette.types import Scope
 
 from caseledger.adapters.body_limit import BodyLimit
 from caseledger.adapters.bootstrap import PROJECTIONS_STALLED, App
+from caseledger.adapters.console.app import install_console
+from caseledger.adapters.console.services import ConsoleServices
 from caseledger.adapters.http import audit, whatif
 from caseledger.adapters.http.access import AccessLoggedAPI
 from caseledger.adapters.http.answers import command_answer, query_answer
@@ -142,6 +144,7 @@ def create_app(
 
     install_typed_openapi(api)
     install_docs(api)
+    install_console(api, ConsoleServices.of(caseledger, command_service, query_service))
     return api
 
 

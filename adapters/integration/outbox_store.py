@@ -245,6 +245,33 @@ class SqliteOutbox(DurableSqliteFile):
         counts.update({str(r["status"]): int(r["n"]) for r in rows})
         return counts
 
+    def of_tenant(
+        self, tenant_id: str, status: MessageStatus | None = None, limit: int = 100
+    ) -> list[OutboxMessage]:
+        """Newest first, the messages of `tenant_id`'s streams only (`<category>-<tenant>` and
+        `<category>-<tenant>_<id>`; tenant ids hold no `_` nor glob characters)."""
+        where, args = _OF_TENANT, [tenant_id, tenant_id]
+        if status is not None:
+            where, args = f"{where} AND status = ?", [*args, status.value]
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM outbox_message WHERE {where} ORDER BY position DESC LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+        return [_message(r) for r in rows]
+
+    def tenant_counts(self, tenant_id: str) -> dict[str, int]:
+        """`counts()` of `tenant_id`'s streams only."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT status, COUNT(*) AS n FROM outbox_message WHERE {_OF_TENANT} "
+                "GROUP BY status",
+                (tenant_id, tenant_id),
+            ).fetchall()
+        counts = {s.value: 0 for s in MessageStatus}
+        counts.update({str(r["status"]): int(r["n"]) for r in rows})
+        return counts
+
     def publications_for(self, message_ids: list[str]) -> list[OutboxMessage]:
         """The rows of these messages (for the audit's side effects)."""
         if not message_ids:
@@ -255,6 +282,13 @@ class SqliteOutbox(DurableSqliteFile):
                 f"SELECT * FROM outbox_message WHERE message_id IN ({marks})", message_ids
             ).fetchall()
         return [_message(r) for r in rows]
+
+
+_OF_TENANT: Final = (
+    "(substr(stream, instr(stream, '-') + 1) = ? "
+    "OR substr(stream, instr(stream, '-') + 1) GLOB (? || '_*'))"
+)
+"""The rest of a stream name after its category is the tenant, or the tenant then `_`."""
 
 
 def _advance(conn: sqlite3.Connection, relay: str, position: int) -> None:
