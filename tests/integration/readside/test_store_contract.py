@@ -95,6 +95,22 @@ def test_a_refused_batch_rolls_back_the_other_projections_in_the_same_commit(
     assert prepared.load_rows(EVIDENCE.id, ["c1/e1"]) == {}
 
 
+def test_a_refused_commit_names_the_projection_whose_checkpoint_moved(
+    prepared: SqlProjectionStore,
+) -> None:
+    prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, changes(summary_row("c1")))])
+    fine = ProjectionBatch(EVIDENCE.id, None, 200, changes())
+    stale = ProjectionBatch(SUMMARY.id, None, 200, changes(summary_row("c2")))
+
+    with pytest.raises(CheckpointConflict) as refused:
+        prepared.commit([fine, stale])
+
+    assert refused.value.projection_id == SUMMARY.id
+    assert prepared.checkpoint(EVIDENCE.id) is None
+    assert prepared.checkpoint(SUMMARY.id) == 100
+    assert prepared.get(SUMMARY.name, "t1", "c2") is None
+
+
 def test_rows_and_revisions_load_many_keys_at_once_and_skip_absent_ones(
     prepared: SqlProjectionStore,
 ) -> None:
