@@ -214,8 +214,8 @@ class SqlProjectionStore(ABC):
 
     def commit(self, batches: Sequence[ProjectionBatch]) -> None:
         with self._write() as cursor:
+            self._advance_all(cursor, batches)
             for batch in batches:
-                self._advance(cursor, batch)
                 self._apply(cursor, batch.projection_id, batch.changes)
                 self._park(cursor, batch.parked)
             self._write_revisions(
@@ -582,19 +582,44 @@ class SqlProjectionStore(ABC):
         columns = dict(zip(self._columns[table], rest, strict=True))
         return Row(key, tenant_id, columns, self._decode(document), int(position))
 
-    def _advance(self, cursor: Cursor, batch: ProjectionBatch) -> None:
-        start = -1 if batch.from_position is None else batch.from_position
-        cursor.execute(
+    def _advance_all(self, cursor: Cursor, batches: Sequence[ProjectionBatch]) -> None:
+        """Every batch's checkpoint moves in one statement, and each must move its own row: the
+        row still at the checkpoint and generation the batch was built on. Otherwise (fewer
+        rows moved than batches) `CheckpointConflict` names the first batch whose row is not
+        where the batch would have moved it (or the first batch, when every row is: someone
+        else committed the same range first), and the transaction rolls back."""
+        if not batches:
+            return
+        cursor.executemany(
             self._sql(
                 "UPDATE projection_versions SET position = ? "
                 "WHERE projection_id = ? AND position = ? AND generation = ?"
             ),
-            (batch.to_position, batch.projection_id, start, batch.generation),
+            [
+                (b.to_position, b.projection_id, _stored_position(b.from_position), b.generation)
+                for b in batches
+            ],
         )
-        if cursor.rowcount != 1:
-            raise CheckpointConflict(
-                batch.projection_id, batch.from_position, self._stored(cursor, batch.projection_id)
+        if cursor.rowcount == len(batches):
+            return
+        for batch in batches:
+            cursor.execute(
+                self._sql(
+                    "SELECT position, generation FROM projection_versions WHERE projection_id = ?"
+                ),
+                (batch.projection_id,),
             )
+            found = cursor.fetchone()
+            if found is None or (int(found[0]), int(found[1])) != (
+                batch.to_position,
+                batch.generation,
+            ):
+                stored = None if found is None else int(found[0])
+                raise CheckpointConflict(batch.projection_id, batch.from_position, stored)
+        first = batches[0]
+        raise CheckpointConflict(
+            first.projection_id, first.from_position, self._stored(cursor, first.projection_id)
+        )
 
     def _stored(self, cursor: Cursor, projection_id: str) -> int | None:
         cursor.execute(
@@ -665,3 +690,8 @@ class SqlProjectionStore(ABC):
                 for p in parked
             ],
         )
+
+
+def _stored_position(checkpoint: int | None) -> int:
+    """A checkpoint as `projection_versions` stores it: -1 for none yet."""
+    return -1 if checkpoint is None else checkpoint

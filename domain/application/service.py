@@ -26,6 +26,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Final
 
 from caseledger.domain.application import chains, layers, reservations
@@ -153,7 +154,7 @@ class CommandService:
             layers.check_payload_tenant(envelope)
         except Refused as refusal:
             return refused(envelope, refusal, stream)
-        request = _Request(envelope, route, body, actor)
+        request = _Request(envelope, route, body, actor, stream)
         conflicts, fresh = 0, False
         while True:
             try:
@@ -518,22 +519,22 @@ class _Load:
 
 @dataclass(frozen=True)
 class _Request:
-    """A command that passed the stateless layers, with the stream it appends to."""
+    """A command that passed the stateless layers, with the stream it appends to. What it
+    derives (its reservation stream, its digest) is computed once, on first use: a command
+    asks for each several times on its path."""
 
     envelope: CommandEnvelope
     route: Route
     body: CommandBody
     actor: Actor
+    stream: str
+    """`route.stream(body, tenant)`, as the schema layer checked it."""
 
-    @property
-    def stream(self) -> str:
-        return self.route.stream(self.body, self.envelope.tenant_id)
-
-    @property
+    @cached_property
     def reservation(self) -> str:
         return reservations.stream_of(self.envelope, self.actor.key)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """Over command type, version and the validated payload: what a key is bound to."""
         env = self.envelope

@@ -95,6 +95,21 @@ class ReadStoreContract(ABC):
         assert prepared.checkpoint(EVIDENCE.id) is None
         assert prepared.load_rows(EVIDENCE.id, ["c1/e1"]) == {}
 
+    def test_a_refused_commit_names_the_projection_whose_checkpoint_moved(
+        self, prepared: SqlProjectionStore
+    ) -> None:
+        prepared.commit([ProjectionBatch(SUMMARY.id, None, 100, changes(summary_row("c1")))])
+        fine = ProjectionBatch(EVIDENCE.id, None, 200, changes())
+        stale = ProjectionBatch(SUMMARY.id, None, 200, changes(summary_row("c2")))
+
+        with pytest.raises(CheckpointConflict) as refused:
+            prepared.commit([fine, stale])
+
+        assert refused.value.projection_id == SUMMARY.id
+        assert prepared.checkpoint(EVIDENCE.id) is None
+        assert prepared.checkpoint(SUMMARY.id) == 100
+        assert prepared.get(SUMMARY.name, "t1", "c2") is None
+
     def test_rows_and_revisions_load_many_keys_at_once_and_skip_absent_ones(
         self,
         prepared: SqlProjectionStore,

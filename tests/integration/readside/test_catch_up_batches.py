@@ -1,6 +1,8 @@
 """While catching up, a batch waits up to `catch_up_linger` for events to fill it, and the
 runner looks at what the reader has read ahead rather than waiting on it: the reader's puts then
-wake no one (a thread switch per event was ~10% of the interpreter's time in a rebuild)."""
+wake no one (a thread switch per event was ~10% of the interpreter's time in a rebuild). Once
+caught up, `live_interval` paces the batches: a lone event commits at once, the events that
+follow it within the interval share the next commit."""
 
 from __future__ import annotations
 
@@ -69,3 +71,45 @@ def test_a_lingering_catch_up_batch_takes_the_trickling_events_and_no_put_wakes_
     assert store.checkpoint(SUMMARY.id) == log.head_position()
     assert runner._read_ahead.wakeups <= 1  # at most for the first event: none while lingering
     store.close()
+
+
+def test_a_live_event_after_a_quiet_spell_commits_at_once(tmp_path: Path) -> None:
+    log = FakeLog()
+    log.append(opened("c0"))
+    store = CountingStore(tmp_path / "rm.db")
+    runner = ProjectionRunner(log, store, [SUMMARY], RunnerSettings(live_interval=600.0))
+    activate_unserved(store, [SUMMARY])
+    runner.start()
+    try:
+        assert runner.wait_until(log.head_position(), timeout=30)
+
+        position = log.append(opened("c1"))
+
+        assert runner.wait_until(position, timeout=30)  # not after the interval's 600 s
+    finally:
+        runner.stop()
+        store.close()
+
+
+def test_live_events_within_the_interval_of_the_last_batch_share_one_commit(
+    tmp_path: Path,
+) -> None:
+    log = FakeLog()
+    log.append(opened("c0"))
+    store = CountingStore(tmp_path / "rm.db")
+    runner = ProjectionRunner(log, store, [SUMMARY], RunnerSettings(live_interval=5.0))
+    activate_unserved(store, [SUMMARY])
+    runner.start()
+    try:
+        assert runner.wait_until(log.append(opened("c1")), timeout=30)
+        commits = store.commits
+
+        log.append(opened("c2"))
+        position = log.append(opened("c3"))
+
+        assert runner.wait_until(position, timeout=30)
+        assert store.commits == commits + 1
+        assert store.checkpoint(SUMMARY.id) == position
+    finally:
+        runner.stop()
+        store.close()

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from pydantic import TypeAdapter
 
 from caseledger.domain.application.aggregates import CASE, NOTICE_DRAFT, Aggregate
 from caseledger.domain.application.cache import AggregateCache
@@ -76,6 +77,20 @@ def test_loading_from_a_snapshot_equals_loading_from_the_events(seed: int) -> No
         _assert_same(from_snapshot, from_events)
         if from_events.revision >= SnapshotPolicy(EVERY).window:
             assert from_snapshot.snapshot_revision >= 0, "loaded from a snapshot"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_snapshot_holds_the_state_as_its_adapter_dumps_it_to_json_values(seed: int) -> None:
+    store = InMemoryEventStore()
+    random_history(CommandService(store, snapshot_every=0), seed, steps=60)
+
+    for aggregate, stream in ((CASE, "case-t1_c1"), (NOTICE_DRAFT, "noticedraft-t1_d1")):
+        loaded, _ = load(store, event_registry(), aggregate, stream)
+        adapter = TypeAdapter(type(aggregate.initial_state()))
+
+        document = orjson.loads(encode(loaded).data)
+
+        assert document["state"] == adapter.dump_python(loaded.state, mode="json")
 
 
 def test_a_cold_load_reads_the_snapshot_and_the_newest_events_in_one_call() -> None:
