@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 from caseledger.domain.application.ports import RecordedEvent
 from caseledger.projections.projection import Projection, storage_id
@@ -28,6 +28,16 @@ class Subscription(Protocol):
     def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]: ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class PagedSubscription(Subscription, Protocol):
+    """A subscription that can also hand over what it reads a page at a time (the in-process
+    feed: a page is one query of storage), so its reader passes each page on in one go."""
+
+    def pages(self) -> Iterator[Sequence[RecordedEvent | Checkpoint]]:
+        """The same items as iterating, in the same order, grouped; a page may be empty."""
+        ...
 
 
 class EventFeed(Protocol):

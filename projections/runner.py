@@ -45,6 +45,7 @@ from caseledger.projections.ports import (
     Checkpoint,
     CheckpointConflict,
     EventFeed,
+    PagedSubscription,
     ProjectionBatch,
     ProjectionStore,
     ReadStoreUnavailable,
@@ -302,9 +303,14 @@ class ProjectionRunner:
 
     def _read(self, subscription: Subscription) -> None:
         try:
-            for event in subscription:
-                if not self._put(event):
-                    return
+            if isinstance(subscription, PagedSubscription):  # one hand-off a page
+                for page in subscription.pages():
+                    if not self._read_ahead.put_all(page, self._stopping):
+                        return
+            else:
+                for event in subscription:
+                    if not self._put(event):
+                        return
         except BaseException as error:  # the feed broke: the consumer resubscribes
             self._put(_SubscriptionFailed(error))
             return
