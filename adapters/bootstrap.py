@@ -20,7 +20,9 @@
   a view nobody serves yet is served by its current version at once, and once the runner has
   caught up its versions become the served ones (blue/green, `projections.rebuild`);
 - the command service (`.commands`), writing its snapshots on a thread of their own
-  (`.background`, `adapters.background`), and the query service (`.queries`);
+  (`.background`, `adapters.background`), and the query service (`.queries`), whose
+  read-your-writes wait reads the views' checkpoints and is woken by this process's runner's
+  commits (when another process's runner keeps the views, by its polls);
 - the token registry (`.tokens`): `tokens_file` if set, else `data_dir/tokens.toml` if it
   exists (what `caseledger serve` writes), else empty (every token refused);
 - on `start_outbound()`, the outbox relay and the notification worker (`.outbound`, see
@@ -53,6 +55,7 @@ from caseledger.domain.shared.clock import Clock
 from caseledger.domain.shared.ids import IdGenerator
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.ports import ProjectionStore, ViewReader
+from caseledger.projections.queries.freshness import PollingWaiter
 from caseledger.projections.queries.service import QueryService
 from caseledger.projections.rebuild import activate_unserved, switch_when_built
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
@@ -217,7 +220,11 @@ def bootstrap(
         views=views,
         runner=runner,
         commands=CommandService(store, clock=clock, ids=ids, background=background),
-        queries=QueryService(views, head=HeadUnlessSilent(store, settings.eventstore_timeout)),
+        queries=QueryService(
+            views,
+            head=HeadUnlessSilent(store, settings.eventstore_timeout),
+            waiter=PollingWaiter(views, sleep=runner.wait_for_progress),
+        ),
         tokens=registry,
         eventstore_url=url,
         embedded=embedded,

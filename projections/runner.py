@@ -259,6 +259,13 @@ class ProjectionRunner:
         with self._progress:
             return self._progress.wait_for(reached, timeout)
 
+    def wait_for_progress(self, timeout: float) -> None:
+        """Return once a batch of any view is committed here, or after `timeout` seconds: the
+        sleep of a waiter that reads checkpoints (`PollingWaiter`), woken by the commit it
+        waits for rather than by its next poll."""
+        with self._progress:
+            self._progress.wait(timeout)
+
     def status(self) -> RunnerStatus:
         stalled = self._stall.stalled and self._state == "running"
         return RunnerStatus(
