@@ -1,7 +1,7 @@
 """`bench_peers`' HTTP rows: `caseledger serve` in a child process (its own data dir, the outbox
 off, the HTTP API and the embedded store on free ports, everything else as `serve` runs by
-default: the in-process path, the projection runner), driven by httpx clients that keep their
-connections open, as agents and services do.
+default: the in-process path, the projection runner, the access log, here into a file),
+driven by httpx clients that keep their connections open, as agents and services do.
 """
 
 from __future__ import annotations
@@ -37,9 +37,11 @@ class Serve:
             "CASELEDGER_OUTBOX": "off",
         }
         command = [sys.executable, "-m", "caseledger.adapters.cli.app", "serve"]
-        self._process = subprocess.Popen(
-            command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        self._log = data_dir / "serve.log"  # its access log too: a file, never a pipe left full
+        with self._log.open("wb") as log:
+            self._process = subprocess.Popen(
+                command, env=environment, stdout=subprocess.DEVNULL, stderr=log
+            )
         self.url = self._answering(data_dir)
         self._token = demo_token_names(data_dir / "tokens.toml")["analyst"]
         self.latest = 0
@@ -50,8 +52,7 @@ class Serve:
         deadline = time.monotonic() + STARTUP
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                _, errors = self._process.communicate()
-                raise RuntimeError(f"serve exited: {errors.decode()[-2000:]}")
+                raise RuntimeError(f"serve exited: {self._log.read_text()[-2000:]}")
             url_file = data_dir / SERVE_URL_FILE
             if url_file.exists() and (url := url_file.read_text().strip()):
                 try:
