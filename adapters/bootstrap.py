@@ -24,7 +24,9 @@ passes it (as Cosmic Python's bootstrap does: tests give a store, a clock, ids):
   a view nobody serves yet is served by its current version at once, and once the runner has
   caught up its versions become the served ones (blue/green, `projections.rebuild`);
 - the command service (`.commands`, `clock=`, `ids=`), writing its snapshots on a thread of
-  their own (`.background`, `adapters.background`), and the query service (`.queries`);
+  their own (`.background`, `adapters.background`), and the query service (`.queries`), whose
+  read-your-writes wait reads the views' checkpoints and is woken by this process's runner's
+  commits (when another process's runner keeps the views, by its polls);
 - the token registry (`tokens=`): `tokens_file` if set, else `data_dir/tokens.toml` if it
   exists (what `caseledger serve` writes), else empty (every token refused);
 - with `observed_as` (entry points), the process's telemetry as CASELEDGER_OTEL says
@@ -71,6 +73,7 @@ from caseledger.domain.shared.clock import Clock
 from caseledger.domain.shared.ids import IdGenerator
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.ports import EventFeed, ProjectionStore, ViewReader
+from caseledger.projections.queries.freshness import PollingWaiter
 from caseledger.projections.queries.service import QueryService
 from caseledger.projections.rebuild import activate_unserved, switch_when_built
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
@@ -268,7 +271,11 @@ def bootstrap(
         views=read_side,
         runner=runner,
         commands=commands,
-        queries=QueryService(read_side, head=HeadUnlessSilent(events, settings.eventstore_timeout)),
+        queries=QueryService(
+            read_side,
+            head=HeadUnlessSilent(events, settings.eventstore_timeout),
+            waiter=PollingWaiter(read_side, sleep=runner.wait_for_progress),
+        ),
         refusals=commands,
         tokens=registry,
         eventstore_url=url,

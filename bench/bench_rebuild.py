@@ -37,6 +37,7 @@ from caseledger.adapters.runtime import tune_gc
 from caseledger.domain.application.ports import NO_STREAM, NewEvent
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.events import CATEGORIES
+from caseledger.projections.ports import EventFeed
 from caseledger.projections.rebuild import activate_unserved, switch_when_built
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 
@@ -213,11 +214,21 @@ def rss_mib() -> int:
 def rebuild_rate(
     url: str, store: SqlProjectionStore, serve_while_building: bool = False
 ) -> tuple[int, float, MemorySampler, GcPauses]:
+    """`rebuild_from` through the gRPC client on `url`."""
+    feed = KurrentEventStore.connect(url)
+    try:
+        return rebuild_from(feed, store, serve_while_building)
+    finally:
+        feed.close()
+
+
+def rebuild_from(
+    feed: EventFeed, store: SqlProjectionStore, serve_while_building: bool = False
+) -> tuple[int, float, MemorySampler, GcPauses]:
     """A rebuild of every view: built beside (no version serves it yet), then switched to,
     its secondary indexes created at the switch, inside the time measured. With
     `serve_while_building` the views are activated at once instead (a new deployment: they
     serve while they catch up, so their indexes are kept row by row)."""
-    feed = KurrentEventStore.connect(url)
     projections = all_projections()
     runner = ProjectionRunner(feed, store, projections, RunnerSettings(batch_size=2000))
     if serve_while_building:
@@ -227,7 +238,6 @@ def rebuild_rate(
         assert runner.run_until_caught_up(timeout=3600)
         switch_when_built(store, projections)
     elapsed = time.monotonic() - started
-    feed.close()
     return runner.events_seen, runner.events_seen / elapsed, memory, pauses
 
 

@@ -4,9 +4,9 @@ changes together with its checkpoint, and a reader for queries. Adapters impleme
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol, TypeAlias
+from typing import Final, Protocol, TypeAlias, runtime_checkable
 
 from caseledger.domain.application.ports import RecordedEvent, Subscription
 from caseledger.projections.projection import Projection, storage_id
@@ -24,6 +24,16 @@ class Checkpoint:
 
 FeedSubscription: TypeAlias = Subscription[RecordedEvent | Checkpoint]
 """Events in `$all` order, with checkpoints between them."""
+
+
+@runtime_checkable
+class PagedSubscription(Subscription[RecordedEvent | Checkpoint], Protocol):
+    """A subscription that can also hand over what it reads a page at a time (the in-process
+    feed: a page is one query of storage), so its reader passes each page on in one go."""
+
+    def pages(self) -> Iterator[Sequence[RecordedEvent | Checkpoint]]:
+        """The same items as iterating, in the same order, grouped; a page may be empty."""
+        ...
 
 
 class EventFeed(Protocol):

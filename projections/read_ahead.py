@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 
 
 class ReadAhead:
@@ -30,6 +31,12 @@ class ReadAhead:
 
     def put(self, item: object, stopping: threading.Event) -> bool:
         """Append `item` once there is room; False (nothing appended) once `stopping` is set."""
+        return self.put_all((item,), stopping)
+
+    def put_all(self, items: Sequence[object], stopping: threading.Event) -> bool:
+        """Append `items` in one go once there is room (the queue may then hold up to
+        `len(items) - 1` more than its size); False (nothing appended) once `stopping` is
+        set."""
         while len(self._items) >= self._size:
             if stopping.is_set():
                 return False
@@ -42,8 +49,8 @@ class ReadAhead:
                     self._reader_waiting = False
         if stopping.is_set():
             return False
-        self._items.append(item)
-        if self._runner_waiting:
+        self._items.extend(items)
+        if self._runner_waiting and items:
             with self._ready:
                 self.wakeups += 1
                 self._ready.notify()

@@ -46,6 +46,7 @@ from caseledger.projections.ports import (
     CheckpointConflict,
     EventFeed,
     FeedSubscription,
+    PagedSubscription,
     ProjectionBatch,
     ProjectionStore,
     ReadStoreUnavailable,
@@ -267,6 +268,13 @@ class ProjectionRunner:
         with self._progress:
             return self._progress.wait_for(reached, timeout)
 
+    def wait_for_progress(self, timeout: float) -> None:
+        """Return once a batch of any view is committed here, or after `timeout` seconds: the
+        sleep of a waiter that reads checkpoints (`PollingWaiter`), woken by the commit it
+        waits for rather than by its next poll."""
+        with self._progress:
+            self._progress.wait(timeout)
+
     def status(self) -> RunnerStatus:
         stalled = self._stall.stalled and self._state == "running"
         return RunnerStatus(
@@ -311,9 +319,14 @@ class ProjectionRunner:
 
     def _read(self, subscription: FeedSubscription) -> None:
         try:
-            for event in subscription:
-                if not self._put(event):
-                    return
+            if isinstance(subscription, PagedSubscription):  # one hand-off a page
+                for page in subscription.pages():
+                    if not self._read_ahead.put_all(page, self._stopping):
+                        return
+            else:
+                for event in subscription:
+                    if not self._put(event):
+                        return
         except BaseException as error:  # the feed broke: the consumer resubscribes
             self._put(_SubscriptionFailed(error))
             return

@@ -45,11 +45,11 @@ from caseledger.adapters.eventstore.embedded.records import (
     StreamDeleted,
     WrongRevision,
 )
-from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
+from caseledger.adapters.eventstore.embedded.store import PAGE, EmbeddedStore
 from caseledger.adapters.eventstore.embedded.subscriptions import (
     Looked,
     StoreShuttingDown,
-    follow_all,
+    follow_all_pages,
 )
 from caseledger.adapters.eventstore.embedded.writer import StoreUnavailable
 from caseledger.domain.application.ports import (
@@ -77,6 +77,9 @@ _SYSTEM_EVENTS = re.compile(construct_filter_exclude_regex(DEFAULT_EXCLUDE_FILTE
 _NOT_SYSTEM = EventFilter(False, _SYSTEM_EVENTS, (), CHECKPOINT_INTERVAL)
 """What kurrentdbclient reads of `$all` by default: no system events."""
 _CLOSED = "the event store is closed"
+FEED_PAGE = 2000
+"""Events of `$all` a page of the runner's feed (`InProcessFollowing.pages`) reads at most: one
+query and one hand-off to the runner for each."""
 
 
 def _available(method: Callable[P, R]) -> Callable[P, R]:
@@ -213,9 +216,9 @@ class InProcessEventStore:
 
 
 class _Following:
-    """The store's own `$all` loop (`subscriptions.follow_all`) on the iterating thread; live
-    events arrive as the writer signals its commits. `stop()` from any thread ends the
-    iteration before its next item."""
+    """The store's own `$all` loop (`subscriptions.follow_all_pages`) on the iterating thread;
+    live events arrive as the writer signals its commits. `stop()` from any thread ends the
+    iteration before its next item (or page)."""
 
     def __init__(self, store: EmbeddedStore, after: int, wanted: EventFilter) -> None:
         self._store = store
@@ -227,17 +230,24 @@ class _Following:
         self._stopped.set()
         self._store.signal.wake()
 
-    def _items(self) -> Iterator[EventRecord | Looked]:
+    def _pages(self, page_size: int) -> Iterator[list[EventRecord | Looked]]:
         alive = lambda: not self._stopped.is_set()  # noqa: E731
         try:
-            for item in follow_all(self._store, self._after, self._filter, alive):
+            for page in follow_all_pages(self._store, self._after, self._filter, alive, page_size):
                 if self._stopped.is_set():
                     return
-                yield item
+                yield page
         except StoreShuttingDown as error:
             raise EventStoreUnavailable(str(error)) from error
         except sqlite3.ProgrammingError as error:
             raise EventStoreUnavailable(_CLOSED) from error
+
+    def _items(self) -> Iterator[EventRecord | Looked]:
+        for page in self._pages(PAGE):
+            for item in page:
+                if self._stopped.is_set():
+                    return
+                yield item
 
 
 class InProcessSubscription(_Following):
@@ -250,14 +260,25 @@ class InProcessSubscription(_Following):
 
 
 class InProcessFollowing(_Following):
-    """A catch-up subscription yielding events and `Checkpoint`s (the runner's feed)."""
+    """A catch-up subscription yielding events and `Checkpoint`s (the runner's feed), item by
+    item or (`pages`, the read side's `PagedSubscription`) as storage hands them over."""
 
     def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]:
         for item in self._items():
-            if isinstance(item, EventRecord):
-                yield _recorded(item)
-            elif item.position:  # nothing looked at yet: no checkpoint
-                yield Checkpoint(item.position)
+            converted = _followed(item)
+            if converted is not None:
+                yield converted
+
+    def pages(self) -> Iterator[list[RecordedEvent | Checkpoint]]:
+        """What each query of `FEED_PAGE` events of `$all` found, converted in one go."""
+        for page in self._pages(FEED_PAGE):
+            yield [c for c in map(_followed, page) if c is not None]
+
+
+def _followed(item: EventRecord | Looked) -> RecordedEvent | Checkpoint | None:
+    if isinstance(item, EventRecord):
+        return _recorded(item)
+    return Checkpoint(item.position) if item.position else None  # nothing looked at yet
 
 
 def _filter(categories: Sequence[str]) -> EventFilter:

@@ -24,7 +24,9 @@ class ViewWaiter(Protocol):
 
 class PollingWaiter:
     """Waits by reading the view's checkpoint every `interval` seconds: works across
-    processes (the runner may live elsewhere)."""
+    processes (the runner may live elsewhere). `sleep` may return early (e.g. at a commit of
+    the runner in this process, `ProjectionRunner.wait_for_progress`): the checkpoint read
+    decides, never the wake-up."""
 
     def __init__(
         self,
@@ -44,6 +46,7 @@ class PollingWaiter:
             as_of = self._reader.as_of(view)
             if as_of is not None and as_of >= position:
                 return True
-            if self._clock() >= deadline:
+            now = self._clock()
+            if now >= deadline:
                 return False
-            self._sleep(self._interval)
+            self._sleep(min(self._interval, deadline - now))

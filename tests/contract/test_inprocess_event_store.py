@@ -4,6 +4,7 @@ one writer and one `$all`."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from collections.abc import Iterator
@@ -179,6 +180,38 @@ def test_following_passes_checkpoints_across_events_it_does_not_follow(
     assert checkpoints == sorted(checkpoints)
     assert len(checkpoints) >= 3
     assert checkpoints[-1] == last
+
+
+def test_following_a_page_at_a_time_hands_over_the_same_items_in_the_same_order(
+    local: InProcessEventStore,
+) -> None:
+    start = local.append(_stream(), _noted(), NO_STREAM).commit_position
+    for _ in range(3):  # more than a page of the feed; case events among others
+        local.append(_stream(), _noted(333), NO_STREAM)
+        last = local.append(f"commandlog-{uuid.uuid4().hex}", _noted(667), NO_STREAM)
+    last_position = last.commit_position
+
+    def until_last(items: Iterator[RecordedEvent | Checkpoint]) -> list[object]:
+        taken: list[object] = []
+        for item in items:
+            taken.append(item)
+            position = item.commit_position if isinstance(item, RecordedEvent) else item.position
+            if position >= last_position:
+                return taken
+        return taken
+
+    one_by_one = local.follow_all(start, categories=["case"])
+    by_pages = local.follow_all(start, categories=["case"])
+    pages = by_pages.pages()
+    first = next(pages)
+    expected = until_last(iter(one_by_one))
+    paged = until_last(itertools.chain(first, itertools.chain.from_iterable(pages)))
+    one_by_one.stop()
+    by_pages.stop()
+
+    assert paged == expected
+    assert sum(isinstance(item, RecordedEvent) for item in expected) == 3 * 333  # after `start`
+    assert len(first) > 1  # more than one item a hand-off
 
 
 def test_a_write_that_cannot_get_its_turn_within_the_deadline_is_unavailable_and_not_written(

@@ -178,18 +178,20 @@ class EmbeddedStore:
             cursor = page[-1].revision + (1 if forwards else -1)
 
     def all_pages(
-        self, after: int, *, forwards: bool, limit: int = 2**62
+        self, after: int, *, forwards: bool, limit: int = 2**62, page: int = PAGE
     ) -> Iterator[list[EventRecord]]:
-        """Pages of `$all` strictly after (forwards) or before (backwards) `after`; `limit`
-        bounds each page (a filtered reader cannot know how many it will keep)."""
+        """Pages of `page` events of `$all` strictly after (forwards) or before (backwards)
+        `after`; `limit` bounds each page (a filtered reader cannot know how many it will
+        keep)."""
         cursor = after
+        size = min(page, limit)
         while True:
             with self.database.reading() as conn:
-                page = db.read_all_page(conn, cursor, forwards=forwards, limit=min(PAGE, limit))
-            if not page:
+                page_read = db.read_all_page(conn, cursor, forwards=forwards, limit=size)
+            if not page_read:
                 return
-            yield page
-            cursor = page[-1].position
+            yield page_read
+            cursor = page_read[-1].position
 
     def close(self) -> None:
         """Finish queued writes, wake and end subscriptions, close the files."""

@@ -18,7 +18,7 @@ from caseledger.adapters.eventstore.embedded import messages as msg
 from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
 from caseledger.adapters.eventstore.embedded.records import EventRecord
-from caseledger.adapters.eventstore.embedded.store import EmbeddedStore
+from caseledger.adapters.eventstore.embedded.store import PAGE, EmbeddedStore
 
 Options = streams_pb2.ReadReq.Options
 WAKE_EVERY = 0.5
@@ -46,26 +46,42 @@ def follow_all(
 ) -> Iterator[EventRecord | Looked]:
     """`$all` after `after` in commit order, then live events as commits signal them, with
     checkpoints (filtered only) and one caught-up between: the gRPC subscription and the
-    in-process adapter both iterate this."""
+    in-process adapter both iterate this (`follow_all_pages`, item by item)."""
+    for page in follow_all_pages(store, after, event_filter, alive):
+        yield from page
+
+
+def follow_all_pages(
+    store: EmbeddedStore,
+    after: int,
+    event_filter: EventFilter | None,
+    alive: Callable[[], bool],
+    page_size: int = PAGE,
+) -> Iterator[list[EventRecord | Looked]]:
+    """`follow_all` a page of storage at a time: what one query of at most `page_size`
+    events of `$all` found (the events the filter keeps and the checkpoints among them), then
+    the caught-up alone. A page may be empty (nothing in it matched)."""
     cursor = after
     scanned = 0
     caught_up = False
     while alive():
         if store.signal.closed:
             raise StoreShuttingDown("Server is shutting down")
-        for page in store.all_pages(cursor, forwards=True):
+        for page in store.all_pages(cursor, forwards=True, page=page_size):
+            items: list[EventRecord | Looked] = []
             for event in page:
                 cursor = event.position
                 if event_filter is None or event_filter.matches(event):
-                    yield event
+                    items.append(event)
                 if event_filter is not None:
                     scanned += 1
                     if scanned >= event_filter.checkpoint_interval:
                         scanned = 0
-                        yield Looked(cursor)
+                        items.append(Looked(cursor))
+            yield items
         if not caught_up:
             caught_up = True
-            yield Looked(cursor, caught_up=True)
+            yield [Looked(cursor, caught_up=True)]
         store.signal.wait_beyond(cursor, WAKE_EVERY, gone=lambda: not alive())
 
 

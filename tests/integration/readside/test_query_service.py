@@ -3,6 +3,8 @@ source-referenced, with freshness and bounded read-your-writes."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -10,7 +12,11 @@ import pytest
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.domain.shared.actors import ActorType, Role
 from caseledger.domain.shared.envelopes import QueryEnvelope
+from caseledger.projections.catalogue import all_projections
+from caseledger.projections.queries.freshness import PollingWaiter
 from caseledger.projections.queries.service import QueryService, QueryStatus
+from caseledger.projections.rebuild import activate_unserved
+from caseledger.projections.runner import ProjectionRunner
 from tests.support.facts import (
     FakeLog,
     approval_requested,
@@ -21,7 +27,7 @@ from tests.support.facts import (
     review_started,
     risk_proposed,
 )
-from tests.support.runners import caught_up_runner, dump
+from tests.support.runners import FAST, caught_up_runner, dump
 
 AGENT = {"requested_by_actor_type": ActorType.AGENT, "requested_by_actor_id": "bot", "run_id": "r1"}
 REVIEWER = {
@@ -187,3 +193,30 @@ def test_past_the_wait_bound_the_answer_is_explicitly_stale(
     assert result.data is not None
     assert result.data["freshness"]["reached"] is False
     assert "had not reached position" in (result.error_message or "")
+
+
+def test_a_waiter_woken_by_the_runner_returns_at_its_commit_not_at_its_next_poll(
+    log: FakeLog, sqlite_store: SqliteProjectionStore
+) -> None:
+    log.append(opened("c1"))
+    runner = ProjectionRunner(log, sqlite_store, all_projections(), FAST)
+    activate_unserved(sqlite_store, all_projections())
+    runner.start()
+    hour = 3600.0  # without the runner's wake-up, the next look is an hour away
+    waiter = PollingWaiter(sqlite_store, interval=hour, sleep=runner.wait_for_progress)
+    reached: list[bool] = []
+    try:
+        assert runner.wait_until(log.head_position(), timeout=60)
+        coming = log.head_position() + 100  # the next event's position (FakeLog: +100 each)
+        waiting = threading.Thread(
+            target=lambda: reached.append(waiter.wait_until("case_summary", coming, hour)),
+            daemon=True,
+        )
+        waiting.start()
+        time.sleep(0.2)  # the waiter is asleep (if not yet, it finds the commit at once)
+        assert log.append(review_started("c1")) == coming
+        waiting.join(60)
+    finally:
+        runner.stop()
+
+    assert reached == [True]
