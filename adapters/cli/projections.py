@@ -23,6 +23,7 @@ from rich.table import Table
 
 from caseledger.adapters.cli.projections_status import status_document
 from caseledger.adapters.cli.stores import StoreRefused, reading_store
+from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.lease import RUNNER_LEASE
 from caseledger.adapters.readstore.factory import open_projection_store
@@ -262,7 +263,7 @@ def _chosen(name: str | None, every: bool) -> list[Projection]:
 
 
 @contextlib.contextmanager
-def _events_or_unreachable(settings: Settings) -> Iterator[KurrentEventStore]:
+def _events_or_unreachable(settings: Settings) -> Iterator[KurrentEventStore | InProcessEventStore]:
     """The event store, or exit 3 when it does not answer (or there is none)."""
     try:
         with reading_store(settings) as events:
@@ -276,7 +277,9 @@ def _events_or_unreachable(settings: Settings) -> Iterator[KurrentEventStore]:
 
 
 def _rebuild_one(
-    events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
+    events: KurrentEventStore | InProcessEventStore,
+    store: SqlProjectionStore,
+    projection: Projection,
 ) -> bool:
     """Rebuild one view; False (and why, said) if it did not switch."""
     try:
@@ -294,7 +297,9 @@ def _rebuild_one(
 
 
 def _rebuild_showing_progress(
-    events: KurrentEventStore, store: SqlProjectionStore, projection: Projection
+    events: KurrentEventStore | InProcessEventStore,
+    store: SqlProjectionStore,
+    projection: Projection,
 ) -> tuple[Projection, int]:
     columns = (
         TextColumn("[bold]{task.description}"),

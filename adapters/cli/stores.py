@@ -16,6 +16,7 @@ from caseledger.adapters.eventstore.embedded.server import (
     ServerStartError,
     running_endpoint,
 )
+from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.ports import EventStoreUnavailable
@@ -25,15 +26,21 @@ errors = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
-def reading_store(settings: Settings) -> Iterator[KurrentEventStore]:
+def reading_store(settings: Settings) -> Iterator[KurrentEventStore | InProcessEventStore]:
     """The configured event store, closed (and an embedded one stopped) on exit. Exit code 1
-    with the reason when there is none, or when it stops answering during the command."""
+    with the reason when there is none, or when it stops answering during the command. An
+    embedded store this command opened itself is read in process (its storage, no gRPC)
+    unless CASELEDGER_EMBEDDED_PATH=grpc."""
     server: EmbeddedServer | None = None
     url = settings.eventstore_url or None
     if url is None:
         server, url = _data_dir_store(settings)
     try:
-        store = KurrentEventStore.connect(url, settings.eventstore_timeout)
+        store: KurrentEventStore | InProcessEventStore
+        if server is not None and settings.embedded_path == "inprocess":
+            store = InProcessEventStore(server.store, settings.eventstore_timeout)
+        else:
+            store = KurrentEventStore.connect(url, settings.eventstore_timeout)
         try:
             _check_store_format(store)
             yield store
@@ -51,7 +58,7 @@ class StoreRefused(typer.Exit):
     """Exit 1: the store holds streams in another naming format (the message named the fix)."""
 
 
-def _check_store_format(store: KurrentEventStore) -> None:
+def _check_store_format(store: KurrentEventStore | InProcessEventStore) -> None:
     """Exit 1 naming the fix when the store holds streams in another naming format; a store
     this command only reads is never marked."""
     try:
