@@ -305,16 +305,22 @@ class Session:
 def bootstrap_session(settings: Settings, *, clock: Clock | None = None) -> Iterator[Session]:
     """The configured event store for the duration of a command: CASELEDGER_EVENTSTORE_URL if
     set; else the data dir's embedded store, through the running `caseledger serve` that holds
-    it, or started for the session on any free local port (and stopped after it); always over
-    gRPC. A store it finds in another naming format is refused (StoreFormatRefused), and never
-    marked; no store at all raises NoEventStore, one that cannot start EventStoreStartError,
-    one that does not answer EventStoreUnavailable (also while the session runs)."""
+    it, or started for the session on any free local port (and stopped after it). A store the
+    session started itself is read in process (its storage, no gRPC) unless
+    CASELEDGER_EMBEDDED_PATH=grpc; every other one over gRPC. A store it finds in another
+    naming format is refused (StoreFormatRefused), and never marked; no store at all raises
+    NoEventStore, one that cannot start EventStoreStartError, one that does not answer
+    EventStoreUnavailable (also while the session runs)."""
     server: EmbeddedServer | None = None
     url = settings.eventstore_url or None
     if url is None:
         server, url = _data_dir_store(settings)
     try:
-        store = KurrentEventStore.connect(url, settings.eventstore_timeout)
+        store: EventStoreConnection
+        if server is not None and settings.embedded_path == "inprocess":
+            store = InProcessEventStore(server.store, settings.eventstore_timeout)
+        else:
+            store = KurrentEventStore.connect(url, settings.eventstore_timeout)
         try:
             _check_store_format(store, mark=False)
             yield Session(store, CommandService(store, clock=clock))

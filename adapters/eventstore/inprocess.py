@@ -80,6 +80,9 @@ _CLOSED = "the event store is closed"
 FEED_PAGE = 2000
 """Events of `$all` a page of the runner's feed (`InProcessFollowing.pages`) reads at most: one
 query and one hand-off to the runner for each."""
+HEAD_PAGE = 32
+"""Events a page of `head_position`'s backwards look reads: the newest matching event is
+almost always among the last few (every query asks it, for its freshness)."""
 
 
 def _available(method: Callable[P, R]) -> Callable[P, R]:
@@ -194,7 +197,7 @@ class InProcessEventStore:
     def head_position(self, categories: Sequence[str] = ()) -> int:
         """The newest non-system event's position, or the newest in `categories`; 0 if none."""
         wanted = _filter(categories)
-        for page in self._store.all_pages(LARGEST, forwards=False):
+        for page in self._store.all_pages(LARGEST, forwards=False, page=HEAD_PAGE):
             for event in page:
                 if wanted.matches(event):
                     return event.position

@@ -182,6 +182,16 @@ def test_following_passes_checkpoints_across_events_it_does_not_follow(
     assert checkpoints[-1] == last
 
 
+def test_the_head_of_a_category_is_found_behind_many_newer_events_of_others(
+    local: InProcessEventStore,
+) -> None:
+    case = local.append(_stream(), _noted(), NO_STREAM).commit_position
+    others = local.append(f"commandlog-{uuid.uuid4().hex}", _noted(300), NO_STREAM)
+
+    assert local.head_position(["case"]) == case
+    assert local.head_position(["commandlog"]) == local.head_position() == others.commit_position
+
+
 def test_following_a_page_at_a_time_hands_over_the_same_items_in_the_same_order(
     local: InProcessEventStore,
 ) -> None:

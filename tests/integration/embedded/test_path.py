@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from caseledger.adapters.bootstrap import bootstrap
+from caseledger.adapters.bootstrap import bootstrap, bootstrap_session
 from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.settings import Settings
@@ -41,3 +41,22 @@ def test_an_unknown_path_is_refused_by_the_settings(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CASELEDGER_EMBEDDED_PATH", "shm")
     with pytest.raises(ValueError, match="embedded_path"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("path", "adapter"), [("inprocess", InProcessEventStore), ("grpc", KurrentEventStore)]
+)
+def test_a_cli_command_that_opens_the_store_itself_reads_it_on_the_path_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, adapter: type
+) -> None:
+    monkeypatch.setenv("CASELEDGER_EMBEDDED_PATH", path)
+    monkeypatch.setenv("CASELEDGER_EVENTSTORE_PORT", "0")
+    with bootstrap(Settings(data_dir=tmp_path), eventstore_port=0) as app:
+        written = app.store.append("case-t1_c1", [NewEvent("case.opened", b"{}")], NO_STREAM)
+
+    with bootstrap_session(Settings(data_dir=tmp_path)) as session:
+        store = session.store
+        assert isinstance(store, adapter)
+        assert [e.commit_position for e in store.read_stream("case-t1_c1")] == [
+            written.commit_position
+        ]
