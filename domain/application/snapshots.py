@@ -133,22 +133,25 @@ _KEY_FIELDS: Final = 7
 
 def _encode_keys(keys: Mapping[IdempotencyScope, IdempotencyRecord]) -> dict[str, Any]:
     """The idempotency-key index, compact: one flat list of 7 values a key (actor and outcome
-    as indexes into their tables, the command id null when it is the key itself, the last
-    revision as a span from the first): no inner lists, so a snapshot's size and parse stay
-    proportional to its keys alone."""
-    actors: dict[str, int] = {}
-    outcomes: dict[str, int] = {}
-    rows: list[Any] = []
-    for (actor, key), r in keys.items():
-        rows += (
-            actors.setdefault(actor, len(actors)),
-            key,
-            None if r.command_id == key else r.command_id,
-            r.command_digest,
-            outcomes.setdefault(r.outcome, len(outcomes)),
-            r.first_revision,
-            r.last_revision - r.first_revision,
-        )
+    as indexes into their tables in order of first use, the command id null when it is the key
+    itself, the last revision as a span from the first): no inner lists, so a snapshot's size
+    and parse stay proportional to its keys alone. Built a column at a time (each a
+    comprehension, interleaved by slice assignment): the index grows with the stream."""
+    scopes = list(keys)
+    records = list(keys.values())
+    actors = {actor: n for n, actor in enumerate(dict.fromkeys(a for a, _ in scopes))}
+    outcomes = {o: n for n, o in enumerate(dict.fromkeys(r.outcome for r in records))}
+    rows: list[Any] = [None] * (_KEY_FIELDS * len(scopes))
+    rows[0::_KEY_FIELDS] = [actors[actor] for actor, _ in scopes]
+    rows[1::_KEY_FIELDS] = [key for _, key in scopes]
+    rows[2::_KEY_FIELDS] = [
+        None if r.command_id == key else r.command_id
+        for (_, key), r in zip(scopes, records, strict=True)
+    ]
+    rows[3::_KEY_FIELDS] = [r.command_digest for r in records]
+    rows[4::_KEY_FIELDS] = [outcomes[r.outcome] for r in records]
+    rows[5::_KEY_FIELDS] = [r.first_revision for r in records]
+    rows[6::_KEY_FIELDS] = [r.last_revision - r.first_revision for r in records]
     return {"actors": list(actors), "outcomes": list(outcomes), "rows": rows}
 
 

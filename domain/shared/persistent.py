@@ -82,15 +82,10 @@ class PMap(Mapping[K, V]):
         return False
 
     def __iter__(self) -> Iterator[K]:
-        if len(self._levels) == 1:
-            yield from self._levels[0]
-            return
-        seen: set[K] = set()
-        for level in self._levels:
-            for key in level:
-                if key not in seen:
-                    seen.add(key)
-                    yield key
+        """In first-insertion order: over the levels merged into one dict (each level's
+        `update` keeps a key where it was first inserted), a pass at C speed rather than a
+        generator step per key."""
+        return iter(self._merged())
 
     def __len__(self) -> int:
         return self._len

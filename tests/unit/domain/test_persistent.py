@@ -26,6 +26,8 @@ def test_a_pmap_agrees_with_a_dict_after_any_writes(seed: int) -> None:
         pmap, plain[key] = pmap.set(key, n), n
         assert pmap == plain
     assert list(pmap.items()) == list(plain.items()), "first-insertion order, as a dict"
+    assert list(pmap) == list(plain)
+    assert list(pmap.values()) == list(plain.values())
     assert len(pmap) == len(plain)
     assert all(pmap[k] == v for k, v in plain.items())
     assert "missing" not in pmap
