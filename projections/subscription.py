@@ -67,6 +67,9 @@ class SubscriptionOptions:
     """The pauses before resubscribing and, while stalled, between tries."""
     stall_max_delay: float = 5.0
     """The longest pause between two tries while the handler's store fails (at most 5 s)."""
+    resubscribe_when_ended: bool = False
+    """A feed that ends (not stopped, not failed) is followed again at once (the relay);
+    False: the run ends with it (the runner)."""
 
 
 class Handler(Protocol):
@@ -167,7 +170,11 @@ class CheckpointedSubscription:
                 break
             except Exception as error:  # the feed is unreachable: try again later
                 failure = error
-            if failure is None or self.stopping.is_set():
+            if self.stopping.is_set():
+                break
+            if failure is None:
+                if self.options.resubscribe_when_ended:
+                    continue
                 break
             self._on_failure(failure)
             self._sleep(next(delays))
