@@ -73,7 +73,8 @@ class SubscriptionOptions:
 
 
 class Handler(Protocol):
-    """What the engine drives: a checkpoint store (`resume_from`) and the processing."""
+    """What the engine drives: a checkpoint store (`resume_from`) and the processing. A class
+    that names `Handler` as its base inherits the hooks' defaults (do nothing, never reached)."""
 
     def resume_from(self) -> int | None:
         """The position to subscribe after (None: from the start): the stored checkpoint."""
@@ -86,19 +87,19 @@ class Handler(Protocol):
 
     def between(self) -> None:
         """Before each batch is taken (e.g. an operator's retry of parked events)."""
-        ...
+        return
 
     def quiet(self) -> None:
         """The feed had nothing for a while (e.g. let readers see a commit in flight)."""
-        ...
+        return
 
     def reached(self, target: int) -> bool:
         """Whether the checkpoint is at or past `target` (`$all`'s head at subscribing)."""
-        ...
+        return False
 
     def ended(self) -> None:
         """A subscription ended (stop, feed failure): settle what is in hand."""
-        ...
+        return
 
 
 Subscribe = Callable[[int | None], FeedSubscription]

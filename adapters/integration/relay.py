@@ -39,7 +39,11 @@ from caseledger.domain.application.registry import event_registry
 from caseledger.domain.shared.events import EventRegistry
 from caseledger.projections.retry import RetryPolicy
 from caseledger.projections.stall import Stopped
-from caseledger.projections.subscription import CheckpointedSubscription, SubscriptionOptions
+from caseledger.projections.subscription import (
+    CheckpointedSubscription,
+    Handler,
+    SubscriptionOptions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ class RelaySettings:
         return RetryPolicy(self.max_attempts, self.backoff, 2.0, self.max_backoff)
 
 
-class OutboxRelay:
+class OutboxRelay(Handler):
     def __init__(
         self,
         events: EventStore,
@@ -155,18 +159,6 @@ class OutboxRelay:
         for recorded in events:
             self._handle(recorded)
             self._seen += 1
-
-    def between(self) -> None:
-        return None
-
-    def quiet(self) -> None:
-        return None
-
-    def reached(self, target: int) -> bool:
-        return False
-
-    def ended(self) -> None:
-        return None
 
     # -- one event -----------------------------------------------------------------------
 
