@@ -108,7 +108,7 @@ class OutboxRelay(Handler):
             events.head_position,
             self,
             SubscriptionOptions(
-                retry=RetryPolicy(first_delay=self._settings.backoff, factor=1.0),
+                retry=RetryPolicy(1, self._settings.backoff, 1.0, self._settings.backoff),
                 resubscribe_when_ended=True,
             ),
             name=f"relay-{name}",
