@@ -19,7 +19,6 @@ its reservation is written, but two writers racing on one key on two streams may
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime
 from typing import Final
 
@@ -40,6 +39,7 @@ from caseledger.domain.application.results import duplicate
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from caseledger.domain.shared.errors import MAX_PIECE, EventDecodingError, clip
 from caseledger.domain.shared.events import EventRegistry
+from caseledger.domain.shared.ids import random_id
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from caseledger.domain.shared.streams import reservation_stream
@@ -112,7 +112,7 @@ def reservation_append(
         type=KEY_RESERVED,
         data=orjson.dumps(reservation.model_dump()),
         metadata=orjson.dumps(metadata),
-        id=uuid.uuid4(),
+        id=random_id(),
     )
     return StreamWrite(stream_of(envelope, actor_key), [event], NO_STREAM)
 
