@@ -1,5 +1,8 @@
-"""Retries with exponential backoff: how often a failing step is tried before the runner parks
-the event that causes it (or, for a store that is down, keeps waiting with a capped delay)."""
+"""Retries with exponential backoff: how often a failing step is tried before the item that
+causes it is parked (kept, visible, retryable), or, for a store or broker that is down, how long
+to wait between tries that go on until it answers. One policy for every consumer of `$all` and
+of the broker: the projection runner (an event a view cannot apply), the outbox relay (a message
+the broker refuses) and the notification worker (a request it cannot serve yet)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,11 @@ class RetryPolicy:
     first_delay: float = 0.05
     factor: float = 4.0
     max_delay: float = 5.0
+
+    def exhausted(self, tries: int) -> bool:
+        """After `tries` failed tries (counted wherever they are kept: in memory, in the
+        outbox, by the broker's redeliveries), whether the item is parked now."""
+        return tries >= self.attempts
 
     def delays(self) -> Iterator[float]:
         """The pauses between tries: `attempts - 1` of them, growing by `factor`."""

@@ -42,11 +42,8 @@ from caseledger.domain.application.ports import RecordedEvent
 from caseledger.projections.events import CATEGORIES, UndecodableEvent, decode, undecoded
 from caseledger.projections.parking import RetryReport, retry_parked
 from caseledger.projections.ports import (
-    Checkpoint,
     CheckpointConflict,
     EventFeed,
-    FeedSubscription,
-    PagedSubscription,
     ProjectionBatch,
     ProjectionStore,
     ReadStoreUnavailable,
@@ -54,15 +51,12 @@ from caseledger.projections.ports import (
 from caseledger.projections.projection import Projection
 from caseledger.projections.read_ahead import ReadAhead
 from caseledger.projections.retry import RetryPolicy
-from caseledger.projections.stall import Stall, Stopped
+from caseledger.projections.stall import Stopped
+from caseledger.projections.subscription import CheckpointedSubscription, SubscriptionOptions
 from caseledger.projections.track import Decoded, ProjectionTrack, TrackStats
 
 log = logging.getLogger(__name__)
 
-_END: Final = object()
-"""Put on the queue by the reader when the subscription ends."""
-_LINGER_POLL: Final = 0.002
-"""Seconds between looks at the queue while a catch-up batch waits to fill."""
 STALLED: Final = "stalled"
 """The runner's state while the read store fails: nothing is consumed until it answers."""
 
@@ -134,11 +128,6 @@ class RunnerStatus:
         return self.state == STALLED
 
 
-class _SubscriptionFailed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
 class ProjectionRunner:
     def __init__(
         self,
@@ -181,64 +170,55 @@ class ProjectionRunner:
             ProjectionTrack(p, store, settings.retry, settings.cache_size, sleep)
             for p in projections
         ]
-        self._read_ahead = ReadAhead(settings.queue_size)
-        self._stopping = threading.Event()
-        self._caught_up = threading.Event()
-        self._live_batch_at = 0.0
-        """When the last live batch closed (monotonic): `live_interval` paces the next."""
+        self._engine = CheckpointedSubscription(
+            lambda start: feed.follow_all(start, self._categories),
+            feed.head_position,
+            self,
+            SubscriptionOptions(
+                batch_size=settings.batch_size,
+                read_ahead=settings.queue_size,
+                catch_up_linger=settings.catch_up_linger,
+                live_interval=settings.live_interval,
+                retry=settings.retry,
+                stall_max_delay=settings.stall_max_delay,
+            ),
+            name="projection-runner",
+            sleep=sleep,
+            on_failure=lambda error: self._fail(f"subscription failed: {error!r}"),
+            on_state=self._report,
+            on_caught_up=on_caught_up,
+        )
         self._progress = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._subscription: FeedSubscription | None = None
         self._overlap = settings.overlap_commits and store.commits_off_the_interpreter
         self._committer: ThreadPoolExecutor | None = None
         self._in_flight: _InFlight | None = None
-        self._state = "created"
-        self._stall = Stall(settings.retry, settings.stall_max_delay, self._stopping)
-        self._target: int | None = None
         self._last_error: str | None = None
         self.events_seen = 0
         self._retry_requested = threading.Event()
         self.retry_reports: dict[str, RetryReport] = {}
 
+    @property
+    def _read_ahead(self) -> ReadAhead:
+        return self._engine.read_ahead
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
         """Run in a background thread until `stop()`."""
-        self._thread = threading.Thread(target=self.run, name="projection-runner", daemon=True)
-        self._thread.start()
+        self._engine.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Commit the batch in hand, end the subscription, join the thread."""
-        self._stopping.set()
-        subscription = self._subscription
-        if subscription is not None:
-            subscription.stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._engine.stop(timeout)
 
     def run(self) -> None:
         """Follow the feed until stopped; resubscribe (with backoff) when the feed fails."""
-        delays = self._settings.retry.forever()
-        while not self._stopping.is_set():
-            self._state = "running"
-            self._report()
-            try:
-                failure = self._follow_once()
-            except Stopped:
-                break
-            except Exception as error:  # the feed is unreachable: try again later
-                failure = error
-            if failure is None or self._stopping.is_set():
-                break
-            self._fail(f"subscription failed: {failure!r}")
-            self._sleep(next(delays))
-        self._state = "stopped"
-        self._report()
+        self._engine.run()
 
     def run_until_caught_up(self, timeout: float | None = None) -> bool:
         """Run in the background until caught up (or `timeout`), then stop; True if caught up."""
         self.start()
-        reached = self._caught_up.wait(timeout)
+        reached = self._engine.caught_up.wait(timeout)
         self.stop()
         return reached
 
@@ -276,130 +256,47 @@ class ProjectionRunner:
             self._progress.wait(timeout)
 
     def status(self) -> RunnerStatus:
-        stalled = self._stall.stalled and self._state == "running"
+        engine = self._engine
+        stalled = engine.stall.stalled and engine.state == "running"
         return RunnerStatus(
-            state=STALLED if stalled else self._state,
+            state=STALLED if stalled else engine.state,
             positions={t.id: t.committed_position for t in self._tracks},
             stats={t.id: t.stats for t in self._tracks},
             last_error=self._last_error,
-            caught_up=self._caught_up.is_set(),
+            caught_up=engine.caught_up.is_set(),
             held={t.id: t.held for t in self._tracks},
-            stalled_reason=self._stall.reason if stalled else None,
-            stalled_since=self._stall.since if stalled else None,
-            target=self._target,
+            stalled_reason=engine.stall.reason if stalled else None,
+            stalled_since=engine.stall.since if stalled else None,
+            target=engine.target,
         )
 
-    # -- the loop -------------------------------------------------------------------------
+    # -- the engine's handler ------------------------------------------------------------
 
-    def _follow_once(self) -> BaseException | None:
-        start = self._start_position()
-        target = self._feed.head_position()  # `$all`'s head, before subscribing: reachable
-        self._target = target
-        subscription = self._feed.follow_all(start, self._categories)
-        self._subscription = subscription
-        reader = threading.Thread(
-            target=self._read, args=(subscription,), name="projection-reader", daemon=True
-        )
-        reader.start()
-        try:
-            return self._consume(target)
-        finally:
-            with contextlib.suppress(Stopped):  # stopped while the store failed: not committed
-                self._settle()
-            self._stop_committer()
-            subscription.stop()
-            self._read_ahead.clear()
-            reader.join(5.0)
-
-    def _start_position(self) -> int | None:
+    def resume_from(self) -> int | None:
+        """The least checkpoint of the views (None while one has none)."""
         positions = [t.committed_position for t in self._tracks]
         if any(p is None for p in positions):
             return None
         return min(p for p in positions if p is not None)
 
-    def _read(self, subscription: FeedSubscription) -> None:
-        try:
-            if isinstance(subscription, PagedSubscription):  # one hand-off a page
-                for page in subscription.pages():
-                    if not self._read_ahead.put_all(page, self._stopping):
-                        return
-            else:
-                for event in subscription:
-                    if not self._put(event):
-                        return
-        except BaseException as error:  # the feed broke: the consumer resubscribes
-            self._put(_SubscriptionFailed(error))
-            return
-        self._put(_END)
+    def between(self) -> None:
+        if self._retry_requested.is_set():
+            self._retry_parked()
 
-    def _put(self, item: object) -> bool:
-        return self._read_ahead.put(item, self._stopping)
+    def quiet(self) -> None:
+        self._settle()  # the feed is quiet: let readers see the batch in flight
 
-    def _consume(self, target: int) -> BaseException | None:
-        while not self._stopping.is_set():
-            if self._retry_requested.is_set():
-                self._retry_parked()
-            batch, checkpoint, ending = self._take()
-            if batch or checkpoint is not None:
-                self._process(batch, checkpoint)
-            else:
-                self._settle()  # the feed is quiet: let readers see the batch in flight
-            if self._reached(target):
-                self._mark_caught_up()
-            if isinstance(ending, _SubscriptionFailed):
-                return ending.error
-            if ending is _END:
-                return None
-        return None
-
-    def _reached(self, target: int) -> bool:
+    def reached(self, target: int) -> bool:
         """Every view's committed checkpoint is at or past `target` (an empty `$all`: 0)."""
         return all(
             (t.committed_position if t.committed_position is not None else 0) >= target
             for t in self._tracks
         )
 
-    def _take(self) -> tuple[list[RecordedEvent], int | None, object]:
-        """Up to `batch_size` events and the last checkpoint among them: wait briefly for the
-        first, then take what is there — and, while catching up, what arrives within
-        `catch_up_linger` of the first; once caught up, what arrives until `live_interval`
-        after the last batch closed."""
-        events: list[RecordedEvent] = []
-        checkpoint: int | None = None
-        item = self._read_ahead.get(timeout=0.05)
-        if item is None:
-            return events, checkpoint, None
-        now = time.monotonic()
-        if self._caught_up.is_set():
-            deadline = max(now, self._live_batch_at + self._settings.live_interval)
-            self._live_batch_at = deadline
-        else:
-            deadline = now + self._settings.catch_up_linger
-        while True:
-            if isinstance(item, Checkpoint):
-                checkpoint = max(item.position, checkpoint or 0)
-            elif isinstance(item, RecordedEvent):
-                events.append(item)
-                if len(events) >= self._settings.batch_size:
-                    return events, checkpoint, None
-            else:
-                return events, checkpoint, item
-            item = self._next_by(deadline)
-            if item is None:
-                return events, checkpoint, None
-
-    def _next_by(self, deadline: float) -> object | None:
-        """The next item if there is one by `deadline`. Polls rather than waits for it: a
-        batch's later events must not make the reader wake the runner on every put (a thread
-        switch per event); only a batch's first item is waited for (`_take`)."""
-        while True:
-            item = self._read_ahead.get_nowait()
-            if item is not None:
-                return item
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self._stopping.is_set():
-                return None
-            time.sleep(min(remaining, _LINGER_POLL))
+    def ended(self) -> None:
+        with contextlib.suppress(Stopped):  # stopped while the store failed: not committed
+            self._settle()
+        self._stop_committer()
 
     def _retry_parked(self) -> None:
         self._retry_requested.clear()
@@ -413,19 +310,12 @@ class ProjectionRunner:
                 self._fail(f"retrying parked events of {track.id}: {error!r}")
             self._reload()
 
-    def _mark_caught_up(self) -> None:
-        if self._caught_up.is_set():
-            return
-        self._caught_up.set()
-        if self._on_caught_up is not None:
-            self._on_caught_up()
-
     # -- batches --------------------------------------------------------------------------
 
-    def _process(self, recorded: list[RecordedEvent], checkpoint: int | None = None) -> None:
+    def process(self, recorded: Sequence[RecordedEvent], checkpoint: int | None = None) -> None:
         self.events_seen += len(recorded)
         items = [_decode(r) for r in recorded]
-        if self._overlap and not self._caught_up.is_set():
+        if self._overlap and not self._engine.caught_up.is_set():
             pending = self._build_ahead(items, checkpoint)
             if self._settle() and pending is not None:
                 self._launch(items, pending, checkpoint)
@@ -528,18 +418,16 @@ class ProjectionRunner:
             return True
 
     def _stalled(self, reason: str) -> None:
-        """Report `stalled` with `reason`, then wait before the next try (`Stall.pause`)."""
-        if self._stall.note(reason):
+        """Report `stalled` with `reason`, then wait before the next try (the engine's)."""
+        if not self._engine.stall.stalled:
             log.warning("projection runner stalled: %s", reason)
         self._last_error = f"read store unavailable: {reason}"
-        self._report()
-        self._stall.pause()
+        self._engine.wait_out(reason)
 
     def _resume(self) -> None:
-        reason = self._stall.end()
+        reason = self._engine.resumed()
         if reason is not None:
             log.warning("projection runner resumed after: %s", reason)
-            self._report()
 
     def _report(self) -> None:
         if self._on_state is None:

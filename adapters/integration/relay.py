@@ -12,8 +12,7 @@ it parked (kept, visible, retryable) and the relay moves on.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Protocol
 
@@ -35,9 +34,16 @@ from caseledger.adapters.integration.outbox_store import (
     Staged,
 )
 from caseledger.domain.application.codec import read_recorded
-from caseledger.domain.application.ports import EventStore, RecordedEvent, Subscription
+from caseledger.domain.application.ports import EventStore, RecordedEvent
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.shared.events import EventRegistry
+from caseledger.projections.retry import RetryPolicy
+from caseledger.projections.stall import Stopped
+from caseledger.projections.subscription import (
+    CheckpointedSubscription,
+    Handler,
+    SubscriptionOptions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +57,7 @@ class Broker(Protocol):
     ) -> PublishAck: ...
 
 
-class RelayStopped(Exception):
+class RelayStopped(Stopped):
     """The relay was asked to stop while a message was still unacknowledged."""
 
 
@@ -71,8 +77,14 @@ class RelaySettings:
     backoff: float = 0.2
     max_backoff: float = 10.0
 
+    @property
+    def policy(self) -> RetryPolicy:
+        """Park after `max_attempts` refusals; between tries, `backoff` doubling up to
+        `max_backoff` (a broker that does not answer is tried for as long as it takes)."""
+        return RetryPolicy(self.max_attempts, self.backoff, 2.0, self.max_backoff)
 
-class OutboxRelay:
+
+class OutboxRelay(Handler):
     def __init__(
         self,
         events: EventStore,
@@ -88,13 +100,24 @@ class OutboxRelay:
         self.name = name
         self._registry = registry or event_registry()
         self._hook = hook
-        self._stopping = threading.Event()
-        self._subscription: Subscription[RecordedEvent] | None = None
-        self._thread: threading.Thread | None = None
         self._skipped: int | None = None
         self._skipped_count = 0
+        self._seen = 0
+        self._engine = CheckpointedSubscription(
+            events.subscribe_all,
+            events.head_position,
+            self,
+            SubscriptionOptions(
+                retry=RetryPolicy(1, self._settings.backoff, 1.0, self._settings.backoff),
+                resubscribe_when_ended=True,
+            ),
+            name=f"relay-{name}",
+            sleep=self._pause,
+            on_failure=self._failed,
+        )
+        self._stopping = self._engine.stopping
 
-    # -- running -------------------------------------------------------------------------
+    # -- running: one event at a time, on the subscription engine --------------------------
 
     def pump(self) -> int:
         """Publish everything committed up to the store's head now, then return the number of
@@ -104,49 +127,38 @@ class OutboxRelay:
         checkpoint = self._outbox.checkpoint(self.name)
         if head == 0 or (checkpoint is not None and checkpoint >= head):
             return 0
-        seen = 0
-        subscription = self._events.subscribe_all(checkpoint)
-        try:
-            for recorded in subscription:
-                self._handle(recorded)
-                seen += 1
-                if recorded.commit_position >= head:
-                    break
-        finally:
-            subscription.stop()
+        self._seen = 0
+        failure = self._engine.follow(until=head, start=checkpoint)
+        if failure is not None:
+            raise failure
         self._flush_skipped()
-        return seen
+        return self._seen
 
     def start(self) -> OutboxRelay:
         """Run in a background thread until `stop()`."""
-        self._thread = threading.Thread(target=self._run, name=f"relay-{self.name}", daemon=True)
-        self._thread.start()
+        self._engine.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._subscription is not None:
-            self._subscription.stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._engine.stop(timeout)
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.retry_requested()
-                self._subscription = self._events.subscribe_all(self._outbox.checkpoint(self.name))
-                for recorded in self._subscription:
-                    self._handle(recorded)
-                    if self._stopping.is_set():
-                        break
-            except RelayStopped:
-                return
-            except Exception:
-                log.exception("outbox relay %s failed; resubscribing", self.name)
-                self._stopping.wait(self._settings.backoff)
-            finally:
-                if self._subscription is not None:
-                    self._subscription.stop()
+    def _pause(self, delay: float) -> None:
+        self._engine.stopping.wait(delay)
+
+    def _failed(self, error: BaseException) -> None:
+        log.error("outbox relay %s failed; resubscribing", self.name, exc_info=error)
+
+    # -- the engine's handler ------------------------------------------------------------
+
+    def resume_from(self) -> int | None:
+        """Retry what an operator asked for, then resume after the relay's checkpoint."""
+        self.retry_requested()
+        return self._outbox.checkpoint(self.name)
+
+    def process(self, events: Sequence[RecordedEvent], checkpoint: int | None) -> None:
+        for recorded in events:
+            self._handle(recorded)
+            self._seen += 1
 
     # -- one event -----------------------------------------------------------------------
 
@@ -202,7 +214,7 @@ class OutboxRelay:
             error = "the integration event could not be built from the stored event"
             self._outbox.park(self.name, message.message_id, error, checkpoint)
             return
-        delay = self._settings.backoff
+        delays = self._settings.policy.forever()
         while True:
             attempt = self._outbox.record_attempt(message.message_id)
             self._hook("attempting", message.message_id)
@@ -210,7 +222,7 @@ class OutboxRelay:
                 ack = self._broker.publish(message.subject, message.body, message.message_id)
             except BrokerRejected as error:
                 self._outbox.record_failure(message.message_id, f"rejected: {error}")
-                if attempt >= self._settings.max_attempts:
+                if self._settings.policy.exhausted(attempt):
                     self._outbox.park(self.name, message.message_id, str(error), checkpoint)
                     return
             except BrokerUnavailable as error:
@@ -221,9 +233,8 @@ class OutboxRelay:
                     self.name, message.message_id, ack.stream, ack.seq, ack.duplicate, checkpoint
                 )
                 return
-            if self._stopping.wait(delay):
+            if self._stopping.wait(next(delays)):
                 raise RelayStopped(message.message_id)
-            delay = min(delay * 2, self._settings.max_backoff)
 
     def retry_requested(self) -> int:
         """Publish the parked messages an operator asked to retry; returns how many."""

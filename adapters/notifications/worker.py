@@ -48,6 +48,7 @@ from caseledger.domain.notice_draft.state import NoticeDraftState, NoticeStatus
 from caseledger.domain.shared.actors import Actor, ActorType
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.streams import InvalidId
+from caseledger.projections.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,14 @@ class WorkerSettings:
     """Deliveries a request waits for its notice to be known here, ready to send, before it
     is terminated: the ledger this worker reads may be behind the broker (a lagging replica),
     so at first an unknown notice is more likely late than wrong."""
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The park-and-retry policy the relay and the runner follow (`RetryPolicy`): a
+        request waiting for its notice comes again every `retry_delay` and is given up (parked
+        in the ledger's `dropped_request`) after `unknown_notice_deliveries` deliveries."""
+        delay = self.retry_delay
+        return RetryPolicy(self.unknown_notice_deliveries, delay, 1.0, delay)
 
 
 class NotificationWorker:
@@ -171,7 +180,7 @@ class NotificationWorker:
         request may have overtaken the ledger, so it comes again — a bounded number of times."""
         known = "not known here" if notice.status is NoticeStatus.NEW else str(notice.status)
         deliveries, most = message.num_delivered, self._settings.unknown_notice_deliveries
-        if deliveries >= most:
+        if self._settings.policy.exhausted(deliveries):
             reason = f"notice {draft_id} still {known} after {deliveries} deliveries"
             return self._drop(message, tenant_id, draft_id, reason)
         log.warning(
