@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import orjson
 
+from caseledger.adapters.eventstore.up_to_head import events_up_to
 from caseledger.domain.application.chain_walk import Head, Status, StreamWalk, not_reached
 from caseledger.domain.application.chains import CHAINED
 from caseledger.domain.application.ports import EventStore, RecordedEvent
@@ -146,16 +147,7 @@ def _events(store: EventStore, head: int, stream: str | None) -> Iterable[Record
     if stream is not None:
         yield from store.read_stream(stream)
         return
-    if head == 0:
-        return
-    subscription = store.subscribe_all(None, CHAINED)
-    try:
-        for recorded in subscription:
-            yield recorded
-            if recorded.commit_position >= head:
-                return
-    finally:
-        subscription.stop()
+    yield from events_up_to(store, head, CHAINED)
 
 
 def _tenant(stream: str) -> str | None:

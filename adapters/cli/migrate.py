@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Final, NoReturn
@@ -34,6 +33,7 @@ from caseledger.adapters.bootstrap import (
     embedded_store,
     embedded_store_served,
 )
+from caseledger.adapters.eventstore.up_to_head import events_up_to
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.migration import MigrationError, Renamed, Renaming
 from caseledger.domain.application.ports import EventStore, RecordedEvent
@@ -133,20 +133,12 @@ def _append(store: EventStore, run: list[Renamed]) -> None:
 def _everything(store: EventStoreConnection) -> Iterator[RecordedEvent]:
     """`$all` from its start up to its head as of now."""
     head = store.head_position()
-    if head == 0:
-        return
-    subscription = store.subscribe_all(None)
-    watchdog = threading.Timer(READ_TIMEOUT, subscription.stop)
-    watchdog.start()
-    try:
-        for recorded in subscription:
-            yield recorded
-            if recorded.commit_position >= head:
-                return
-    finally:
-        watchdog.cancel()
-        subscription.stop()
-    raise MigrationError("reading the old store stopped before its head")
+    last = 0
+    for recorded in events_up_to(store, head, within=READ_TIMEOUT):
+        last = recorded.commit_position
+        yield recorded
+    if last < head:
+        raise MigrationError("reading the old store stopped before its head")
 
 
 def _build_views(target: Path) -> int:
