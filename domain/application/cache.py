@@ -146,7 +146,7 @@ class AggregateCache:
         return done
 
     def noted_snapshot(self, stream: str, revision: int) -> None:
-        """A snapshot of `stream` at `revision` was written: the next is due `every` later."""
+        """A snapshot of `stream` at `revision` was written: the next is due a `gap` later."""
         with self._lock:
             entry = self._entries.get(stream)
             if entry is not None and entry.snapshot_revision < revision <= entry.revision:

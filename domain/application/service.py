@@ -11,7 +11,8 @@ concurrent writer yields CONFLICT, never a lost update; without an expected vers
 caller the service reloads and re-decides.
 
 Loading and appending are the loader's (`loader`). With `snapshot_every` > 0 (default 25),
-once a stream is that many events past its last snapshot the service writes one after the
+once a stream is that many events past its last snapshot (a long stream's further apart:
+`snapshots.SnapshotPolicy`) the service writes one after the
 command's append, through `background` (best-effort: a failed snapshot write is logged and
 never fails the command; see `middleware.Snapshotting`): on the command's own thread by
 default, off the command's path when the composition root gives it a worker.

@@ -39,32 +39,47 @@ _NAMESPACE: Final = uuid.UUID("5b0f3f8e-2c4a-4f6e-9a51-7d1c2f0e9b11")
 
 
 DEFAULT_EVERY: Final = 25
-"""A snapshot every 25 events: a cold load reads the snapshot and at most 25 events after it in
-one round trip, so what it reads and folds is bounded whatever the stream's length, while the
-snapshot write, which grows with the aggregate, is paid once per 25 commands (BENCHMARKS.md:
-the rehydrate and warm-command rows)."""
+"""The least gap between a stream's snapshots (in events)."""
+STRETCH: Final = 4
+"""The largest gap between a stream's snapshots, as a multiple of the least (`every`)."""
+SPREAD: Final = 4
+"""Beyond `SPREAD * every` events, a stream's snapshots are a `1/SPREAD` of its length apart."""
 
 
 @dataclass(frozen=True)
 class SnapshotPolicy:
-    """Write a snapshot once a stream is `every` events past its last one (0: never)."""
+    """Write a snapshot once a stream is `gap(revision)` events past its last one (`every` 0:
+    never): `every` events for a stream of up to `SPREAD * every` events, then a `1/SPREAD` of
+    its length, at most `STRETCH * every`. A snapshot encodes the whole state, which grows with
+    the stream (its key index holds every command's key): spacing snapshots in proportion to
+    the stream's length keeps what they cost per event about constant as it grows, and the cap
+    keeps what a cold load folds past its snapshot bounded whatever the length."""
 
     every: int = DEFAULT_EVERY
+
+    @property
+    def most(self) -> int:
+        """The most events a stream gets ahead of its latest snapshot (one event a command)."""
+        return STRETCH * self.every
 
     @property
     def window(self) -> int:
         """How many of a stream's newest events a cold load reads beside its latest snapshot:
         the event at the snapshot's revision (checked against the id the snapshot names) and
-        up to `every` events after it, as far as a stream gets ahead of its snapshot when each
+        up to `most` events after it, as far as a stream gets ahead of its snapshot when each
         command appends one event (further, the load reads on from the snapshot: a second
         round trip)."""
-        return self.every + 1
+        return self.most + 1
+
+    def gap(self, revision: int) -> int:
+        """Events between a snapshot and the next, for a stream at `revision`."""
+        return min(self.most, max(self.every, (revision + 1) // SPREAD))
 
     def due(self, loaded: Loaded[Any]) -> bool:
         return (
             self.every > 0
             and loaded.exists
-            and loaded.revision - loaded.snapshot_revision >= self.every
+            and loaded.revision - loaded.snapshot_revision >= self.gap(loaded.revision)
         )
 
 

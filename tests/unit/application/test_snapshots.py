@@ -115,7 +115,7 @@ def test_a_snapshot_further_back_than_the_window_is_read_on_from_in_a_second_cal
     snapshot = store.read_stream(snapshot_stream("case-t1_c1"))[-1]
     snapshot_revision = orjson.loads(snapshot.data)["revision"]
     no_snapshots = CommandService(store, snapshot_every=0)
-    for n in range(2 * EVERY):
+    for n in range(SnapshotPolicy(EVERY).window):
         brief = {"case_id": "c1", "brief_id": f"b{n}", "title": "t", "body": "b"}
         accepted(issue(no_snapshots, "create_analyst_brief", brief, ANALYST))
     store.calls = 0
@@ -126,6 +126,36 @@ def test_a_snapshot_further_back_than_the_window_is_read_on_from_in_a_second_cal
     assert loaded.snapshot_revision == snapshot_revision
     assert store.calls == 2
     assert ("case-t1_c1", snapshot_revision) in store.reads, "from the snapshot's revision on"
+    _assert_same(loaded, load(store, event_registry(), CASE, "case-t1_c1")[0])
+
+
+def test_snapshots_of_a_long_stream_are_further_apart_up_to_a_bound() -> None:
+    policy = SnapshotPolicy(EVERY)
+    gaps = [policy.gap(revision) for revision in range(0, 40 * EVERY, 3)]
+
+    assert gaps[0] == EVERY
+    assert gaps == sorted(gaps), "never closer together as the stream grows"
+    assert max(gaps) == policy.most == policy.window - 1
+    assert policy.gap(10**9) == policy.most
+
+
+def test_a_long_stream_is_never_further_ahead_of_its_snapshot_than_the_window() -> None:
+    store = ReadLog()
+    service = CommandService(store, snapshot_every=EVERY)
+    case_under_review(service, approved_evidence=("e1",))
+    behind = []
+    for n in range(30 * EVERY):
+        brief = {"case_id": "c1", "brief_id": f"b{n}", "title": "t", "body": "b"}
+        written = accepted(issue(service, "create_analyst_brief", brief, ANALYST))
+        snapshots = store.read_stream(snapshot_stream("case-t1_c1"))
+        latest = orjson.loads(snapshots[-1].data)["revision"] if snapshots else -1
+        behind.append(written.stream_revision - latest)
+    store.calls = 0
+
+    loaded = _cold(store, CASE, "case-t1_c1")
+
+    assert max(behind) == SnapshotPolicy(EVERY).most
+    assert store.calls == 1, "the snapshot is within the window of newest events"
     _assert_same(loaded, load(store, event_registry(), CASE, "case-t1_c1")[0])
 
 
@@ -431,13 +461,13 @@ def test_a_snapshot_stream_keeps_only_its_newest_snapshots() -> None:
     store = InMemoryEventStore()
     service = CommandService(store, snapshot_every=2)
     accepted(issue(service, "open_case", {"case_id": "c1", "allegation_summary": "x"}, ANALYST))
-    for n in range(12):
+    for n in range(10):  # short enough for a snapshot every 2 events
         payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
         accepted(issue(service, "submit_evidence", payload, ANALYST))
 
     kept = store.read_stream(snapshot_stream("case-t1_c1"))
 
-    assert [orjson.loads(s.data)["revision"] for s in kept] == [9, 11]
+    assert [orjson.loads(s.data)["revision"] for s in kept] == [7, 9]
     assert kept[-1].revision >= 4  # older snapshots were written, and are no longer readable
 
 
