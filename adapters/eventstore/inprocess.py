@@ -33,7 +33,7 @@ from kurrentdbclient.common import (
     construct_filter_exclude_regex,
 )
 
-from caseledger.adapters.eventstore.deadlines import DEFAULT_TIMEOUT, time_left, within
+from caseledger.adapters.eventstore.deadlines import DEFAULT_TIMEOUT, time_left
 from caseledger.adapters.eventstore.embedded import transactions
 from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
@@ -50,6 +50,9 @@ from caseledger.adapters.eventstore.embedded.subscriptions import (
     Looked,
     StoreShuttingDown,
     follow_all_pages,
+)
+from caseledger.adapters.eventstore.embedded.v2_messages import (
+    SYSTEM_PROPERTY_PREFIX as SYSTEM_PROPERTY,
 )
 from caseledger.adapters.eventstore.embedded.writer import StoreUnavailable
 from caseledger.domain.application.ports import (
@@ -111,14 +114,19 @@ class InProcessEventStore:
     def close(self) -> None:
         """Nothing to release: the store and its connections are the server's."""
 
+    def _wait(self) -> float:
+        """How long a write may wait for its group commit: `timeout`, or what is left of an
+        enclosing `within` block when that ends sooner (as `within(timeout)` would bound it)."""
+        left = time_left()
+        return self.timeout if left is None else min(self.timeout, left)
+
     # ---- writes ---------------------------------------------------------------------------
 
     @_available
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
         _check_expected(expected)
         proposed = _proposed(events)
-        with within(self.timeout):
-            outcome = self._store.writer.append(stream, expected, proposed, time_left())
+        outcome = self._store.writer.append(stream, expected, proposed, self._wait())
         if isinstance(outcome, StreamDeleted):
             raise StreamNotFound(stream)
         if isinstance(outcome, WrongRevision):
@@ -148,9 +156,8 @@ class InProcessEventStore:
         )
         if not events:
             raise ValueError("append needs at least one event")
-        with within(self.timeout):
-            decide = lambda group: transactions.decide(group, transaction)  # noqa: E731
-            outcome = self._store.writer.transact(decide, time_left())
+        decide = lambda group: transactions.decide(group, transaction)  # noqa: E731
+        outcome = self._store.writer.transact(decide, self._wait())
         if isinstance(outcome, transactions.Refused):
             raise _refusal(stream, expected, outcome)
         revision = next(r for s, r in outcome.revisions if s == stream)
@@ -163,8 +170,7 @@ class InProcessEventStore:
             str(uuid.uuid4()), "$metadata", "application/json",
             orjson.dumps({"$maxCount": count}), b"",
         )  # fmt: skip
-        with within(self.timeout):
-            self._store.writer.append(f"$${stream}", EXPECT_ANY, [metadata], time_left())
+        self._store.writer.append(f"$${stream}", EXPECT_ANY, [metadata], self._wait())
 
     # ---- reads ----------------------------------------------------------------------------
 
@@ -335,20 +341,33 @@ def _record(event: NewEvent) -> ProposedEvent:
     """A record as AppendRecords stores it: JSON or octet-stream, properties sorted."""
     json = event.content_type == "application/json"
     content_type = "application/json" if json else "application/octet-stream"
-    return _event(NewEvent(event.type, event.data, b"", content_type, event.id), _props(event))
+    metadata = _props(event.metadata)
+    if len(event.data) + len(metadata) > MAX_EVENT_BYTES:
+        raise ValueError(f"event is larger than the maximum of {MAX_EVENT_BYTES} bytes")
+    if not event.type:
+        raise ValueError("an event needs a type")
+    return ProposedEvent(str(event.id), event.type, content_type, event.data, metadata)
 
 
-def _props(event: NewEvent) -> bytes:
-    if not event.metadata:
+_SYSTEM_PROPERTY = b'"$schema.'
+_ESCAPE = b"\\u"
+
+
+def _props(metadata: bytes) -> bytes:
+    """The metadata as record properties: a JSON object, its keys sorted, without the system
+    properties (`$schema.*`), as the gRPC path keeps them. Properties whose JSON names no
+    system property (nor escapes one: `\\u`) are kept whole, without a look at each key."""
+    if not metadata:
         return b""
     try:
-        properties = orjson.loads(event.metadata)
+        properties = orjson.loads(metadata)
     except orjson.JSONDecodeError as error:
         raise ValueError("a checked append's metadata must be a JSON object") from error
     if not isinstance(properties, dict):
         raise ValueError("a checked append's metadata must be a JSON object")
-    kept = {k: v for k, v in properties.items() if not k.startswith("$schema.")}
-    return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS) if kept else b""
+    if _SYSTEM_PROPERTY in metadata or _ESCAPE in metadata:
+        properties = {k: v for k, v in properties.items() if not k.startswith(SYSTEM_PROPERTY)}
+    return orjson.dumps(properties, option=orjson.OPT_SORT_KEYS) if properties else b""
 
 
 def _recorded(event: EventRecord) -> RecordedEvent:

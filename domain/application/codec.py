@@ -77,12 +77,20 @@ def roles_of(metadata: Mapping[str, Any]) -> frozenset[str] | None:
     return frozenset(role for role in text.split(",") if role)
 
 
-def new_event(event: DomainEvent, event_id: uuid.UUID, metadata: dict[str, Any]) -> NewEvent:
+def new_event(
+    event: DomainEvent,
+    event_id: uuid.UUID,
+    metadata: dict[str, Any],
+    payload: dict[str, Any] | None = None,
+) -> NewEvent:
     """Data and metadata in the canonical form hash chains take (`chains.canonical`: sorted
-    keys, no whitespace), so a link is one hash over the bytes written."""
+    keys, no whitespace), so a link is one hash over the bytes written. `payload`: the
+    event's `payload()`, when the caller has it already."""
     return NewEvent(
         type=event.event_type,
-        data=orjson.dumps(event.payload(), option=orjson.OPT_SORT_KEYS),
+        data=orjson.dumps(
+            event.payload() if payload is None else payload, option=orjson.OPT_SORT_KEYS
+        ),
         metadata=orjson.dumps(metadata, option=orjson.OPT_SORT_KEYS),
         id=event_id,
     )
@@ -166,7 +174,9 @@ def envelope_for(
     stream: str,
     revision: int,
     commit_position: int | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> EventEnvelope:
+    """`payload`: the event's `payload()`, when the caller has it already."""
     return EventEnvelope(
         event_id=str(event_id),
         event_type=event.event_type,
@@ -181,7 +191,7 @@ def envelope_for(
         actor_type=meta.get("actorType", ""),
         actor_id=meta.get("actorId", ""),
         payload_schema=event.payload_schema(),
-        payload=event.payload(),
+        payload=event.payload() if payload is None else payload,
         occurred_at=meta["occurredAt"],
         command_id=meta.get("commandId"),
         command_type=meta.get("commandType"),

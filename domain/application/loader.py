@@ -193,9 +193,13 @@ class AggregateLoader:
         metas = [provenance.metadata(event) for event in events]
         ids = [self._ids.event_id(meta.id_seed, n) for n in range(len(events))]
         batch = list(zip(events, ids, metas, strict=True))
+        payloads = [event.payload() for event in events]
         seen = layers.as_seen_by(load.stored, request.envelope.tenant_id)
         previous = seen.chain_link or chains.GENESIS
-        new, links = chains.sealed([new_event(e, i, m) for e, i, m in batch], previous)
+        new, links = chains.sealed(
+            [new_event(e, i, m, p) for (e, i, m), p in zip(batch, payloads, strict=True)],
+            previous,
+        )
         for m, link in zip(metas, links, strict=True):
             m[chains.LINK] = link
         key = reservations.reservation_of(
@@ -215,7 +219,10 @@ class AggregateLoader:
         if written is None:
             return UNREAD
         stream, first = request.stream, written.revision - len(events) + 1
-        envelopes = [envelope_for(e, i, m, stream, first + n) for n, (e, i, m) in enumerate(batch)]
+        envelopes = [
+            envelope_for(e, i, m, stream, first + n, payload=p)
+            for n, ((e, i, m), p) in enumerate(zip(batch, payloads, strict=True))
+        ]
         self._aggregates.keep(
             fold(
                 load.stored,

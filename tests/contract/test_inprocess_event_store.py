@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 
+import orjson
 import pytest
 from kurrentdbclient import KurrentDBClient, StreamState
 
@@ -248,3 +249,31 @@ def test_a_closed_store_is_unavailable_to_writes(
 
     with pytest.raises(EventStoreUnavailable):
         local.append(_stream(), _noted(), NO_STREAM)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        b'{"zeta": "1", "alpha": "2"}',
+        b'{"zeta": "1", "$schema.format": "Json", "alpha": "2"}',
+        b'{"zeta": "1", "\\u0024schema.format": "Json", "alpha": "2"}',
+        b'{"zeta": "$schema.in a value", "alpha": "2"}',
+        b'{"$schema.format": "Json"}',
+    ],
+)
+def test_a_checked_append_keeps_metadata_as_the_grpc_path_does(
+    local: InProcessEventStore, remote: KurrentEventStore, metadata: bytes
+) -> None:
+    """Record properties: keys sorted, system properties (`$schema.*`, however escaped) left
+    out, the same on both paths."""
+    streams = [_stream(), _stream()]
+    for writer, stream in zip((local, remote), streams, strict=True):
+        writer.append_checked(stream, [NewEvent("case.noted", b"{}", metadata)], NO_STREAM, {})
+
+    (here,), (there,) = (local.read_stream(s) for s in streams)
+
+    assert here.metadata == there.metadata
+    assert b"schema.format" not in here.metadata
+    assert list(orjson.loads(here.metadata or b"{}")) == sorted(
+        orjson.loads(here.metadata or b"{}")
+    )

@@ -121,20 +121,23 @@ class Database:
 # ---- queries (each takes the connection to use) ----------------------------------------------
 
 
+_STREAM_STATE = (
+    "SELECT (SELECT max(revision) FROM events WHERE stream = ?1 AND revision < ?2),"
+    " s.truncate_before, s.tombstoned, s.name IS NOT NULL"
+    " FROM (SELECT 1) LEFT JOIN streams AS s ON s.name = ?1"
+)
+"""A stream's last revision and its row in `streams` (if any), in one statement."""
+
+
 def load_stream_state(conn: sqlite3.Connection, stream: str) -> StreamState:
-    last = conn.execute(
-        "SELECT max(revision) FROM events WHERE stream = ? AND revision < ?",
-        (stream, TOMBSTONE_REVISION),
-    ).fetchone()[0]
-    row = conn.execute(
-        "SELECT truncate_before, tombstoned FROM streams WHERE name = ?", (stream,)
+    last, truncate_before, tombstoned, has_row = conn.execute(
+        _STREAM_STATE, (stream, TOMBSTONE_REVISION)
     ).fetchone()
-    truncate_before, tombstoned = (0, False) if row is None else (row[0], bool(row[1]))
     return StreamState(
         last_revision=-1 if last is None else int(last),
-        truncate_before=truncate_before,
-        tombstoned=tombstoned,
-        has_metadata=row is not None,
+        truncate_before=truncate_before if has_row else 0,
+        tombstoned=bool(tombstoned) if has_row else False,
+        has_metadata=bool(has_row),
     )
 
 
