@@ -20,6 +20,11 @@ The command is one event on a warm aggregate, acknowledged only once durable:
 
 Rows take turns in blocks of `--block` commands, `--rounds` times; each row's figure is the
 median of its blocks' rates, with the p50 and p99 of every command's latency in its blocks.
+`--only WORDS` (repeatable) keeps the rows whose name holds any of them (`--only "no runner"
+--only SQLite`); the others are not even started. `--cpu` adds each row's CPU time per command
+by thread of this process (`/proc/self/task`, utime + stime, over its blocks and their
+settling): what decides between variants on a busy machine, where block rates spread more
+than a change moves them (the HTTP rows' server is another process: only its client shows).
 
 Then, in turns, `--rebuild-rounds` rebuilds of every view into a new SQLite read store over one
 store of `--events` events, in process and over gRPC (`bench.peers_rebuild`: seeded once, kept
@@ -37,6 +42,7 @@ import argparse
 import os
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -196,13 +202,38 @@ class Row:
     settle: Callable[[], None] = lambda: None
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds by thread name over this row's blocks (with their settling)."""
 
     def block(self, size: int) -> None:
+        before = thread_cpu()
         started = time.perf_counter()
         latencies = self.drive(size)
         self.rates.append(size / (time.perf_counter() - started))
         self.latencies += latencies
         self.settle()
+        after = thread_cpu()
+        for thread, seconds in after.items():
+            self.cpu[thread] = self.cpu.get(thread, 0.0) + seconds - before.get(thread, 0.0)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) each thread of this process has used, by name (threads of
+    one name summed; threads not started by Python by their id)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    used: dict[str, float] = {}
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        name = names.get(int(task), f"thread {task}")
+        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / _TICK
+    return used
 
 
 def one_by_one(command: Command) -> Callable[[int], list[float]]:
@@ -247,11 +278,15 @@ def main() -> None:
     parser.add_argument(
         "--seed-cache", type=Path, default=None, help="where seeded stores are kept (/tmp)"
     )
+    parser.add_argument(
+        "--only", action="append", default=[], help="keep rows whose name holds this (repeatable)"
+    )
+    parser.add_argument("--cpu", action="store_true", help="CPU per command by thread, per row")
     args = parser.parse_args()
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-peers-")))
         pool = stack.enter_context(ThreadPoolExecutor(args.clients))
-        rows, lag_app = _command_rows(stack, root, pool, args.clients)
+        rows, lag_app = _command_rows(stack, root, pool, args.clients, _wanted(args.only))
         tune_gc()  # as `caseledger serve` does once started
         for row in rows:  # warm up
             row.drive(50)
@@ -260,53 +295,84 @@ def main() -> None:
             for row in rows:
                 row.block(args.block)
         _print_commands(rows, args)
+        if args.cpu:
+            _print_cpu(rows, args.block * args.rounds)
         if args.rebuild_rounds:
             rebuilds = _rebuilds(args.events, args.rebuild_rounds, root, args.seed_cache)
             _print_rebuilds(rebuilds)
         if args.lag_samples:
+            require(lag_app is not None, "the lag row needs the in-process runner-on row")
+            assert lag_app is not None
             _print_lag(append_to_visible(lag_app, args.lag_samples))
 
 
+def _wanted(only: Sequence[str]) -> Callable[[str], bool]:
+    return lambda name: not only or any(word in name for word in only)
+
+
 def _command_rows(
-    stack: ExitStack, root: Path, pool: ThreadPoolExecutor, clients: int
-) -> tuple[list[Row], App]:
+    stack: ExitStack,
+    root: Path,
+    pool: ThreadPoolExecutor,
+    clients: int,
+    wanted: Callable[[str], bool],
+) -> tuple[list[Row], App | None]:
     rows: list[Row] = []
+    lag_app = None
     for name, path, runner in (
         ("caseledger, in process, no runner", "inprocess", False),
         ("caseledger, in process, runner on (as `serve`)", "inprocess", True),
         ("caseledger, over gRPC, runner on (before #28)", "grpc", True),
     ):
+        threaded = f"caseledger, in process, runner on, {clients} threads"
+        keeps = wanted(name) or (path == "inprocess" and runner and wanted(threaded))
+        if not keeps:
+            continue
         directory = root / f"caseledger-{path}-{'runner' if runner else 'alone'}"
         app, hot = stack.enter_context(caseledger(directory, path, runner))
         settle = _settle(app) if runner else lambda: None
-        rows.append(Row(name, one_by_one(hot), settle))
+        if wanted(name):
+            rows.append(Row(name, one_by_one(hot), settle))
         if path == "inprocess" and runner:
             lag_app = app
-            threads = [_brief_on(app, f"hot-{n}") for n in range(clients)]
-            name = f"caseledger, in process, runner on, {clients} threads"
-            rows.append(Row(name, side_by_side(threads, pool), settle))
+            if wanted(threaded):
+                threads = [_brief_on(app, f"hot-{n}") for n in range(clients)]
+                rows.append(Row(threaded, side_by_side(threads, pool), settle))
+    rows += _http_rows(stack, root, pool, clients, wanted)
+    if wanted(name := "eventsourcing 9.5, SQLite file (WAL)"):
+        rows.append(Row(name, one_by_one(stack.enter_context(peer_on_sqlite(root)))))
+    if wanted(name := "eventsourcing 9.5, PostgreSQL"):
+        rows.append(Row(name, one_by_one(stack.enter_context(peer_on_postgres()))))
+    return rows, lag_app
+
+
+def _http_rows(
+    stack: ExitStack,
+    root: Path,
+    pool: ThreadPoolExecutor,
+    clients: int,
+    wanted: Callable[[str], bool],
+) -> list[Row]:
+    one = "caseledger over HTTP (`serve`), 1 kept-alive httpx client"
+    many = f"caseledger over HTTP (`serve`), {clients} concurrent kept-alive httpx clients"
+    if not (wanted(one) or wanted(many)):
+        return []
+    rows = []
     serve = Serve(root / "serve")
     stack.callback(serve.stop)
     client = stack.enter_context(serve.client())
     serve.open_case(client, "hot")
     settle_serve = lambda: serve.settle(client, "hot")  # noqa: E731
-    rows.append(
-        Row("caseledger over HTTP (`serve`), 1 kept-alive httpx client",
-            one_by_one(lambda: serve.brief(client, "hot")), settle_serve)
-    )  # fmt: skip
-    commands: list[Command] = []
-    for n in range(clients):
-        own = stack.enter_context(serve.client())
-        serve.open_case(own, f"hot-{n}")
-        commands.append(lambda own=own, case=f"hot-{n}": serve.brief(own, case))  # type: ignore[misc]
-    name = f"caseledger over HTTP (`serve`), {clients} concurrent kept-alive httpx clients"
-    rows.append(Row(name, side_by_side(commands, pool), settle_serve))
-    peer = stack.enter_context(peer_on_sqlite(root))
-    rows.append(Row("eventsourcing 9.5, SQLite file (WAL)", one_by_one(peer)))
-    rows.append(
-        Row("eventsourcing 9.5, PostgreSQL", one_by_one(stack.enter_context(peer_on_postgres())))
-    )
-    return rows, lag_app
+    if wanted(one):
+        rows.append(Row(one, one_by_one(lambda: serve.brief(client, "hot")), settle_serve))
+    if wanted(many):
+        commands: list[Command] = []
+        for n in range(clients):
+            own = stack.enter_context(serve.client())
+            serve.open_case(own, f"hot-{n}")
+            commands.append(lambda own=own, case=f"hot-{n}": serve.brief(own, case))  # type: ignore[misc]
+        rows.append(Row(many, side_by_side(commands, pool), settle_serve))
+    return rows
 
 
 def _print_commands(rows: Sequence[Row], args: argparse.Namespace) -> None:
@@ -318,6 +384,16 @@ def _print_commands(rows: Sequence[Row], args: argparse.Namespace) -> None:
         p50, p99 = percentiles(row.latencies)
         print(f"| {row.name} | {statistics.median(row.rates):,.0f} | {p50:.2f} / {p99:.2f} "
               f"| {spread} |")  # fmt: skip
+
+
+def _print_cpu(rows: Sequence[Row], commands: int) -> None:
+    """Each row's CPU µs per command by thread (threads under 5 µs left out)."""
+    print(f"\n| what | CPU µs per command, by thread (over {commands:,} commands) | all threads |")
+    print("|---|---|---|")
+    for row in rows:
+        per = {t: s / commands * 1e6 for t, s in row.cpu.items() if s / commands * 1e6 >= 5}
+        shown = ", ".join(f"{t} {us:,.0f}" for t, us in sorted(per.items(), key=lambda i: -i[1]))
+        print(f"| {row.name} | {shown} | {sum(per.values()):,.0f} |")
 
 
 def _rebuilds(events: int, rounds: int, root: Path, cache: Path | None) -> dict[str, list[Rebuilt]]:
