@@ -40,7 +40,7 @@ _NAMESPACE: Final = uuid.UUID("5b0f3f8e-2c4a-4f6e-9a51-7d1c2f0e9b11")
 
 DEFAULT_EVERY: Final = 25
 """The least gap between a stream's snapshots (in events)."""
-STRETCH: Final = 4
+STRETCH: Final = 2
 """The largest gap between a stream's snapshots, as a multiple of the least (`every`)."""
 SPREAD: Final = 4
 """Beyond `SPREAD * every` events, a stream's snapshots are a `1/SPREAD` of its length apart."""
