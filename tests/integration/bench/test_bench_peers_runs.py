@@ -58,3 +58,24 @@ def test_the_peers_bench_prints_commands_http_rebuild_and_lag_rows(tmp_path: Pat
     assert re.search(rf"in process / over gRPC: {FIGURE}x", out)
     assert re.search(rf"\| 5 \| {FIGURE} / {FIGURE} \|", out)  # the lag row, 5 samples
     assert list(tmp_path.glob("caseledger-bench-peers-400-*/seeded"))  # kept for the next run
+
+
+def test_the_peers_bench_runs_only_the_rows_asked_for_with_their_cpu_by_thread() -> None:
+    arguments = ["--block", "8", "--rounds", "1", "--events", "0", "--rebuild-rounds", "0"]
+    arguments += ["--lag-samples", "0", "--only", "no runner", "--only", "SQLite", "--cpu"]
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.bench_peers", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = re.findall(r"^\| ((?:caseledger|eventsourcing)[^|]*) \|", result.stdout, re.MULTILINE)
+    wanted = ["caseledger, in process, no runner", "eventsourcing 9.5, SQLite file (WAL)"]
+    assert rows == wanted * 2, "each kept row once among the rates and once among the CPU"
+    for row in wanted:
+        assert re.search(
+            rf"\| {re.escape(row)} \| MainThread {FIGURE}.* \| {FIGURE} \|", result.stdout
+        )
