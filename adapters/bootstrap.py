@@ -148,7 +148,7 @@ class App:
             self._started, self._runs_runner = True, runner
             if runner:  # once this process holds the runner's lease (one per read store)
                 self.runner_lease = LeasedWork(
-                    _leases(self.views),
+                    lease_store(self.views),
                     RUNNER_LEASE,
                     self.runner.start,
                     self.runner.stop,
@@ -162,7 +162,7 @@ class App:
         OutboundError when CASELEDGER_OUTBOX=on and NATS does not answer."""
         if self.outbound is None:
             self.outbound = start_outbound(
-                self.store, commands or self.commands, self.settings, _leases(self.views)
+                self.store, commands or self.commands, self.settings, lease_store(self.views)
             )
         return self.outbound
 
@@ -353,7 +353,7 @@ def embedded_store(data_dir: Path, *, grace: float = 1.0) -> Iterator[EventStore
         server.stop(grace=grace)
 
 
-def _leases(views: ReadStore) -> LeaseStore:
+def lease_store(views: ReadStore) -> LeaseStore:
     """The read store, which keeps the leases (both stores are SqlProjectionStores)."""
     return cast(LeaseStore, views)
 

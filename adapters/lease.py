@@ -33,6 +33,10 @@ class LeaseStore(Protocol):
 
     def release_lease(self, name: str, holder: str) -> None: ...
 
+    def lease(self, name: str, now: float) -> tuple[str | None, list[str]]:
+        """`name`'s live holder (None: free or expired) and its live standbys."""
+        ...
+
 
 def holder_id() -> str:
     """This process, as status shows it: `host:pid:random` (unique across restarts)."""
