@@ -23,15 +23,17 @@ passes it (as Cosmic Python's bootstrap does: tests give a store, a clock, ids):
 - the projection runner over all current projections (`.runner`; not started until `start()`):
   a view nobody serves yet is served by its current version at once, and once the runner has
   caught up its versions become the served ones (blue/green, `projections.rebuild`);
-- the command service (`.commands`, `clock=`, `ids=`), writing its snapshots on a thread of
-  their own (`.background`, `adapters.background`), and the query service (`.queries`), whose
+- the command service (`.commands`, `clock=`, `ids=`): the stack `adapters.command_stack`
+  composes, writing its snapshots on a thread of their own (`.background`,
+  `adapters.background`), and the query service (`.queries`), whose
   read-your-writes wait reads the views' checkpoints and is woken by this process's runner's
   commits (when another process's runner keeps the views, by its polls);
 - the token registry (`tokens=`): `tokens_file` if set, else `data_dir/tokens.toml` if it
   exists (what `caseledger serve` writes), else empty (every token refused);
 - with `observed_as` (entry points), the process's telemetry as CASELEDGER_OTEL says
-  (`.telemetry`): `.commands` and `.queries` are then the traced decorators around the
-  services, and the runner's lag is observed unless `observe_projections=False`;
+  (`.telemetry`): the command stack's outermost decorator is then `TracedCommands`,
+  `.queries` is `TracedQueries` around the query service, and the runner's lag is observed
+  unless `observe_projections=False`;
 - on `start_outbound()`, the outbox relay and the notification worker (`.outbound`, see
   `caseledger.adapters.outbound`), stopped by `close()` before the runner and the stores.
 
@@ -49,6 +51,7 @@ from pathlib import Path
 from typing import Final, Protocol, cast
 
 from caseledger.adapters.background import ThreadBackground
+from caseledger.adapters.command_stack import command_service
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import (
     EmbeddedServer,
@@ -59,7 +62,7 @@ from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.eventstore.quiet_head import HeadUnlessSilent
 from caseledger.adapters.lease import RUNNER_LEASE, LeasedWork, LeaseStore, lease_times
-from caseledger.adapters.observability.setup import Telemetry, instrument_app
+from caseledger.adapters.observability.setup import Telemetry, instrument, telemetry_from
 from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import write_report
@@ -67,7 +70,6 @@ from caseledger.adapters.refusals import RefusalLog
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.ports import CommandHandler, EventStore, QueryHandler
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.application.storeformat import StoreFormatError, check_store_format
 from caseledger.domain.shared.clock import Clock
 from caseledger.domain.shared.ids import IdGenerator
@@ -231,7 +233,8 @@ def bootstrap(
     eventstore_port: int | None = None,
 ) -> App:
     """Wire caseledger from `settings` (default: the environment); every other keyword
-    replaces the part it names (a `store` or `views` given is closed by `App.close()` too).
+    replaces the part it names (a `store` or `views` given is closed by `App.close()` too, or
+    when bootstrap fails).
     `mem_db` keeps the embedded store's events in memory (tests); `eventstore_port` overrides
     the embedded store's port (0 = any free port). Raises BootstrapError."""
     settings = settings or Settings()
@@ -241,13 +244,11 @@ def bootstrap(
         if store is None
         else (None, settings.eventstore_url or "")
     )
+    events: EventStoreConnection | None = None
+    read_side: ReadStore | None = None
     try:
         events = store or _event_store_adapter(settings, embedded, url)
-        try:
-            _check_store_format(events)
-        except StoreFormatRefused:
-            events.close()
-            raise
+        _check_store_format(events)
         read_side = views or read_store(settings)
         projections = all_projections()
         runner = ProjectionRunner(
@@ -259,12 +260,14 @@ def bootstrap(
             on_state=lambda status: write_report(settings.data_dir, status),
         )
         activate_unserved(read_side, projections)
-        background = ThreadBackground("caseledger-snapshots")
+        telemetry = None if observed_as is None else telemetry_from(settings, observed_as)
     except BaseException:
-        if embedded is not None:
-            embedded.stop(grace=1.0)
+        _close_parts(events, read_side, embedded)
         raise
-    commands = CommandService(events, clock=clock, ids=ids, background=background)
+    background = ThreadBackground("caseledger-snapshots")
+    commands = command_service(
+        events, clock=clock, ids=ids, background=background, telemetry=telemetry
+    )
     app = App(
         settings=settings,
         store=events,
@@ -281,14 +284,9 @@ def bootstrap(
         eventstore_url=url,
         embedded=embedded,
         background=background,
+        telemetry=telemetry,
     )
-    if observed_as is not None:
-        try:
-            wired = instrument_app(app, observed_as, observe_projections=observe_projections)
-        except BaseException:
-            app.close()
-            raise
-        app.commands, app.queries, app.telemetry = wired.commands, wired.queries, wired.telemetry
+    app.queries = instrument(app, telemetry, observe_projections=observe_projections)
     return app
 
 
@@ -323,7 +321,7 @@ def bootstrap_session(settings: Settings, *, clock: Clock | None = None) -> Iter
             store = KurrentEventStore.connect(url, settings.eventstore_timeout)
         try:
             _check_store_format(store, mark=False)
-            yield Session(store, CommandService(store, clock=clock))
+            yield Session(store, command_service(store, clock=clock))
         finally:
             store.close()
     finally:
@@ -351,6 +349,19 @@ def embedded_store(data_dir: Path, *, grace: float = 1.0) -> Iterator[EventStore
             store.close()
     finally:
         server.stop(grace=grace)
+
+
+def _close_parts(
+    events: EventStoreConnection | None, views: ReadStore | None, embedded: EmbeddedServer | None
+) -> None:
+    """What a failed `bootstrap` holds (given or opened): the event store connection, the
+    read store, the embedded server it started."""
+    if events is not None:
+        events.close()
+    if views is not None:
+        views.close()
+    if embedded is not None:
+        embedded.stop(grace=1.0)
 
 
 def lease_store(views: ReadStore) -> LeaseStore:
