@@ -174,6 +174,11 @@ class App:
             )
         return self.outbound
 
+    @property
+    def runner_in_child(self) -> bool:
+        """The projection runner runs in a child process of this one (`runner_in`)."""
+        return isinstance(self.runner, RunnerProcess)
+
     def wait_for_views(self, position: int, timeout: float = 10.0) -> bool:
         """True once every view reflects the `$all` position (read-your-writes)."""
         return self.runner.wait_until(position, timeout)

@@ -184,7 +184,9 @@ def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: boo
     console.print(f"  API docs     {url}/docs, {url}/redoc   (OpenAPI: {url}/openapi.json)")
     console.print(f"  health       {url}/healthz, {url}/readyz")
     console.print(f"  event store  {app.eventstore_url} ({where})")
-    projecting = "" if runner else " (kept by a separate runner: --no-runner)"
+    projecting = " (kept by a separate runner: --no-runner)"
+    if runner:
+        projecting = " (projected by a child process)" if app.runner_in_child else ""
     console.print(f"  read models  {readstore}{projecting}")
     _announce_outbound(outbound)
     path = tokens_path(app.settings)

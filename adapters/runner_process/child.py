@@ -32,14 +32,14 @@ log = logging.getLogger(__name__)
 
 STATUS_EVERY = 0.25
 """Seconds between two looks at the runner's status when nothing wakes the reporter: a change
-(e.g. the positions a commit moved, read a moment after it) reaches the hosting process within
-this."""
+nobody signals (e.g. the counts a commit moved) reaches the hosting process within this."""
 
 
 class Reporter:
     """Sends the hosting process each commit's checkpoints (at once, from the committing
-    thread) and the runner's status whenever it changed. A failed send means the hosting
-    process has gone: `gone` is set."""
+    thread) and the runner's status when it changed: at once when the runner's state moves
+    (`changed`), else at the next look (`STATUS_EVERY`; e.g. the counts a commit moved). A
+    failed send means the hosting process has gone: `gone` is set."""
 
     def __init__(self, sock: socket.socket, gone: threading.Event) -> None:
         self._sock = sock
@@ -51,7 +51,6 @@ class Reporter:
     def committed(self, batches: Sequence[ProjectionBatch]) -> None:
         checkpoints = [(b.projection_id, b.to_position) for b in batches]
         self._send(wire.message(wire.COMMITTED, wire.encode_committed(checkpoints)))
-        self._changed.set()
 
     def changed(self) -> None:
         self._changed.set()
