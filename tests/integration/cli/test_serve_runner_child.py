@@ -19,6 +19,7 @@ from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.catalogue import all_projections
 from tests.support.api_client import ApiClient
 from tests.support.cli import Served, Writer, event_store_url, serve_env, start_serve, view_rows
+from tests.support.postgres import postgres_database
 from tests.support.runners import caught_up_runner, eventually
 
 pytestmark = pytest.mark.slow
@@ -135,3 +136,40 @@ def test_sigterm_stops_the_child_with_serve(served: Served) -> None:
     assert report is not None
     assert (report.pid, report.state) == (child, "stopped")  # it stopped, then serve did
     assert not Path(f"/proc/{child}").exists()  # serve waited for it
+
+
+def test_the_child_ends_when_serve_is_killed(served: Served) -> None:
+    assert eventually(lambda: _child_pid(served) is not None, 60)
+    child = _child_pid(served)
+    assert child is not None
+    served.process.kill()
+    served.process.wait(10)
+    assert eventually(lambda: not Path(f"/proc/{child}").exists() or _zombie(child), 30)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from postgres_database()
+
+
+def test_the_child_keeps_views_in_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    started = start_serve(tmp_path, serve_env(tmp_path, outbox="off", readstore_url=postgres_url))
+    try:
+        assert eventually(lambda: _ready(started), 60), started.log.read_text()
+        assert _child_pid(started) not in (None, started.process.pid)
+        client = ApiClient(started.url, started.tokens["analyst"])
+        try:
+            answer = _open_and_read(client, "in-postgres")
+        finally:
+            client.close()
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["case_summary"]["status"] == "opened"
+    finally:
+        assert started.stop() == 0
