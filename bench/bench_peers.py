@@ -73,6 +73,11 @@ FULL = 2
 """`PRAGMA synchronous` FULL."""
 
 Command = Callable[[], object]
+LAG_ROWS = {
+    "thread": "runner in a thread (`bootstrap()`)",
+    "child": "runner in a child process (as `serve`)",
+}
+"""The append-to-visible rows, by where the runner runs."""
 
 
 def require(condition: bool, failure: str) -> None:
@@ -295,7 +300,7 @@ def _command_rows(
         settle = _settle(app) if runner else lambda: None
         rows.append(Row(name, one_by_one(hot), settle))
         if path == "inprocess" and runner:
-            lag_apps[f"runner in a {runner_in}"] = app
+            lag_apps[LAG_ROWS[runner_in]] = app
         if path == "inprocess" and runner_in == "child":
             threads = [_brief_on(app, f"hot-{n}") for n in range(clients)]
             name = f"caseledger, in process, runner in a child process, {clients} threads"
