@@ -195,7 +195,9 @@ class RunnerProcess:
             raw, committed, ended = self._status, dict(self._committed), self._ended
             caught_up, state = self._caught_up_once, self._state
         if raw is None or ended is not None:
-            positions = committed if raw is None else _fresher(wire.decode_status(raw), committed)
+            positions = (
+                committed if raw is None else freshest_positions(wire.decode_status(raw), committed)
+            )
             return RunnerStatus(
                 state=state,
                 positions=dict(positions),
@@ -206,7 +208,7 @@ class RunnerProcess:
         reported = wire.decode_status(raw)
         return dataclasses.replace(
             reported,
-            positions=_fresher(reported, committed),
+            positions=freshest_positions(reported, committed),
             caught_up=reported.caught_up or caught_up,
         )
 
@@ -217,8 +219,8 @@ class RunnerProcess:
         def reached() -> bool:
             if self._status is None:
                 return False
-            positions = _fresher(wire.decode_status(self._status), self._committed)
-            chosen = [p for name, p in positions.items() if _named(name, projection_ids)]
+            positions = freshest_positions(wire.decode_status(self._status), self._committed)
+            chosen = [p for name, p in positions.items() if is_named(name, projection_ids)]
             return bool(chosen) and all(p is not None and p >= position for p in chosen)
 
         with self._progress:
@@ -230,7 +232,7 @@ class RunnerProcess:
             self._progress.wait(timeout)
 
 
-def _fresher(status: RunnerStatus, committed: dict[str, int]) -> dict[str, int | None]:
+def freshest_positions(status: RunnerStatus, committed: dict[str, int]) -> dict[str, int | None]:
     """The status's positions, each moved to a later commit the child reported since."""
     return {
         name: max(p, committed[name])
@@ -240,7 +242,7 @@ def _fresher(status: RunnerStatus, committed: dict[str, int]) -> dict[str, int |
     }
 
 
-def _named(projection_id: str, wanted: Sequence[str]) -> bool:
+def is_named(projection_id: str, wanted: Sequence[str]) -> bool:
     """`projection_id` is one of `wanted`, or a build generation of one (`<id>_g<n>`)."""
     return not wanted or any(
         projection_id == w or projection_id.startswith(f"{w}_g") for w in wanted
