@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,3 +174,33 @@ def test_the_child_keeps_views_in_postgresql(tmp_path: Path, postgres_url: str) 
         assert answer.json()["data"]["case_summary"]["status"] == "opened"
     finally:
         assert started.stop() == 0
+
+
+def test_readyz_says_stalled_while_the_child_cannot_write_the_views(served: Served) -> None:
+    assert eventually(lambda: _ready(served), 60)
+    client = ApiClient(served.url, served.tokens["analyst"])
+    locker = sqlite3.connect(_data_dir(served) / "readmodels.db", isolation_level=None, timeout=60)
+    stalled: list[httpx.Response] = []
+
+    def reports_stalled() -> bool:
+        response = httpx.get(f"{served.url}/readyz")
+        if response.status_code == 503 and "projections_stalled" in response.text:
+            stalled.append(response)
+        return bool(stalled)
+
+    try:
+        opened = client.command("open_case", {"case_id": "stall-1", "allegation_summary": "x"})
+        assert opened.status_code == 200, opened.text
+        locker.execute("BEGIN EXCLUSIVE")
+        moved = client.command("start_case_review", {"case_id": "stall-1"})
+        assert moved.status_code == 200, moved.text  # the write side does not need the views
+        assert eventually(reports_stalled, 60)
+        locker.execute("ROLLBACK")
+        assert eventually(lambda: _ready(served), 60)
+        position = moved.json()["commit_position"]
+        summary = client.query("get_case_summary", {"case_id": "stall-1", "min_position": position})
+        assert summary.status_code == 200, summary.text
+        assert summary.json()["data"]["case_summary"]["status"] == "under_review"
+    finally:
+        locker.close()
+        client.close()
