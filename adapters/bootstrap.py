@@ -22,7 +22,11 @@ passes it (as Cosmic Python's bootstrap does: tests give a store, a clock, ids):
   `postgresql://...` (the read side's `open_projection_store`);
 - the projection runner over all current projections (`.runner`; not started until `start()`):
   a view nobody serves yet is served by its current version at once, and once the runner has
-  caught up its versions become the served ones (blue/green, `projections.rebuild`);
+  caught up its versions become the served ones (blue/green, `projections.rebuild`). It runs
+  in a thread of this process, or, where this process hosts the embedded store on disk and
+  `runner_in` says child (under `auto`: when the caller passes `child_runner=True`, as
+  `caseledger serve` does), in a child process (`adapters.runner_process`) that reads the
+  store's file and reports its progress back;
 - the command service (`.commands`, `clock=`, `ids=`): the stack `adapters.command_stack`
   composes, writing its snapshots on a thread of their own (`.background`,
   `adapters.background`), and the query service (`.queries`), whose
@@ -67,6 +71,8 @@ from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import write_report
 from caseledger.adapters.refusals import RefusalLog
+from caseledger.adapters.runner_process.supervisor import RunnerProcess
+from caseledger.adapters.runner_process.wire import ChildConfig
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.ports import CommandHandler, EventStore, QueryHandler
@@ -124,7 +130,8 @@ class App:
     settings: Settings
     store: EventStoreConnection
     views: ReadStore
-    runner: ProjectionRunner
+    runner: ProjectionRunner | RunnerProcess
+    """The projection runner: in a thread, or in a child process (`runner_in`)."""
     commands: CommandHandler
     queries: QueryHandler
     refusals: RefusalLog
@@ -144,8 +151,9 @@ class App:
     _closed: bool = field(default=False, repr=False)
 
     def start(self, runner: bool = True) -> App:
-        """Start serving (once): with the projection runner in a background thread, or, with
-        `runner=False`, reading the views another process's runner keeps."""
+        """Start serving (once): with the projection runner (in a background thread or a child
+        process, see `runner`), or, with `runner=False`, reading the views another process's
+        runner keeps."""
         if not self._started:
             self._started, self._runs_runner = True, runner
             if runner:  # once this process holds the runner's lease (one per read store)
@@ -167,6 +175,11 @@ class App:
                 self.store, commands or self.commands, self.settings, lease_store(self.views)
             )
         return self.outbound
+
+    @property
+    def runner_in_child(self) -> bool:
+        """The projection runner runs in a child process of this one (`runner_in`)."""
+        return isinstance(self.runner, RunnerProcess)
 
     def wait_for_views(self, position: int, timeout: float = 10.0) -> bool:
         """True once every view reflects the `$all` position (read-your-writes)."""
@@ -231,12 +244,15 @@ def bootstrap(
     observe_projections: bool = True,
     mem_db: bool = False,
     eventstore_port: int | None = None,
+    child_runner: bool = False,
 ) -> App:
     """Wire caseledger from `settings` (default: the environment); every other keyword
     replaces the part it names (a `store` or `views` given is closed by `App.close()` too, or
     when bootstrap fails).
     `mem_db` keeps the embedded store's events in memory (tests); `eventstore_port` overrides
-    the embedded store's port (0 = any free port). Raises BootstrapError."""
+    the embedded store's port (0 = any free port); `child_runner` runs the projection runner in
+    a child process under `runner_in=auto` (see the module docstring; `runner_settings` are
+    for a runner in a thread). Raises BootstrapError."""
     settings = settings or Settings()
     registry = tokens if tokens is not None else token_registry(settings)
     embedded, url = (
@@ -251,14 +267,24 @@ def bootstrap(
         _check_store_format(events)
         read_side = views or read_store(settings)
         projections = all_projections()
-        runner = ProjectionRunner(
-            events,
-            read_side,
-            projections,
-            runner_settings,
-            on_caught_up=lambda: switch_when_built(read_side, projections),
-            on_state=lambda status: write_report(settings.data_dir, status),
-        )
+        runner: ProjectionRunner | RunnerProcess
+        hosted = None if embedded is None else embedded.store.database.path
+        if hosted is not None and _in_child(settings, child_runner, views):
+            if runner_settings is not None:
+                raise BootstrapError("runner_settings are for a runner in a thread")
+            for projection in projections:
+                read_side.prepare(projection)
+            assert embedded is not None
+            runner = RunnerProcess(embedded.store.signal, _child_config(settings, hosted))
+        else:
+            runner = ProjectionRunner(
+                events,
+                read_side,
+                projections,
+                runner_settings,
+                on_caught_up=lambda: switch_when_built(read_side, projections),
+                on_state=lambda status: write_report(settings.data_dir, status),
+            )
         activate_unserved(read_side, projections)
         telemetry = None if observed_as is None else telemetry_from(settings, observed_as)
     except BaseException:
@@ -362,6 +388,23 @@ def _close_parts(
         views.close()
     if embedded is not None:
         embedded.stop(grace=1.0)
+
+
+def _in_child(settings: Settings, by_default: bool, views: object) -> bool:
+    """The runner of a process hosting the store on disk runs in a child process: `runner_in`
+    says so (or `auto` and `by_default`), and the child can open the read store this process
+    uses (the configured one, not one the caller passed)."""
+    wanted = settings.runner_in == "child" or (settings.runner_in == "auto" and by_default)
+    return wanted and views is None
+
+
+def _child_config(settings: Settings, eventstore: Path) -> ChildConfig:
+    return ChildConfig(
+        eventstore_dir=str(eventstore.resolve()),
+        data_dir=str(settings.data_dir.resolve()),
+        readstore_url=settings.readstore_url,
+        eventstore_timeout=settings.eventstore_timeout,
+    )
 
 
 def lease_store(views: ReadStore) -> LeaseStore:

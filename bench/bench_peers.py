@@ -7,25 +7,29 @@ read side's figures: a rebuild of every view in process and over gRPC, append-to
 The command is one event on a warm aggregate, acknowledged only once durable:
 - caseledger: `create_analyst_brief` through `App.commands` (bootstrap on a durable data dir,
   SQLite read store), on the embedded store in process (`CASELEDGER_EMBEDDED_PATH=inprocess`)
-  without and with the projection runner (as `caseledger serve` runs), and over the gRPC path
-  with the runner (the path before #28); after each block the runner's views are waited for,
-  outside the timing, so no block pays for another's projection;
+  without the projection runner, with it in a thread of the process (`bootstrap()`'s default),
+  and with it in a child process (`CASELEDGER_RUNNER_IN=child`: as `caseledger serve` runs
+  it), and over the gRPC path with the runner in a thread (the path before #28); after each
+  block the runner's views are waited for, outside the timing, so no block pays for another's
+  projection;
 - `eventsourcing` 9.5: an `Application` whose command is `repository.get` + one event + `save`
   (aggregate cache on, so the aggregate is warm as caseledger's is), on SQLite (file, WAL) and
   on PostgreSQL (127.0.0.1:5432, its own database, dropped after);
-- over HTTP: `caseledger serve` in a child process (`bench.peers_http`), the same command posted
-  by 1 httpx client and by 8 concurrent ones (threads), each keeping its connection open and
-  working on its own case; set beside the Python API with the runner on, from 1 thread and
-  from 8 (each its own case too).
+- over HTTP: `caseledger serve` in a child process (`bench.peers_http`; its runner in a child
+  process of its own), the same command posted by 1 httpx client and by 8 concurrent ones
+  (threads), each keeping its connection open and working on its own case; set beside the
+  Python API with the runner in a child process, from 1 thread and from 8 (each its own case
+  too).
 
 Rows take turns in blocks of `--block` commands, `--rounds` times; each row's figure is the
 median of its blocks' rates, with the p50 and p99 of every command's latency in its blocks.
 
 Then, in turns, `--rebuild-rounds` rebuilds of every view into a new SQLite read store over one
 store of `--events` events, in process and over gRPC (`bench.peers_rebuild`: seeded once, kept
-under /tmp); and `--lag-samples` times, on the in-process runner-on row's app: a case opened,
-then, from its acknowledgement, a `get_case_summary` query with the command's position as
-`min_position` (the query side's read-your-writes wait) until it answers with the case.
+under /tmp); and `--lag-samples` times, on the in-process apps with the runner in a thread and
+in a child process, in turns: a case opened, then, from its acknowledgement, a
+`get_case_summary` query with the command's position as `min_position` (the query side's
+read-your-writes wait) until it answers with the case.
 
 Durability is asserted, not assumed: `PRAGMA synchronous` is FULL on caseledger's store and on
 the peer's SQLite connection, and PostgreSQL has `fsync` and `synchronous_commit` on.
@@ -55,6 +59,7 @@ from bench.peers_http import Serve
 from bench.peers_rebuild import Rebuilt, serving
 from caseledger.adapters.bootstrap import App, bootstrap
 from caseledger.adapters.eventstore.inprocess import InProcessEventStore
+from caseledger.adapters.runner_process.supervisor import RunnerProcess
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.domain.shared.actors import ActorType, Role
@@ -68,6 +73,11 @@ FULL = 2
 """`PRAGMA synchronous` FULL."""
 
 Command = Callable[[], object]
+LAG_ROWS = {
+    "thread": "runner in a thread (`bootstrap()`)",
+    "child": "runner in a child process (as `serve`)",
+}
+"""The append-to-visible rows, by where the runner runs."""
 
 
 def require(condition: bool, failure: str) -> None:
@@ -162,16 +172,21 @@ def peer_on_postgres() -> Iterator[Command]:
 
 
 @contextmanager
-def caseledger(directory: Path, path: str, runner: bool) -> Iterator[tuple[App, Command]]:
+def caseledger(
+    directory: Path, path: str, runner: bool, runner_in: str = "thread"
+) -> Iterator[tuple[App, Command]]:
     os.environ["CASELEDGER_EMBEDDED_PATH"] = path
+    os.environ["CASELEDGER_RUNNER_IN"] = runner_in
     try:
         app = bootstrap(Settings(data_dir=directory), eventstore_port=0).start(runner=runner)
     finally:
-        del os.environ["CASELEDGER_EMBEDDED_PATH"]
+        del os.environ["CASELEDGER_EMBEDDED_PATH"], os.environ["CASELEDGER_RUNNER_IN"]
     assert app.embedded is not None
     (synchronous,) = app.embedded.store.database.writer.execute("PRAGMA synchronous").fetchone()
     require(synchronous == FULL, "caseledger's store does not fsync each commit")
     require(isinstance(app.store, InProcessEventStore) == (path == "inprocess"), "wrong path")
+    in_child = isinstance(app.runner, RunnerProcess)
+    require(in_child == (runner_in == "child"), "the runner is not where the row says")
     try:
         yield app, _brief_on(app, "hot")
     finally:
@@ -251,7 +266,7 @@ def main() -> None:
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-peers-")))
         pool = stack.enter_context(ThreadPoolExecutor(args.clients))
-        rows, lag_app = _command_rows(stack, root, pool, args.clients)
+        rows, lag_apps = _command_rows(stack, root, pool, args.clients)
         tune_gc()  # as `caseledger serve` does once started
         for row in rows:  # warm up
             row.drive(50)
@@ -264,26 +279,31 @@ def main() -> None:
             rebuilds = _rebuilds(args.events, args.rebuild_rounds, root, args.seed_cache)
             _print_rebuilds(rebuilds)
         if args.lag_samples:
-            _print_lag(append_to_visible(lag_app, args.lag_samples))
+            _print_lag(append_to_visible(lag_apps, args.lag_samples))
 
 
 def _command_rows(
     stack: ExitStack, root: Path, pool: ThreadPoolExecutor, clients: int
-) -> tuple[list[Row], App]:
+) -> tuple[list[Row], dict[str, App]]:
     rows: list[Row] = []
-    for name, path, runner in (
-        ("caseledger, in process, no runner", "inprocess", False),
-        ("caseledger, in process, runner on (as `serve`)", "inprocess", True),
-        ("caseledger, over gRPC, runner on (before #28)", "grpc", True),
-    ):
-        directory = root / f"caseledger-{path}-{'runner' if runner else 'alone'}"
-        app, hot = stack.enter_context(caseledger(directory, path, runner))
+    lag_apps: dict[str, App] = {}
+    for name, path, runner, runner_in in (
+        ("caseledger, in process, no runner", "inprocess", False, "thread"),
+        ("caseledger, in process, runner in a thread (`bootstrap()`)", "inprocess", True,
+         "thread"),
+        ("caseledger, in process, runner in a child process (as `serve`)", "inprocess", True,
+         "child"),
+        ("caseledger, over gRPC, runner in a thread (before #28)", "grpc", True, "thread"),
+    ):  # fmt: skip
+        directory = root / f"caseledger-{path}-{runner_in if runner else 'alone'}"
+        app, hot = stack.enter_context(caseledger(directory, path, runner, runner_in))
         settle = _settle(app) if runner else lambda: None
         rows.append(Row(name, one_by_one(hot), settle))
         if path == "inprocess" and runner:
-            lag_app = app
+            lag_apps[LAG_ROWS[runner_in]] = app
+        if path == "inprocess" and runner_in == "child":
             threads = [_brief_on(app, f"hot-{n}") for n in range(clients)]
-            name = f"caseledger, in process, runner on, {clients} threads"
+            name = f"caseledger, in process, runner in a child process, {clients} threads"
             rows.append(Row(name, side_by_side(threads, pool), settle))
     serve = Serve(root / "serve")
     stack.callback(serve.stop)
@@ -291,7 +311,7 @@ def _command_rows(
     serve.open_case(client, "hot")
     settle_serve = lambda: serve.settle(client, "hot")  # noqa: E731
     rows.append(
-        Row("caseledger over HTTP (`serve`), 1 kept-alive httpx client",
+        Row("caseledger over HTTP (`serve`, runner in its child), 1 kept-alive httpx client",
             one_by_one(lambda: serve.brief(client, "hot")), settle_serve)
     )  # fmt: skip
     commands: list[Command] = []
@@ -306,7 +326,7 @@ def _command_rows(
     rows.append(
         Row("eventsourcing 9.5, PostgreSQL", one_by_one(stack.enter_context(peer_on_postgres())))
     )
-    return rows, lag_app
+    return rows, lag_apps
 
 
 def _print_commands(rows: Sequence[Row], args: argparse.Namespace) -> None:
@@ -340,18 +360,20 @@ def _print_rebuilds(done: dict[str, list[Rebuilt]]) -> None:
     print(f"\nin process / over gRPC: {medians['inprocess'] / medians['grpc']:.2f}x")
 
 
-def append_to_visible(app: App, samples: int) -> list[float]:
-    """Seconds from a command's acknowledgement until the query side answers with its row."""
-    lags = []
+def append_to_visible(apps: dict[str, App], samples: int) -> dict[str, list[float]]:
+    """Per app, in turns: seconds from a command's acknowledgement until the query side
+    answers with its row."""
+    lags: dict[str, list[float]] = {name: [] for name in apps}
     for n in range(samples):
-        case_id = f"lag-{n}-{uuid.uuid4().hex[:6]}"
-        opening = {"case_id": case_id, "allegation_summary": "Unlicensed lending at 40% a month"}
-        result = accepted(app.commands.handle(command("open_case", opening)))
-        acknowledged = time.perf_counter()
-        answer = app.queries.handle(_case_summary(case_id, result.commit_position))
-        lags.append(time.perf_counter() - acknowledged)
-        require(answer.status == "ok", f"the case is not in its view: {answer}")
-        time.sleep(0.005)
+        for name, app in apps.items():
+            case_id = f"lag-{n}-{uuid.uuid4().hex[:6]}"
+            opening = {"case_id": case_id, "allegation_summary": "Unlicensed lending, 40%/month"}
+            result = accepted(app.commands.handle(command("open_case", opening)))
+            acknowledged = time.perf_counter()
+            answer = app.queries.handle(_case_summary(case_id, result.commit_position))
+            lags[name].append(time.perf_counter() - acknowledged)
+            require(answer.status == "ok", f"the case is not in its view: {answer}")
+            time.sleep(0.005)
     return lags
 
 
@@ -369,14 +391,15 @@ def _case_summary(case_id: str, position: int | None) -> QueryEnvelope:
     )
 
 
-def _print_lag(lags: list[float]) -> None:
-    p50, p99 = percentiles(lags)
+def _print_lag(lags: dict[str, list[float]]) -> None:
     print(
-        "\n| append-to-visible, in process (ack to the query's answer) | samples | p50 / p99 ms |"
+        "\n| append-to-visible, in process (ack to the query's answer): `open_case`, then "
+        "`get_case_summary` with `min_position` | samples | p50 / p99 ms |"
     )
     print("|---|---|---|")
-    print(f"| `open_case`, then `get_case_summary` with `min_position` | {len(lags)} "
-          f"| {p50:.2f} / {p99:.2f} |")  # fmt: skip
+    for name, seconds in lags.items():
+        p50, p99 = percentiles(seconds)
+        print(f"| {name} | {len(seconds)} | {p50:.2f} / {p99:.2f} |")
 
 
 def _settle(app: App) -> Callable[[], None]:

@@ -45,13 +45,13 @@ from caseledger.adapters.eventstore.embedded.records import (
     StreamDeleted,
     WrongRevision,
 )
-from caseledger.adapters.eventstore.embedded.store import PAGE, EmbeddedStore
+from caseledger.adapters.eventstore.embedded.store import PAGE, EmbeddedStore, StoreReads
 from caseledger.adapters.eventstore.embedded.subscriptions import (
     Looked,
     StoreShuttingDown,
     follow_all_pages,
 )
-from caseledger.adapters.eventstore.embedded.writer import StoreUnavailable
+from caseledger.adapters.eventstore.embedded.writer import StoreUnavailable, Writer
 from caseledger.domain.application.ports import (
     ANY,
     NO_STREAM,
@@ -101,12 +101,19 @@ def _available(method: Callable[P, R]) -> Callable[P, R]:
 
 
 class InProcessEventStore:
-    """`EventStore` (and the read side's `EventFeed`) on an `EmbeddedStore` in this process.
-    `close()` lets go of nothing but itself: the store belongs to whoever started it."""
+    """`EventStore` (and the read side's `EventFeed`) on an `EmbeddedStore` in this process,
+    or only its reads on a `ReadOnlyStore` (another process's store file: a write there is
+    EventStoreUnavailable). `close()` lets go of nothing but itself: the store belongs to
+    whoever opened it."""
 
-    def __init__(self, store: EmbeddedStore, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, store: StoreReads, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._store = store
         self.timeout = timeout
+
+    def _writer(self) -> Writer:
+        if not isinstance(self._store, EmbeddedStore):
+            raise EventStoreUnavailable("this process only reads the event store's file")
+        return self._store.writer
 
     def close(self) -> None:
         """Nothing to release: the store and its connections are the server's."""
@@ -118,7 +125,7 @@ class InProcessEventStore:
         _check_expected(expected)
         proposed = _proposed(events)
         with within(self.timeout):
-            outcome = self._store.writer.append(stream, expected, proposed, time_left())
+            outcome = self._writer().append(stream, expected, proposed, time_left())
         if isinstance(outcome, StreamDeleted):
             raise StreamNotFound(stream)
         if isinstance(outcome, WrongRevision):
@@ -150,7 +157,7 @@ class InProcessEventStore:
             raise ValueError("append needs at least one event")
         with within(self.timeout):
             decide = lambda group: transactions.decide(group, transaction)  # noqa: E731
-            outcome = self._store.writer.transact(decide, time_left())
+            outcome = self._writer().transact(decide, time_left())
         if isinstance(outcome, transactions.Refused):
             raise _refusal(stream, expected, outcome)
         revision = next(r for s, r in outcome.revisions if s == stream)
@@ -164,7 +171,7 @@ class InProcessEventStore:
             orjson.dumps({"$maxCount": count}), b"",
         )  # fmt: skip
         with within(self.timeout):
-            self._store.writer.append(f"$${stream}", EXPECT_ANY, [metadata], time_left())
+            self._writer().append(f"$${stream}", EXPECT_ANY, [metadata], time_left())
 
     # ---- reads ----------------------------------------------------------------------------
 
@@ -223,7 +230,7 @@ class _Following:
     live events arrive as the writer signals its commits. `stop()` from any thread ends the
     iteration before its next item (or page)."""
 
-    def __init__(self, store: EmbeddedStore, after: int, wanted: EventFilter) -> None:
+    def __init__(self, store: StoreReads, after: int, wanted: EventFilter) -> None:
         self._store = store
         self._after = after
         self._filter = wanted
