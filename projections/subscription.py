@@ -74,6 +74,9 @@ class SubscriptionOptions:
     """The pauses before resubscribing and, while stalled, between tries."""
     stall_max_delay: float = 5.0
     """The longest pause between two tries while the handler's store fails (at most 5 s)."""
+    stall: RetryPolicy | None = None
+    """The pauses while stalled, exactly as this policy says (its `max_delay` the longest);
+    None: `retry`'s, at most `stall_max_delay`."""
     resubscribe_when_ended: bool = False
     """A feed that ends (not stopped, not failed) is followed again at once (the relay);
     False: the run ends with it (the runner)."""
@@ -145,7 +148,7 @@ class CheckpointedSubscription:
         self.stopping = threading.Event()
         self.caught_up = threading.Event()
         self.read_ahead = ReadAhead(max(options.read_ahead, 1))
-        self.stall = Stall(options.retry, options.stall_max_delay, self.stopping)
+        self.stall = _stall(options, self.stopping)
         self.state = "created"
         self.target: int | None = None
         """`$all`'s head when the engine last subscribed."""
@@ -355,6 +358,13 @@ class CheckpointedSubscription:
             if remaining <= 0 or self.stopping.is_set():
                 return None
             time.sleep(min(remaining, _LINGER_POLL))
+
+
+def _stall(options: SubscriptionOptions, stopping: threading.Event) -> Stall:
+    if options.stall is None:
+        return Stall(options.retry, options.stall_max_delay, stopping)
+    most = options.stall.max_delay
+    return Stall(options.stall, most, stopping, ceiling=most)
 
 
 def _reach(events: Sequence[RecordedEvent], checkpoint: int | None) -> int:
