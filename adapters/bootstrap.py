@@ -71,7 +71,7 @@ from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import write_report
 from caseledger.adapters.refusals import RefusalLog
-from caseledger.adapters.runner_process.supervisor import RunnerProcess
+from caseledger.adapters.runner_process.supervisor import RESTARTING, RunnerProcess
 from caseledger.adapters.runner_process.wire import ChildConfig
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
@@ -187,7 +187,9 @@ class App:
 
     def ready(self) -> tuple[bool, str]:
         """Ready to serve: the event store answers and the runner has caught up once (without
-        a runner here: the read store answers; queries say how fresh each view is)."""
+        a runner here: the read store answers; queries say how fresh each view is). A runner
+        child that is being restarted is not ready (`projection runner restarting: ...`) until
+        the restarted child has caught up; one that keeps failing to start is stalled."""
         if not self._started:
             return False, "not started"
         try:
@@ -203,6 +205,8 @@ class App:
         status = self.runner.status()
         if status.stalled:
             return False, f"{PROJECTIONS_STALLED}{status.stalled_reason}"
+        if status.state == RESTARTING:
+            return False, f"projection runner restarting: {status.last_error}"
         if not status.caught_up:
             return False, f"projections catching up (runner {status.state})"
         return True, "ready"

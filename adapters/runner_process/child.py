@@ -1,11 +1,15 @@
 """The runner child: `python -m caseledger.adapters.runner_process FD`, FD its end of the socket
 pair its hosting process made (see `wire.pair`). It runs the projection runner on the event store's
 file, read-only, until SIGTERM or until the hosting process goes (the end of the socket), then
-stops it gracefully (the batch in hand commits). SIGINT is ignored: a terminal's Ctrl-C reaches
-the whole process group, and the hosting process stops its child in its own order."""
+stops it gracefully (the batch in hand commits). One that cannot start its runner (it cannot
+open the store's file or the read store, or prepare the views there) tells its hosting process
+why (`wire.FAILED`, one bounded line) and exits with `CANNOT_START`. SIGINT is ignored: a
+terminal's Ctrl-C reaches the whole process group, and the hosting process stops its child in
+its own order."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
@@ -13,7 +17,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from caseledger.adapters.eventstore.embedded.commits import CommitSignal
 from caseledger.adapters.eventstore.embedded.store import ReadOnlyStore
@@ -30,6 +34,8 @@ from caseledger.projections.runner import ProjectionRunner, RunnerStatus
 
 log = logging.getLogger(__name__)
 
+CANNOT_START: Final = 1
+"""The exit code of a child that could not start its runner (it said why: `wire.FAILED`)."""
 STATUS_EVERY = 0.25
 """Seconds between two looks at the runner's status when nothing wakes the reporter: a change
 nobody signals (e.g. the counts a commit moved) reaches the hosting process within this."""
@@ -42,8 +48,8 @@ class Reporter:
     failed send means the hosting process has gone: `gone` is set."""
 
     def __init__(self, sock: socket.socket, gone: threading.Event) -> None:
-        self._sock = sock
-        self._gone = gone
+        self.sock = sock
+        self.gone = gone
         self._lock = threading.Lock()
         self._changed = threading.Event()
         self._last: bytes | None = None
@@ -51,6 +57,10 @@ class Reporter:
     def committed(self, batches: Sequence[ProjectionBatch]) -> None:
         checkpoints = [(b.projection_id, b.to_position) for b in batches]
         self._send(wire.message(wire.COMMITTED, wire.encode_committed(checkpoints)))
+
+    def failed(self, reason: str) -> None:
+        """The runner could not start, for `reason`."""
+        self._send(wire.message(wire.FAILED, wire.encode_failed(reason)))
 
     def changed(self) -> None:
         self._changed.set()
@@ -72,9 +82,9 @@ class Reporter:
     def _send(self, data: bytes) -> None:
         try:
             with self._lock:
-                self._sock.send(data)
+                self.sock.send(data)
         except OSError:
-            self._gone.set()
+            self.gone.set()
 
 
 class _ReportingStore:
@@ -111,50 +121,77 @@ def run(fd: int) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sock = socket.socket(fileno=fd)
-    raw = wire.receive(sock)
-    if raw is None:
-        return 1
-    config = wire.ChildConfig.decode(raw)
+    try:
+        raw = wire.receive(sock)
+        if raw is None:
+            return CANNOT_START
+        reporter = Reporter(sock, stop)
+        with contextlib.ExitStack() as opened:
+            try:
+                runner = _runner(wire.ChildConfig.decode(raw), reporter, opened)
+            except Exception as error:
+                return _cannot_start(reporter, error)
+            _serve(runner, reporter, stop)
+        return 0
+    finally:
+        sock.close()
+
+
+def _runner(
+    config: wire.ChildConfig, reporter: Reporter, opened: contextlib.ExitStack
+) -> ProjectionRunner:
+    """The runner on the event store's file and the read store (each closed by `opened`)."""
     settings = Settings(data_dir=Path(config.data_dir), readstore_url=config.readstore_url)
     store = ReadOnlyStore(config.eventstore_path)
+    opened.callback(store.close)
     views = open_projection_store(settings)
-    try:
-        reporter = Reporter(sock, stop)
-        projections = all_projections()
+    opened.callback(views.close)
+    projections = all_projections()
 
-        def caught_up() -> None:
-            switch_when_built(views, projections)
-            reporter.changed()
+    def caught_up() -> None:
+        switch_when_built(views, projections)
+        reporter.changed()
 
-        def state(status: RunnerStatus) -> None:
-            write_report(settings.data_dir, status)
-            reporter.changed()
+    def state(status: RunnerStatus) -> None:
+        write_report(settings.data_dir, status)
+        reporter.changed()
 
-        runner = ProjectionRunner(
-            InProcessEventStore(store, config.eventstore_timeout),
-            cast(ProjectionStore, _ReportingStore(views, reporter)),
-            projections,
-            on_caught_up=caught_up,
-            on_state=state,
-        )
-        threading.Thread(
-            target=follow_commits, args=(sock, store.signal, stop), name="commits", daemon=True
-        ).start()
-        reporting = threading.Thread(
-            target=reporter.run, args=(runner.status, stop), name="reporter", daemon=True
-        )
-        reporting.start()
-        tune_gc()  # start-up is done: the runner runs from here on
-        runner.start()
-        stop.wait()
-        runner.stop()
-        reporting.join(STATUS_EVERY * 4)
-        reporter.report(runner.status())
-    finally:
-        views.close()
-        store.close()
-        sock.close()
-    return 0
+    runner = ProjectionRunner(
+        InProcessEventStore(store, config.eventstore_timeout),
+        cast(ProjectionStore, _ReportingStore(views, reporter)),
+        projections,
+        on_caught_up=caught_up,
+        on_state=state,
+    )
+    threading.Thread(
+        target=follow_commits,
+        args=(reporter.sock, store.signal, reporter.gone),
+        name="commits",
+        daemon=True,
+    ).start()
+    return runner
+
+
+def _serve(runner: ProjectionRunner, reporter: Reporter, stop: threading.Event) -> None:
+    """Run `runner` until `stop`, reporting its status; then stop it (the batch in hand
+    commits) and report the last status."""
+    reporting = threading.Thread(
+        target=reporter.run, args=(runner.status, stop), name="reporter", daemon=True
+    )
+    reporting.start()
+    tune_gc()  # start-up is done: the runner runs from here on
+    runner.start()
+    stop.wait()
+    runner.stop()
+    reporting.join(STATUS_EVERY * 4)
+    reporter.report(runner.status())
+
+
+def _cannot_start(reporter: Reporter, error: Exception) -> int:
+    """Tell the hosting process why the runner could not start (bounded): it logs and
+    reports it (not every retry of a stall), so the child does not."""
+    reporter.failed(wire.bounded(f"{type(error).__name__}: {error}"))
+    return CANNOT_START
 
 
 def main() -> None:

@@ -12,9 +12,16 @@ Rules:
 - Each commit of the event store wakes the child (`wire`); each commit of the child wakes
   this process's read-your-writes waiters (`wait_for_progress`) and moves the positions
   `wait_until` and `status` answer with.
-- `status()` is the child's last report; while no child runs, its state is `starting` (none
-  has reported yet) or `restarting`. Once a child has caught up, `caught_up` stays true across
-  restarts (the views were caught up once; their lag says how fresh they are).
+- `status()` is the running child's last report. While no child runs (it died and waits for
+  its restart, or a new one has not reported yet) the state is `restarting` and the views
+  are not caught up (`caught_up` is the running child's own: a restarted child has caught up
+  once it reaches the head it found), so `App.ready()` says not ready until it has.
+- A child that ends before its runner started (it sent no status: e.g. its read store is down,
+  or it dies at once) failed to start. From the `STALL_AFTER`-th such failure in a row the
+  state is `stalled`, with the reason (the child's own, `wire.FAILED`, bounded) and since
+  the first: `/readyz` says `projections_stalled` and `projections status` (this process
+  writes the runner's report while no child runs) says stalled. The restarts go on with
+  their backoff; the first child that reports ends the stall.
 """
 
 from __future__ import annotations
@@ -28,11 +35,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Final
 
 from caseledger.adapters.eventstore.embedded.commits import CommitSignal
+from caseledger.adapters.readstore.runner_report import write_report
 from caseledger.adapters.runner_process import wire
-from caseledger.projections.runner import RunnerStatus
+from caseledger.projections.runner import STALLED, RunnerStatus
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +49,15 @@ RESTART_DELAYS: Final = (0.25, 10.0)
 """The first and the longest pause before a dead child is started again (doubling between)."""
 STEADY: Final = 30.0
 """Seconds a child must have lived for the next restart to wait the first delay again."""
+STALL_AFTER: Final = 2
+"""Children in a row that failed to start (see the module docstring) before the runner is
+`stalled`: one may be a passing failure; two in a row are not."""
 CHILD_MODULE: Final = "caseledger.adapters.runner_process"
+STARTING: Final = "starting"
+"""No child has reported yet (the first is starting)."""
+RESTARTING: Final = "restarting"
+"""No child runs: the last one ended, the next one is started after the backoff."""
+RUNNING: Final = "running"
 
 
 class RunnerProcess:
@@ -56,6 +73,16 @@ class RunnerProcess:
         self._caught_up_once = False
         self._state = "created"
         self._ended: str | None = None
+        self._reported = False
+        """The running child has reported its status (its runner started)."""
+        self._refused: str | None = None
+        """Why the running child could not start its runner (what it said, bounded)."""
+        self._failed_starts = 0
+        """Children in a row that ended before their runner started."""
+        self._failing_since: float | None = None
+        """When the first of those ended (`time.time()`)."""
+        self._reporting = False
+        """The runner's report (`projections status`) is this process's, not a child's."""
         self._stopping = threading.Event()
         self._sock: socket.socket | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -76,7 +103,7 @@ class RunnerProcess:
         """Start the child, and watch it until `stop()` (once)."""
         if self._thread is not None:
             return
-        self._state = "starting"
+        self._state = STARTING
         self._commits.listen(self._wake)
         self._thread = threading.Thread(target=self._supervise, name="runner-process", daemon=True)
         self._thread.start()
@@ -100,6 +127,9 @@ class RunnerProcess:
         with self._progress:
             self._state = "stopped"
             self._progress.notify_all()
+            ours = self._reporting
+        if ours:  # no child runs to say it stopped
+            self._report(RunnerStatus("stopped", {}, {}, None, False))
 
     def run_until_caught_up(self, timeout: float | None = None) -> bool:
         """Run the child until it has caught up (or `timeout`), then stop; True if caught up."""
@@ -131,6 +161,8 @@ class RunnerProcess:
             self.restarts += 1
 
     def _spawn(self) -> tuple[subprocess.Popen[bytes], socket.socket]:
+        with self._progress:
+            self._reported, self._refused = False, None
         ours, theirs = wire.pair()
         try:
             ours.send(self._config.encode())
@@ -152,11 +184,35 @@ class RunnerProcess:
         return self._process, ours
 
     def _note_end(self, why: str) -> None:
-        if not self._stopping.is_set():
-            log.warning("projection runner child: %s; starting it again", why)
+        """The child has ended (or could not be spawned), for `why`: `restarting`, or
+        `stalled` once `STALL_AFTER` children in a row failed to start."""
         with self._progress:
-            self._state, self._ended = "restarting", why
+            if not self._reported:
+                self._failed_starts += 1
+                if self._failing_since is None:
+                    self._failing_since = time.time()
+                said = "" if self._refused is None else f": {self._refused}"
+                why = wire.bounded(f"{why} before its runner started{said}")
+            stalled = self._failed_starts >= STALL_AFTER
+            began = stalled and self._state != STALLED
+            self._state, self._ended = (STALLED if stalled else RESTARTING), why
             self._progress.notify_all()
+            status = self._own_status()
+        if self._stopping.is_set():
+            return
+        if began:
+            log.warning("projection runner stalled: %s; starting it again", status.stalled_reason)
+        elif not stalled:
+            log.warning("projection runner child: %s; starting it again", why)
+        self._report(status)
+
+    def _report(self, status: RunnerStatus) -> None:
+        """Write the runner's report (`projections status`) as this process's."""
+        self._reporting = True
+        try:
+            write_report(Path(self._config.data_dir), status)
+        except OSError as error:  # reporting must never stop the supervision
+            log.warning("reporting the runner's state failed: %r", error)
 
     # -- the wire ---------------------------------------------------------------------------
 
@@ -183,34 +239,49 @@ class RunnerProcess:
                     if position > self._committed.get(name, -1):
                         self._committed[name] = position
             elif kind == wire.STATUS:
-                self._status, self._ended = body, None
+                if self._state == STALLED:
+                    log.warning("projection runner resumed after: %s", self._stalled_reason())
+                self._status, self._ended, self._reported = body, None, True
+                self._reporting = False  # the child writes the report from its start
+                self._state, self._failed_starts, self._failing_since = RUNNING, 0, None
                 if not self._caught_up_once and wire.decode_status(body).caught_up:
                     self._caught_up_once = True
+            elif kind == wire.FAILED:
+                self._refused = wire.decode_failed(body)
             self._progress.notify_all()
 
     # -- what the App asks of a runner ----------------------------------------------------
 
     def status(self) -> RunnerStatus:
         with self._progress:
-            raw, committed, ended = self._status, dict(self._committed), self._ended
-            caught_up, state = self._caught_up_once, self._state
-        if raw is None or ended is not None:
-            positions = (
-                committed if raw is None else freshest_positions(wire.decode_status(raw), committed)
-            )
-            return RunnerStatus(
-                state=state,
-                positions=dict(positions),
-                stats={},
-                last_error=None if ended is None else f"runner process {ended}",
-                caught_up=caught_up,
-            )
+            if self._status is None or self._ended is not None:
+                return self._own_status()
+            raw, committed = self._status, dict(self._committed)
         reported = wire.decode_status(raw)
-        return dataclasses.replace(
-            reported,
-            positions=freshest_positions(reported, committed),
-            caught_up=reported.caught_up or caught_up,
+        return dataclasses.replace(reported, positions=freshest_positions(reported, committed))
+
+    def _own_status(self) -> RunnerStatus:
+        """While no child reports (under `_progress`): the state here, the positions last
+        reported, not caught up."""
+        committed, ended = self._committed, self._ended
+        positions = (
+            dict(committed)
+            if self._status is None
+            else freshest_positions(wire.decode_status(self._status), committed)
         )
+        stalled = self._state == STALLED
+        return RunnerStatus(
+            state=self._state,
+            positions=dict(positions),
+            stats={},
+            last_error=None if ended is None else f"runner process {ended}",
+            caught_up=False,
+            stalled_reason=self._stalled_reason() if stalled else None,
+            stalled_since=self._failing_since if stalled else None,
+        )
+
+    def _stalled_reason(self) -> str:
+        return f"runner process cannot start: {self._ended}"
 
     def wait_until(self, position: int, timeout: float, projection_ids: Sequence[str] = ()) -> bool:
         """True once every (or every named) view's checkpoint the child reported is at or past

@@ -8,8 +8,10 @@ by the subscription's own periodic look at the store).
 
 Child -> hosting process: a kind byte and its JSON body: `COMMITTED` ([projection id,
 checkpoint] of each view a commit of the child just made durable: the read-your-writes
-wake-up) and `STATUS` (the runner's `RunnerStatus`, whenever it changes). No message is empty:
-an empty read is the end of the stream, the other side gone.
+wake-up), `STATUS` (the runner's `RunnerStatus`, whenever it changes) and `FAILED` (why the
+child could not start its runner, sent before it exits: one line of at most `REASON_LIMIT`
+characters, `bounded`). No message is empty: an empty read is the end of the stream, the
+other side gone.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from caseledger.projections.track import TrackStats
 POSITION: Final = struct.Struct("<Q")
 COMMITTED: Final = b"c"
 STATUS: Final = b"s"
+FAILED: Final = b"f"
+REASON_LIMIT: Final = 300
+"""The longest reason a `FAILED` message (and the status built from it) carries."""
 MAX_MESSAGE: Final = 256 * 1024
 """The longest message: a status of dozens of views is a few KB."""
 
@@ -69,8 +74,13 @@ def message(kind: bytes, body: bytes) -> bytes:
 
 
 def receive(sock: socket.socket) -> bytes | None:
-    """The next message, or None at the end of the stream."""
-    data = sock.recv(MAX_MESSAGE)
+    """The next message, or None at the end of the stream. The other side closing with
+    messages of ours unread resets the connection: that is said once, before the messages it
+    sent are read, so they are read on (a child that could not start says why, then exits)."""
+    try:
+        data = sock.recv(MAX_MESSAGE)
+    except ConnectionResetError:
+        data = sock.recv(MAX_MESSAGE)  # the reset is said once: what it sent, or the end
     return data or None
 
 
@@ -90,3 +100,17 @@ def encode_committed(checkpoints: list[tuple[str, int]]) -> bytes:
 
 def decode_committed(raw: bytes) -> list[tuple[str, int]]:
     return [(str(name), int(position)) for name, position in orjson.loads(raw)]
+
+
+def bounded(text: str, limit: int = REASON_LIMIT) -> str:
+    """`text` on one line, at most `limit` characters (a longer one is cut, ending in `...`)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def encode_failed(reason: str) -> bytes:
+    return bounded(reason).encode() or b"?"
+
+
+def decode_failed(raw: bytes) -> str:
+    return bounded(raw.decode("utf-8", "replace"))

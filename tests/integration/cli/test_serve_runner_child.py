@@ -1,7 +1,10 @@
 """`caseledger serve` hosting the embedded store runs the projection runner in a child process
 it supervises (CASELEDGER_RUNNER_IN=auto): a command's effect is visible to a query that asks
 for its position, a child killed with SIGKILL is started again and the views catch up with
-nothing lost and nothing applied twice, and SIGTERM stops the child with serve."""
+nothing lost and nothing applied twice, and SIGTERM stops the child with serve. While no child
+runs `/readyz` says the runner is restarting (503), and ready once a restarted child caught up;
+children that cannot start are reported stalled with the reason (`/readyz`, `projections
+status`) and started again until one can."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
@@ -19,8 +23,16 @@ from caseledger.adapters.readstore.runner_report import read_report
 from caseledger.adapters.readstore.sqlite import SqliteProjectionStore
 from caseledger.projections.catalogue import all_projections
 from tests.support.api_client import ApiClient
-from tests.support.cli import Served, Writer, event_store_url, serve_env, start_serve, view_rows
-from tests.support.postgres import postgres_database
+from tests.support.cli import (
+    Served,
+    Writer,
+    event_store_url,
+    run,
+    serve_env,
+    start_serve,
+    view_rows,
+)
+from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_database
 from tests.support.runners import caught_up_runner, eventually
 
 pytestmark = pytest.mark.slow
@@ -204,3 +216,91 @@ def test_readyz_says_stalled_while_the_child_cannot_write_the_views(served: Serv
     finally:
         locker.close()
         client.close()
+
+
+def test_readyz_says_restarting_while_no_child_runs_then_ready_once_caught_up(
+    served: Served,
+) -> None:
+    assert eventually(lambda: _ready(served), 60), served.log.read_text()
+    first = _child_pid(served)
+    assert first is not None
+    restarting: list[httpx.Response] = []
+
+    def reports_restarting() -> bool:
+        response = httpx.get(f"{served.url}/readyz")
+        if response.status_code == 503:
+            restarting.append(response)
+        return bool(restarting)
+
+    os.kill(first, signal.SIGKILL)
+    assert eventually(reports_restarting, 60), served.log.read_text()
+    problem = restarting[0].json()
+    assert problem["reason_code"] == "not_ready", problem
+    assert "projection runner restarting" in problem["detail"], problem
+    assert "ended with exit code -9" in problem["detail"], problem
+    assert eventually(lambda: _ready(served), 60), served.log.read_text()
+    assert _child_pid(served) not in (None, first)  # ready again: a new child caught up
+    client = ApiClient(served.url, served.tokens["analyst"])
+    try:
+        answer = _open_and_read(client, "after-the-restart")
+    finally:
+        client.close()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["case_summary"]["status"] == "opened"
+
+
+def _allow_connections(url: str, allowed: bool) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {str(allowed).lower()}")
+
+
+def test_a_child_that_cannot_start_is_reported_stalled_with_the_reason_and_retried(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    started = start_serve(tmp_path, serve_env(tmp_path, outbox="off", readstore_url=postgres_url))
+    stalled: list[httpx.Response] = []
+
+    def reports_stalled() -> bool:
+        response = httpx.get(f"{started.url}/readyz")
+        if response.status_code == 503 and "projections_stalled" in response.text:
+            stalled.append(response)
+        return bool(stalled)
+
+    try:
+        assert eventually(lambda: _ready(started), 60), started.log.read_text()
+        child = _child_pid(started)
+        assert child is not None
+        _allow_connections(postgres_url, False)  # serve keeps the connections it has
+        os.kill(child, signal.SIGKILL)  # its restarts cannot open the read store
+
+        assert eventually(reports_stalled, 60), started.log.read_text()
+        detail = stalled[0].json()["detail"]
+        assert "runner process cannot start" in detail, detail
+        assert "not currently accepting connections" in detail, detail
+        assert len(detail) < 500, detail  # bounded, whatever the child's error said
+        report = read_report(_data_dir(started))
+        assert report is not None
+        assert (report.state, report.pid) == ("stalled", started.process.pid), report
+        assert report.reason is not None
+        assert "cannot start" in report.reason
+        status = run(["projections", "status"], started.env)
+        assert "stalled" in status.stdout, status.stdout + status.stderr
+        assert "cannot start" in status.stdout, status.stdout
+
+        _allow_connections(postgres_url, True)  # the next restart starts
+        assert eventually(lambda: _ready(started), 60), started.log.read_text()
+        log = started.log.read_text()
+        assert "projection runner resumed" in log
+        assert log.count("projection runner stalled") == 1, log  # said once, not every retry
+        assert "unreadable message" not in log, log
+        client = ApiClient(started.url, started.tokens["analyst"])
+        try:
+            answer = _open_and_read(client, "after-the-stall")
+        finally:
+            client.close()
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["case_summary"]["status"] == "opened"
+    finally:
+        _allow_connections(postgres_url, True)
+        assert started.stop() == 0

@@ -49,3 +49,25 @@ def test_a_view_is_named_by_its_id_or_a_build_generation_of_it() -> None:
     assert is_named("case_summary_v1", ["case_summary_v1"])
     assert is_named("anything_v3", [])
     assert not is_named("case_summary_v10", ["case_summary_v1"])
+
+
+def test_why_a_child_could_not_start_is_one_bounded_line() -> None:
+    said = "ReadStoreUnavailable: down\n  " + "x" * 5000
+    reason = wire.decode_failed(wire.encode_failed(said))
+    assert len(reason) == wire.REASON_LIMIT
+    assert reason.startswith("ReadStoreUnavailable: down x")
+    assert reason.endswith("...")
+    assert "\n" not in reason
+    assert wire.decode_failed(wire.encode_failed("short")) == "short"
+
+
+def test_what_a_side_said_before_it_closed_with_messages_unread_is_still_read() -> None:
+    ours, theirs = wire.pair()
+    try:
+        ours.send(wire.POSITION.pack(7))  # never read: closing resets the connection
+        theirs.send(wire.message(wire.FAILED, wire.encode_failed("cannot open")))
+        theirs.close()
+        assert wire.receive(ours) == wire.FAILED + b"cannot open"
+        assert wire.receive(ours) is None
+    finally:
+        ours.close()
