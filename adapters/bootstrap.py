@@ -22,16 +22,22 @@ passes it (as Cosmic Python's bootstrap does: tests give a store, a clock, ids):
   `postgresql://...` (the read side's `open_projection_store`);
 - the projection runner over all current projections (`.runner`; not started until `start()`):
   a view nobody serves yet is served by its current version at once, and once the runner has
-  caught up its versions become the served ones (blue/green, `projections.rebuild`);
-- the command service (`.commands`, `clock=`, `ids=`), writing its snapshots on a thread of
-  their own (`.background`, `adapters.background`), and the query service (`.queries`), whose
+  caught up its versions become the served ones (blue/green, `projections.rebuild`). It runs
+  in a thread of this process, or, where this process hosts the embedded store on disk and
+  `runner_in` says child (under `auto`: when the caller passes `child_runner=True`, as
+  `caseledger serve` does), in a child process (`adapters.runner_process`) that reads the
+  store's file and reports its progress back;
+- the command service (`.commands`, `clock=`, `ids=`): the stack `adapters.command_stack`
+  composes, writing its snapshots on a thread of their own (`.background`,
+  `adapters.background`), and the query service (`.queries`), whose
   read-your-writes wait reads the views' checkpoints and is woken by this process's runner's
   commits (when another process's runner keeps the views, by its polls);
 - the token registry (`tokens=`): `tokens_file` if set, else `data_dir/tokens.toml` if it
   exists (what `caseledger serve` writes), else empty (every token refused);
 - with `observed_as` (entry points), the process's telemetry as CASELEDGER_OTEL says
-  (`.telemetry`): `.commands` and `.queries` are then the traced decorators around the
-  services, and the runner's lag is observed unless `observe_projections=False`;
+  (`.telemetry`): the command stack's outermost decorator is then `TracedCommands`,
+  `.queries` is `TracedQueries` around the query service, and the runner's lag is observed
+  unless `observe_projections=False`;
 - on `start_outbound()`, the outbox relay and the notification worker (`.outbound`, see
   `caseledger.adapters.outbound`), stopped by `close()` before the runner and the stores.
 
@@ -49,6 +55,7 @@ from pathlib import Path
 from typing import Final, Protocol, cast
 
 from caseledger.adapters.background import ThreadBackground
+from caseledger.adapters.command_stack import command_service
 from caseledger.adapters.eventstore.embedded.database import DataDirError
 from caseledger.adapters.eventstore.embedded.server import (
     EmbeddedServer,
@@ -59,15 +66,16 @@ from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.eventstore.quiet_head import HeadUnlessSilent
 from caseledger.adapters.lease import RUNNER_LEASE, LeasedWork, LeaseStore, lease_times
-from caseledger.adapters.observability.setup import Telemetry, instrument_app
+from caseledger.adapters.observability.setup import Telemetry, instrument, telemetry_from
 from caseledger.adapters.outbound import Outbound, start_outbound
 from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import write_report
 from caseledger.adapters.refusals import RefusalLog
+from caseledger.adapters.runner_process.supervisor import RESTARTING, RunnerProcess
+from caseledger.adapters.runner_process.wire import ChildConfig
 from caseledger.adapters.settings import Settings
 from caseledger.adapters.tokens import TokenRegistry
 from caseledger.domain.application.ports import CommandHandler, EventStore, QueryHandler
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.application.storeformat import StoreFormatError, check_store_format
 from caseledger.domain.shared.clock import Clock
 from caseledger.domain.shared.ids import IdGenerator
@@ -122,7 +130,8 @@ class App:
     settings: Settings
     store: EventStoreConnection
     views: ReadStore
-    runner: ProjectionRunner
+    runner: ProjectionRunner | RunnerProcess
+    """The projection runner: in a thread, or in a child process (`runner_in`)."""
     commands: CommandHandler
     queries: QueryHandler
     refusals: RefusalLog
@@ -142,13 +151,14 @@ class App:
     _closed: bool = field(default=False, repr=False)
 
     def start(self, runner: bool = True) -> App:
-        """Start serving (once): with the projection runner in a background thread, or, with
-        `runner=False`, reading the views another process's runner keeps."""
+        """Start serving (once): with the projection runner (in a background thread or a child
+        process, see `runner`), or, with `runner=False`, reading the views another process's
+        runner keeps."""
         if not self._started:
             self._started, self._runs_runner = True, runner
             if runner:  # once this process holds the runner's lease (one per read store)
                 self.runner_lease = LeasedWork(
-                    _leases(self.views),
+                    lease_store(self.views),
                     RUNNER_LEASE,
                     self.runner.start,
                     self.runner.stop,
@@ -162,9 +172,14 @@ class App:
         OutboundError when CASELEDGER_OUTBOX=on and NATS does not answer."""
         if self.outbound is None:
             self.outbound = start_outbound(
-                self.store, commands or self.commands, self.settings, _leases(self.views)
+                self.store, commands or self.commands, self.settings, lease_store(self.views)
             )
         return self.outbound
+
+    @property
+    def runner_in_child(self) -> bool:
+        """The projection runner runs in a child process of this one (`runner_in`)."""
+        return isinstance(self.runner, RunnerProcess)
 
     def wait_for_views(self, position: int, timeout: float = 10.0) -> bool:
         """True once every view reflects the `$all` position (read-your-writes)."""
@@ -172,7 +187,9 @@ class App:
 
     def ready(self) -> tuple[bool, str]:
         """Ready to serve: the event store answers and the runner has caught up once (without
-        a runner here: the read store answers; queries say how fresh each view is)."""
+        a runner here: the read store answers; queries say how fresh each view is). A runner
+        child that is being restarted is not ready (`projection runner restarting: ...`) until
+        the restarted child has caught up; one that keeps failing to start is stalled."""
         if not self._started:
             return False, "not started"
         try:
@@ -188,6 +205,8 @@ class App:
         status = self.runner.status()
         if status.stalled:
             return False, f"{PROJECTIONS_STALLED}{status.stalled_reason}"
+        if status.state == RESTARTING:
+            return False, f"projection runner restarting: {status.last_error}"
         if not status.caught_up:
             return False, f"projections catching up (runner {status.state})"
         return True, "ready"
@@ -229,11 +248,15 @@ def bootstrap(
     observe_projections: bool = True,
     mem_db: bool = False,
     eventstore_port: int | None = None,
+    child_runner: bool = False,
 ) -> App:
     """Wire caseledger from `settings` (default: the environment); every other keyword
-    replaces the part it names (a `store` or `views` given is closed by `App.close()` too).
+    replaces the part it names (a `store` or `views` given is closed by `App.close()` too, or
+    when bootstrap fails).
     `mem_db` keeps the embedded store's events in memory (tests); `eventstore_port` overrides
-    the embedded store's port (0 = any free port). Raises BootstrapError."""
+    the embedded store's port (0 = any free port); `child_runner` runs the projection runner in
+    a child process under `runner_in=auto` (see the module docstring; `runner_settings` are
+    for a runner in a thread). Raises BootstrapError."""
     settings = settings or Settings()
     registry = tokens if tokens is not None else token_registry(settings)
     embedded, url = (
@@ -241,30 +264,40 @@ def bootstrap(
         if store is None
         else (None, settings.eventstore_url or "")
     )
+    events: EventStoreConnection | None = None
+    read_side: ReadStore | None = None
     try:
         events = store or _event_store_adapter(settings, embedded, url)
-        try:
-            _check_store_format(events)
-        except StoreFormatRefused:
-            events.close()
-            raise
+        _check_store_format(events)
         read_side = views or read_store(settings)
         projections = all_projections()
-        runner = ProjectionRunner(
-            events,
-            read_side,
-            projections,
-            runner_settings,
-            on_caught_up=lambda: switch_when_built(read_side, projections),
-            on_state=lambda status: write_report(settings.data_dir, status),
-        )
+        runner: ProjectionRunner | RunnerProcess
+        hosted = None if embedded is None else embedded.store.database.path
+        if hosted is not None and _in_child(settings, child_runner, views):
+            if runner_settings is not None:
+                raise BootstrapError("runner_settings are for a runner in a thread")
+            for projection in projections:
+                read_side.prepare(projection)
+            assert embedded is not None
+            runner = RunnerProcess(embedded.store.signal, _child_config(settings, hosted))
+        else:
+            runner = ProjectionRunner(
+                events,
+                read_side,
+                projections,
+                runner_settings,
+                on_caught_up=lambda: switch_when_built(read_side, projections),
+                on_state=lambda status: write_report(settings.data_dir, status),
+            )
         activate_unserved(read_side, projections)
-        background = ThreadBackground("caseledger-snapshots")
+        telemetry = None if observed_as is None else telemetry_from(settings, observed_as)
     except BaseException:
-        if embedded is not None:
-            embedded.stop(grace=1.0)
+        _close_parts(events, read_side, embedded)
         raise
-    commands = CommandService(events, clock=clock, ids=ids, background=background)
+    background = ThreadBackground("caseledger-snapshots")
+    commands = command_service(
+        events, clock=clock, ids=ids, background=background, telemetry=telemetry
+    )
     app = App(
         settings=settings,
         store=events,
@@ -281,14 +314,9 @@ def bootstrap(
         eventstore_url=url,
         embedded=embedded,
         background=background,
+        telemetry=telemetry,
     )
-    if observed_as is not None:
-        try:
-            wired = instrument_app(app, observed_as, observe_projections=observe_projections)
-        except BaseException:
-            app.close()
-            raise
-        app.commands, app.queries, app.telemetry = wired.commands, wired.queries, wired.telemetry
+    app.queries = instrument(app, telemetry, observe_projections=observe_projections)
     return app
 
 
@@ -323,7 +351,7 @@ def bootstrap_session(settings: Settings, *, clock: Clock | None = None) -> Iter
             store = KurrentEventStore.connect(url, settings.eventstore_timeout)
         try:
             _check_store_format(store, mark=False)
-            yield Session(store, CommandService(store, clock=clock))
+            yield Session(store, command_service(store, clock=clock))
         finally:
             store.close()
     finally:
@@ -353,7 +381,37 @@ def embedded_store(data_dir: Path, *, grace: float = 1.0) -> Iterator[EventStore
         server.stop(grace=grace)
 
 
-def _leases(views: ReadStore) -> LeaseStore:
+def _close_parts(
+    events: EventStoreConnection | None, views: ReadStore | None, embedded: EmbeddedServer | None
+) -> None:
+    """What a failed `bootstrap` holds (given or opened): the event store connection, the
+    read store, the embedded server it started."""
+    if events is not None:
+        events.close()
+    if views is not None:
+        views.close()
+    if embedded is not None:
+        embedded.stop(grace=1.0)
+
+
+def _in_child(settings: Settings, by_default: bool, views: object) -> bool:
+    """The runner of a process hosting the store on disk runs in a child process: `runner_in`
+    says so (or `auto` and `by_default`), and the child can open the read store this process
+    uses (the configured one, not one the caller passed)."""
+    wanted = settings.runner_in == "child" or (settings.runner_in == "auto" and by_default)
+    return wanted and views is None
+
+
+def _child_config(settings: Settings, eventstore: Path) -> ChildConfig:
+    return ChildConfig(
+        eventstore_dir=str(eventstore.resolve()),
+        data_dir=str(settings.data_dir.resolve()),
+        readstore_url=settings.readstore_url,
+        eventstore_timeout=settings.eventstore_timeout,
+    )
+
+
+def lease_store(views: ReadStore) -> LeaseStore:
     """The read store, which keeps the leases (both stores are SqlProjectionStores)."""
     return cast(LeaseStore, views)
 

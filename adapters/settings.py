@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         "storage and writer directly) or grpc (over loopback, as other processes do; for "
         "comparisons and diagnosis). Other processes always use gRPC.",
     )
+    runner_in: Literal["auto", "child", "thread"] = Field(
+        default="auto",
+        description="Where a process that hosts the embedded store (on disk) runs its projection "
+        "runner: child (a child process it starts, supervises and restarts, reading the store's "
+        "file; the commands keep the interpreter to themselves) or thread (a thread of its own). "
+        "auto: child for `caseledger serve`, thread for the Python API's `bootstrap()`. A "
+        "process that does not host the store runs the runner in a thread.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Where `serve`'s HTTP API binds.")
     http_port: int = Field(default=8000, description="`serve`'s HTTP API port (0 = any free).")
     http_max_body: int = Field(

@@ -7,16 +7,19 @@ read side's figures: a rebuild of every view in process and over gRPC, append-to
 The command is one event on a warm aggregate, acknowledged only once durable:
 - caseledger: `create_analyst_brief` through `App.commands` (bootstrap on a durable data dir,
   SQLite read store), on the embedded store in process (`CASELEDGER_EMBEDDED_PATH=inprocess`)
-  without and with the projection runner (as `caseledger serve` runs), and over the gRPC path
-  with the runner (the path before #28); after each block the runner's views are waited for,
-  outside the timing, so no block pays for another's projection;
+  without the projection runner, with it in a thread of the process (`bootstrap()`'s default),
+  and with it in a child process (`CASELEDGER_RUNNER_IN=child`: as `caseledger serve` runs
+  it), and over the gRPC path with the runner in a thread (the path before #28); after each
+  block the runner's views are waited for, outside the timing, so no block pays for another's
+  projection;
 - `eventsourcing` 9.5: an `Application` whose command is `repository.get` + one event + `save`
   (aggregate cache on, so the aggregate is warm as caseledger's is), on SQLite (file, WAL) and
   on PostgreSQL (127.0.0.1:5432, its own database, dropped after);
-- over HTTP: `caseledger serve` in a child process (`bench.peers_http`), the same command posted
-  by 1 httpx client and by 8 concurrent ones (threads), each keeping its connection open and
-  working on its own case; set beside the Python API with the runner on, from 1 thread and
-  from 8 (each its own case too).
+- over HTTP: `caseledger serve` in a child process (`bench.peers_http`; its runner in a child
+  process of its own), the same command posted by 1 httpx client and by 8 concurrent ones
+  (threads), each keeping its connection open and working on its own case; set beside the
+  Python API with the runner in a child process, from 1 thread and from 8 (each its own case
+  too).
 
 Rows take turns in blocks of `--block` commands, `--rounds` times; each row's figure is the
 median of its blocks' rates, with the p50 and p99 of every command's latency in its blocks.
@@ -24,13 +27,15 @@ median of its blocks' rates, with the p50 and p99 of every command's latency in 
 --only SQLite`); the others are not even started. `--cpu` adds each row's CPU time per command
 by thread of this process (`/proc/self/task`, utime + stime, over its blocks and their
 settling): what decides between variants on a busy machine, where block rates spread more
-than a change moves them (the HTTP rows' server is another process: only its client shows).
+than a change moves them (the HTTP rows' server and a runner's child are other processes:
+only this process's threads show).
 
 Then, in turns, `--rebuild-rounds` rebuilds of every view into a new SQLite read store over one
 store of `--events` events, in process and over gRPC (`bench.peers_rebuild`: seeded once, kept
-under /tmp); and `--lag-samples` times, on the in-process runner-on row's app: a case opened,
-then, from its acknowledgement, a `get_case_summary` query with the command's position as
-`min_position` (the query side's read-your-writes wait) until it answers with the case.
+under /tmp); and `--lag-samples` times, on the in-process apps with the runner in a thread and
+in a child process, in turns: a case opened, then, from its acknowledgement, a
+`get_case_summary` query with the command's position as `min_position` (the query side's
+read-your-writes wait) until it answers with the case.
 
 Durability is asserted, not assumed: `PRAGMA synchronous` is FULL on caseledger's store and on
 the peer's SQLite connection, and PostgreSQL has `fsync` and `synchronous_commit` on.
@@ -61,6 +66,7 @@ from bench.peers_http import Serve
 from bench.peers_rebuild import Rebuilt, serving
 from caseledger.adapters.bootstrap import App, bootstrap
 from caseledger.adapters.eventstore.inprocess import InProcessEventStore
+from caseledger.adapters.runner_process.supervisor import RunnerProcess
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.domain.shared.actors import ActorType, Role
@@ -74,6 +80,11 @@ FULL = 2
 """`PRAGMA synchronous` FULL."""
 
 Command = Callable[[], object]
+LAG_ROWS = {
+    "thread": "runner in a thread (`bootstrap()`)",
+    "child": "runner in a child process (as `serve`)",
+}
+"""The append-to-visible rows, by where the runner runs."""
 
 
 def require(condition: bool, failure: str) -> None:
@@ -168,16 +179,21 @@ def peer_on_postgres() -> Iterator[Command]:
 
 
 @contextmanager
-def caseledger(directory: Path, path: str, runner: bool) -> Iterator[tuple[App, Command]]:
+def caseledger(
+    directory: Path, path: str, runner: bool, runner_in: str = "thread"
+) -> Iterator[tuple[App, Command]]:
     os.environ["CASELEDGER_EMBEDDED_PATH"] = path
+    os.environ["CASELEDGER_RUNNER_IN"] = runner_in
     try:
         app = bootstrap(Settings(data_dir=directory), eventstore_port=0).start(runner=runner)
     finally:
-        del os.environ["CASELEDGER_EMBEDDED_PATH"]
+        del os.environ["CASELEDGER_EMBEDDED_PATH"], os.environ["CASELEDGER_RUNNER_IN"]
     assert app.embedded is not None
     (synchronous,) = app.embedded.store.database.writer.execute("PRAGMA synchronous").fetchone()
     require(synchronous == FULL, "caseledger's store does not fsync each commit")
     require(isinstance(app.store, InProcessEventStore) == (path == "inprocess"), "wrong path")
+    in_child = isinstance(app.runner, RunnerProcess)
+    require(in_child == (runner_in == "child"), "the runner is not where the row says")
     try:
         yield app, _brief_on(app, "hot")
     finally:
@@ -202,6 +218,7 @@ class Row:
     settle: Callable[[], None] = lambda: None
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+
     cpu: dict[str, float] = field(default_factory=dict)
     """CPU seconds by thread name over this row's blocks (with their settling)."""
 
@@ -286,7 +303,7 @@ def main() -> None:
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-peers-")))
         pool = stack.enter_context(ThreadPoolExecutor(args.clients))
-        rows, lag_app = _command_rows(stack, root, pool, args.clients, _wanted(args.only))
+        rows, lag_apps = _command_rows(stack, root, pool, args.clients, _wanted(args.only))
         tune_gc()  # as `caseledger serve` does once started
         for row in rows:  # warm up
             row.drive(50)
@@ -301,9 +318,8 @@ def main() -> None:
             rebuilds = _rebuilds(args.events, args.rebuild_rounds, root, args.seed_cache)
             _print_rebuilds(rebuilds)
         if args.lag_samples:
-            require(lag_app is not None, "the lag row needs the in-process runner-on row")
-            assert lag_app is not None
-            _print_lag(append_to_visible(lag_app, args.lag_samples))
+            require(bool(lag_apps), "the lag rows need an in-process row with the runner")
+            _print_lag(append_to_visible(lag_apps, args.lag_samples))
 
 
 def _wanted(only: Sequence[str]) -> Callable[[str], bool]:
@@ -316,34 +332,37 @@ def _command_rows(
     pool: ThreadPoolExecutor,
     clients: int,
     wanted: Callable[[str], bool],
-) -> tuple[list[Row], App | None]:
+) -> tuple[list[Row], dict[str, App]]:
     rows: list[Row] = []
-    lag_app = None
-    for name, path, runner in (
-        ("caseledger, in process, no runner", "inprocess", False),
-        ("caseledger, in process, runner on (as `serve`)", "inprocess", True),
-        ("caseledger, over gRPC, runner on (before #28)", "grpc", True),
-    ):
-        threaded = f"caseledger, in process, runner on, {clients} threads"
-        keeps = wanted(name) or (path == "inprocess" and runner and wanted(threaded))
-        if not keeps:
+    lag_apps: dict[str, App] = {}
+    for name, path, runner, runner_in in (
+        ("caseledger, in process, no runner", "inprocess", False, "thread"),
+        ("caseledger, in process, runner in a thread (`bootstrap()`)", "inprocess", True,
+         "thread"),
+        ("caseledger, in process, runner in a child process (as `serve`)", "inprocess", True,
+         "child"),
+        ("caseledger, over gRPC, runner in a thread (before #28)", "grpc", True, "thread"),
+    ):  # fmt: skip
+        threaded = f"caseledger, in process, runner in a child process, {clients} threads"
+        has_threaded = path == "inprocess" and runner_in == "child"
+        if not (wanted(name) or (has_threaded and wanted(threaded))):
             continue
-        directory = root / f"caseledger-{path}-{'runner' if runner else 'alone'}"
-        app, hot = stack.enter_context(caseledger(directory, path, runner))
+        directory = root / f"caseledger-{path}-{runner_in if runner else 'alone'}"
+        app, hot = stack.enter_context(caseledger(directory, path, runner, runner_in))
         settle = _settle(app) if runner else lambda: None
         if wanted(name):
             rows.append(Row(name, one_by_one(hot), settle))
         if path == "inprocess" and runner:
-            lag_app = app
-            if wanted(threaded):
-                threads = [_brief_on(app, f"hot-{n}") for n in range(clients)]
-                rows.append(Row(threaded, side_by_side(threads, pool), settle))
+            lag_apps[LAG_ROWS[runner_in]] = app
+        if has_threaded and wanted(threaded):
+            threads = [_brief_on(app, f"hot-{n}") for n in range(clients)]
+            rows.append(Row(threaded, side_by_side(threads, pool), settle))
     rows += _http_rows(stack, root, pool, clients, wanted)
     if wanted(name := "eventsourcing 9.5, SQLite file (WAL)"):
         rows.append(Row(name, one_by_one(stack.enter_context(peer_on_sqlite(root)))))
     if wanted(name := "eventsourcing 9.5, PostgreSQL"):
         rows.append(Row(name, one_by_one(stack.enter_context(peer_on_postgres()))))
-    return rows, lag_app
+    return rows, lag_apps
 
 
 def _http_rows(
@@ -353,7 +372,7 @@ def _http_rows(
     clients: int,
     wanted: Callable[[str], bool],
 ) -> list[Row]:
-    one = "caseledger over HTTP (`serve`), 1 kept-alive httpx client"
+    one = "caseledger over HTTP (`serve`, runner in its child), 1 kept-alive httpx client"
     many = f"caseledger over HTTP (`serve`), {clients} concurrent kept-alive httpx clients"
     if not (wanted(one) or wanted(many)):
         return []
@@ -416,18 +435,20 @@ def _print_rebuilds(done: dict[str, list[Rebuilt]]) -> None:
     print(f"\nin process / over gRPC: {medians['inprocess'] / medians['grpc']:.2f}x")
 
 
-def append_to_visible(app: App, samples: int) -> list[float]:
-    """Seconds from a command's acknowledgement until the query side answers with its row."""
-    lags = []
+def append_to_visible(apps: dict[str, App], samples: int) -> dict[str, list[float]]:
+    """Per app, in turns: seconds from a command's acknowledgement until the query side
+    answers with its row."""
+    lags: dict[str, list[float]] = {name: [] for name in apps}
     for n in range(samples):
-        case_id = f"lag-{n}-{uuid.uuid4().hex[:6]}"
-        opening = {"case_id": case_id, "allegation_summary": "Unlicensed lending at 40% a month"}
-        result = accepted(app.commands.handle(command("open_case", opening)))
-        acknowledged = time.perf_counter()
-        answer = app.queries.handle(_case_summary(case_id, result.commit_position))
-        lags.append(time.perf_counter() - acknowledged)
-        require(answer.status == "ok", f"the case is not in its view: {answer}")
-        time.sleep(0.005)
+        for name, app in apps.items():
+            case_id = f"lag-{n}-{uuid.uuid4().hex[:6]}"
+            opening = {"case_id": case_id, "allegation_summary": "Unlicensed lending, 40%/month"}
+            result = accepted(app.commands.handle(command("open_case", opening)))
+            acknowledged = time.perf_counter()
+            answer = app.queries.handle(_case_summary(case_id, result.commit_position))
+            lags[name].append(time.perf_counter() - acknowledged)
+            require(answer.status == "ok", f"the case is not in its view: {answer}")
+            time.sleep(0.005)
     return lags
 
 
@@ -445,14 +466,15 @@ def _case_summary(case_id: str, position: int | None) -> QueryEnvelope:
     )
 
 
-def _print_lag(lags: list[float]) -> None:
-    p50, p99 = percentiles(lags)
+def _print_lag(lags: dict[str, list[float]]) -> None:
     print(
-        "\n| append-to-visible, in process (ack to the query's answer) | samples | p50 / p99 ms |"
+        "\n| append-to-visible, in process (ack to the query's answer): `open_case`, then "
+        "`get_case_summary` with `min_position` | samples | p50 / p99 ms |"
     )
     print("|---|---|---|")
-    print(f"| `open_case`, then `get_case_summary` with `min_position` | {len(lags)} "
-          f"| {p50:.2f} / {p99:.2f} |")  # fmt: skip
+    for name, seconds in lags.items():
+        p50, p99 = percentiles(seconds)
+        print(f"| {name} | {len(seconds)} | {p50:.2f} / {p99:.2f} |")
 
 
 def _settle(app: App) -> Callable[[], None]:

@@ -36,6 +36,7 @@ from kurrentdbclient import KurrentDBClient
 from bench.bench_eventstore import free_port, pct
 from caseledger.adapters.background import ThreadBackground
 from caseledger.adapters.bootstrap import bootstrap
+from caseledger.adapters.command_stack import command_service
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.http.app import create_app
 from caseledger.adapters.http.server import HttpServer
@@ -240,7 +241,7 @@ def overhead(samples: int, block: int = 100) -> None:
                 "deadlines' client": KurrentEventStore.connect(store.url),
             }
             services = {
-                name: CommandService(events, background=ThreadBackground())
+                name: command_service(events, background=ThreadBackground())
                 for name, events in stores.items()
             }
             times: dict[str, list[float]] = {name: [] for name in services}

@@ -38,6 +38,7 @@ from kurrentdbclient import NewEvent as KurrentNewEvent
 
 from bench.bench_eventstore import bare_stream_rate, free_port, pct, port_open, process
 from caseledger.adapters.background import ThreadBackground
+from caseledger.adapters.command_stack import command_service
 from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.domain.application.aggregates import CASE, POLICY
 from caseledger.domain.application.cache import AggregateCache
@@ -55,7 +56,7 @@ from tests.support.memory_store import InMemoryEventStore
 
 _keys = itertools.count()
 Row = tuple[str, str, str, str]
-SNAPSHOT_EVERY: int = inspect.signature(CommandService).parameters["snapshot_every"].default
+SNAPSHOT_EVERY: int = inspect.signature(command_service).parameters["snapshot_every"].default
 """The service's default: the least gap between a stream's snapshots."""
 SNAPSHOTS = SnapshotPolicy(SNAPSHOT_EVERY)
 """The service's policy: a stream of n events is `SNAPSHOTS.gap(n)` events ahead of its latest
@@ -103,7 +104,7 @@ def seed_case(store: EventStore, case_id: str, events: int) -> None:
     """A case of `events` events (opened, under review, briefs) written by the service on the
     in-memory fake, copied into `store` as they are."""
     fake = InMemoryEventStore()
-    service = CommandService(fake, snapshot_every=0)
+    service = command_service(fake, snapshot_every=0)
     open_case(service, case_id)
     for _ in range(events - 2):
         accepted(service.handle(brief(case_id)))
@@ -186,7 +187,7 @@ def rate(threads: int, seconds: float, work: Callable[[int], Callable[[], object
 def command_vs_append(url: str, samples: int) -> list[Row]:
     store = KurrentEventStore.connect(url)
     client = KurrentDBClient(uri=url)
-    service = CommandService(store)
+    service = command_service(store)
     open_case(service, "hot")
     example = accepted(service.handle(brief("hot")))
     recorded = store.read_stream(CASE.stream("t1", "hot"), example.stream_revision or 0)[0]
@@ -288,7 +289,7 @@ def agent_vs_user(url: str, samples: int) -> list[Row]:
     """The same command by a user and by an agent, interleaved one for one on two cases of one
     warm service: the agent's pays the rate limit and the run budget, the user's neither."""
     store = KurrentEventStore.connect(url)
-    service = CommandService(store)
+    service = command_service(store)
     open_case(service, "by-user")
     open_case(service, "by-agent")
     agents = itertools.count()
@@ -404,7 +405,7 @@ def rehydration(url: str, bare_port: int, samples: int) -> list[Row]:
 def cold_command(store: EventStore, case_id: str, snapshot_every: int) -> float:
     """One command by a new service: nothing cached; the case is rehydrated from its start, or
     from its latest snapshot."""
-    service = CommandService(store, snapshot_every=snapshot_every)
+    service = command_service(store, snapshot_every=snapshot_every)
     return timed(lambda: accepted(service.handle(brief(case_id))))
 
 
@@ -426,7 +427,7 @@ def growth(url: str, sizes: list[int], samples: int) -> list[Row]:
         cold_command(store, case_id, SNAPSHOT_EVERY)  # writes the case's first snapshot
         snap = [cold_command(store, case_id, SNAPSHOT_EVERY) for _ in range(max(5, samples // 20))]
         writes[size] = snapshot_writes(store, case_id, max(5, samples // 20))
-        service = CommandService(store)
+        service = command_service(store)
         accepted(service.handle(brief(case_id)))
         warm = commands(service, case_id, samples)
         warm_tails[size] = (warm, background_commands(store, case_id, samples))
@@ -499,7 +500,7 @@ def growth(url: str, sizes: list[int], samples: int) -> list[Row]:
 def background_commands(store: EventStore, case_id: str, samples: int) -> list[float]:
     """Warm commands on a service that writes its snapshots on a `ThreadBackground`."""
     background = ThreadBackground("bench-snapshots")
-    service = CommandService(store, background=background)
+    service = command_service(store, background=background)
     accepted(service.handle(brief(case_id)))
     try:
         return commands(service, case_id, samples)

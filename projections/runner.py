@@ -19,22 +19,21 @@ Contracts:
 - Graceful shutdown: `stop()` lets the batch in hand commit, then ends the subscription.
 - While catching up into a store whose commits are mostly another process's work (PostgreSQL:
   `commits_off_the_interpreter`), a batch's commit overlaps with building the next
-  (`overlap_commits`): the store works in a second thread (psycopg releases the interpreter
-  lock while the server works) and the next batch is built on top of it; readers see a batch
-  only once it is committed. One batch at most is in flight; if its commit fails, what was
-  built on it is forgotten and both are redone the one-at-a-time way. Live batches are
-  committed one at a time.
+  (`overlap_commits`, the engine's option): the store works in a second thread (psycopg
+  releases the interpreter lock while the server works) and the next batch is built on top of
+  it; readers see a batch only once it is committed. Live batches are committed one at a time.
+- The fault rules (retries, rebuild on a conflict, stall, isolate and park) are the engine's
+  (`transactions`): the runner builds a batch for every view, commits it, and keeps what the
+  store holds.
 - `wait_until(position)` blocks until the views reflect the `$all` position (read-your-writes).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -42,7 +41,6 @@ from caseledger.domain.application.ports import RecordedEvent
 from caseledger.projections.events import CATEGORIES, UndecodableEvent, decode, undecoded
 from caseledger.projections.parking import RetryReport, retry_parked
 from caseledger.projections.ports import (
-    CheckpointConflict,
     EventFeed,
     ProjectionBatch,
     ProjectionStore,
@@ -51,9 +49,9 @@ from caseledger.projections.ports import (
 from caseledger.projections.projection import Projection
 from caseledger.projections.read_ahead import ReadAhead
 from caseledger.projections.retry import RetryPolicy
-from caseledger.projections.stall import Stopped
 from caseledger.projections.subscription import CheckpointedSubscription, SubscriptionOptions
 from caseledger.projections.track import Decoded, ProjectionTrack, TrackStats
+from caseledger.projections.transactions import Transactional
 
 log = logging.getLogger(__name__)
 
@@ -97,16 +95,6 @@ Pending = list[tuple[ProjectionTrack, ProjectionBatch]]
 """A commit's batches, each with the track that built it."""
 
 
-@dataclass
-class _InFlight:
-    """A catch-up commit running in the committer thread."""
-
-    items: Sequence[Decoded]
-    pending: Pending
-    done: Future[None]
-    checkpoint: int | None
-
-
 @dataclass(frozen=True)
 class RunnerStatus:
     state: str
@@ -128,7 +116,7 @@ class RunnerStatus:
         return self.state == STALLED
 
 
-class ProjectionRunner:
+class ProjectionRunner(Transactional[Decoded, Pending]):
     def __init__(
         self,
         feed: EventFeed,
@@ -181,6 +169,7 @@ class ProjectionRunner:
                 live_interval=settings.live_interval,
                 retry=settings.retry,
                 stall_max_delay=settings.stall_max_delay,
+                overlap_commits=settings.overlap_commits and store.commits_off_the_interpreter,
             ),
             name="projection-runner",
             sleep=sleep,
@@ -189,9 +178,6 @@ class ProjectionRunner:
             on_caught_up=on_caught_up,
         )
         self._progress = threading.Condition()
-        self._overlap = settings.overlap_commits and store.commits_off_the_interpreter
-        self._committer: ThreadPoolExecutor | None = None
-        self._in_flight: _InFlight | None = None
         self._last_error: str | None = None
         self.events_seen = 0
         self._retry_requested = threading.Event()
@@ -270,7 +256,7 @@ class ProjectionRunner:
             target=engine.target,
         )
 
-    # -- the engine's handler ------------------------------------------------------------
+    # -- the engine's handler: build, commit, keep ----------------------------------------
 
     def resume_from(self) -> int | None:
         """The least checkpoint of the views (None while one has none)."""
@@ -283,9 +269,6 @@ class ProjectionRunner:
         if self._retry_requested.is_set():
             self._retry_parked()
 
-    def quiet(self) -> None:
-        self._settle()  # the feed is quiet: let readers see the batch in flight
-
     def reached(self, target: int) -> bool:
         """Every view's committed checkpoint is at or past `target` (an empty `$all`: 0)."""
         return all(
@@ -293,14 +276,9 @@ class ProjectionRunner:
             for t in self._tracks
         )
 
-    def ended(self) -> None:
-        with contextlib.suppress(Stopped):  # stopped while the store failed: not committed
-            self._settle()
-        self._stop_committer()
-
     def _retry_parked(self) -> None:
         self._retry_requested.clear()
-        self._settle()
+        self._engine.settle()
         for track in self._tracks:
             try:
                 self.retry_reports[track.id] = retry_parked(
@@ -308,126 +286,64 @@ class ProjectionRunner:
                 )
             except Exception as error:  # the store or feed failed: the parked events stay parked
                 self._fail(f"retrying parked events of {track.id}: {error!r}")
-            self._reload()
+            self.reload()
 
-    # -- batches --------------------------------------------------------------------------
+    def items(self, events: Sequence[RecordedEvent]) -> list[Decoded]:
+        self.events_seen += len(events)
+        return [_decode(r) for r in events]
 
-    def process(self, recorded: Sequence[RecordedEvent], checkpoint: int | None = None) -> None:
-        self.events_seen += len(recorded)
-        items = [_decode(r) for r in recorded]
-        if self._overlap and not self._engine.caught_up.is_set():
-            pending = self._build_ahead(items, checkpoint)
-            if self._settle() and pending is not None:
-                self._launch(items, pending, checkpoint)
-                return
-        else:
-            self._settle()
-        self._commit_or_isolate(items, checkpoint)
+    def build(self, items: Sequence[Decoded], checkpoint: int | None, park: str | None) -> Pending:
+        """Every view's batch of `items` (those that move its checkpoint)."""
+        pending: Pending = []
+        for track in self._tracks:
+            track.prefetch(items)
+            batch = track.new_batch()
+            for item in items:
+                track.add(batch, item, park)
+            if checkpoint is not None:
+                track.advance(batch, checkpoint)
+            if batch.to_position > (-1 if batch.from_position is None else batch.from_position):
+                pending.append((track, batch))
+        return pending
 
-    def _build_ahead(self, items: Sequence[Decoded], checkpoint: int | None) -> Pending | None:
-        """The batches of `items` on top of the batch in flight; None if the store could not
-        be read (the one-at-a-time way retries)."""
-        try:
-            return self._build(items, None, checkpoint)
-        except Exception as error:
-            self._fail(f"building a batch failed: {type(error).__name__}: {error}")
-            return None
+    def commit(self, work: Pending) -> None:
+        self._store.commit([batch for _, batch in work])
 
-    def _commit_or_isolate(self, items: Sequence[Decoded], checkpoint: int | None = None) -> None:
-        if self._commit(items, checkpoint=checkpoint):
-            return
-        for item in items:  # isolate the event that breaks the batch
-            if not self._commit([item]):
-                self._park_for_good(item)
-
-    def _launch(self, items: Sequence[Decoded], pending: Pending, checkpoint: int | None) -> None:
-        """Commit `pending` in the committer thread; the next batch builds on it meanwhile."""
-        if self._committer is None:
-            self._committer = ThreadPoolExecutor(1, thread_name_prefix="projection-committer")
-        for track, batch in pending:
+    def launched(self, work: Pending) -> None:
+        for track, batch in work:
             track.launched(batch)
-        done = self._committer.submit(self._store.commit, [batch for _, batch in pending])
-        done.add_done_callback(lambda future: self._published(future, pending))
-        self._in_flight = _InFlight(items, pending, done, checkpoint)
 
-    def _published(self, done: Future[None], pending: Pending) -> None:
+    def published(self, work: Pending) -> None:
         """In the committer thread, as soon as the store holds the batch: wake the readers."""
-        if done.exception() is not None:
-            return
         with self._progress:
-            for track, batch in pending:
+            for track, batch in work:
                 track.committed_position = batch.to_position
             self._progress.notify_all()
 
-    def _settle(self) -> bool:
-        """Wait for the commit in flight; True if there was none or it succeeded. If it failed,
-        everything built on it is forgotten (caches reloaded) and its events are committed
-        again the one-at-a-time way (retries, isolation, parking)."""
-        in_flight, self._in_flight = self._in_flight, None
-        if in_flight is None:
-            return True
-        error = in_flight.done.exception()
-        if error is None:
-            self._committed(in_flight.pending)
-            return True
-        if isinstance(error, CheckpointConflict):
-            log.warning("%s; rebuilding the batch", error)
-        else:
-            self._fail(f"commit failed: {type(error).__name__}: {error}")
-        self._reload()
-        self._commit_or_isolate(in_flight.items, in_flight.checkpoint)
-        return False
+    def committed(self, work: Pending) -> None:
+        with self._progress:
+            for track, batch in work:
+                track.committed(batch)
+            self._progress.notify_all()
 
-    def _stop_committer(self) -> None:
-        if self._committer is not None:
-            self._committer.shutdown(wait=True)
-            self._committer = None
+    def describe(self, item: Decoded) -> str:
+        event, _ = item
+        return event.ref
 
-    def _commit(
-        self,
-        items: Sequence[Decoded],
-        forced_reason: str | None = None,
-        checkpoint: int | None = None,
-    ) -> bool:
-        """Build and commit `items` as one transaction, retried with backoff; False if it
-        keeps failing (the caches are then reset from the store). While the read store itself
-        fails it stalls: tries again (capped backoff) until it succeeds or `stop()`."""
-        delays = self._settings.retry.delays()
-        while True:
-            try:
-                pending = self._build(items, forced_reason, checkpoint)
-                self._store.commit([batch for _, batch in pending])
-            except CheckpointConflict as conflict:  # someone committed first: rebuild on theirs
-                log.warning("%s; rebuilding the batch", conflict)
-                self._reload()
-                continue
-            except ReadStoreUnavailable as error:  # the store's fault, never the events'
-                self._stalled(str(error))
-                self._reload()
-                continue
-            except Exception as error:
-                self._fail(f"commit failed: {type(error).__name__}: {error}")
-                self._reload()
-                delay = next(delays, None)
-                if delay is None:
-                    return False
-                self._sleep(delay)
-                continue
-            self._committed(pending)
-            self._resume()
-            return True
+    @property
+    def last_error(self) -> str | None:
+        return self._last_error
 
-    def _stalled(self, reason: str) -> None:
-        """Report `stalled` with `reason`, then wait before the next try (the engine's)."""
-        if not self._engine.stall.stalled:
+    def failed(self, message: str) -> None:
+        self._fail(message)
+
+    def stalling(self, reason: str, began: bool) -> None:
+        if began:
             log.warning("projection runner stalled: %s", reason)
         self._last_error = f"read store unavailable: {reason}"
-        self._engine.wait_out(reason)
 
-    def _resume(self) -> None:
-        reason = self._engine.resumed()
-        if reason is not None:
-            log.warning("projection runner resumed after: %s", reason)
+    def resumed(self, reason: str) -> None:
+        log.warning("projection runner resumed after: %s", reason)
 
     def _report(self) -> None:
         if self._on_state is None:
@@ -436,35 +352,6 @@ class ProjectionRunner:
             self._on_state(self.status())
         except Exception as error:  # reporting must never stop the runner
             log.warning("reporting the runner's state failed: %r", error)
-
-    def _park_for_good(self, item: Decoded) -> None:
-        """Park the event whose changes cannot be stored. If even parking it fails, the store
-        cannot record anything: stalled, retried until it can."""
-        reason = f"could not be stored: {self._last_error}"
-        while not self._commit([item], forced_reason=reason):
-            event, _ = item
-            self._stalled(f"cannot even park {event.ref}: {self._last_error}")
-
-    def _build(
-        self, items: Sequence[Decoded], forced_reason: str | None, checkpoint: int | None = None
-    ) -> Pending:
-        pending: Pending = []
-        for track in self._tracks:
-            track.prefetch(items)
-            batch = track.new_batch()
-            for item in items:
-                track.add(batch, item, forced_reason)
-            if checkpoint is not None:
-                track.advance(batch, checkpoint)
-            if batch.to_position > (-1 if batch.from_position is None else batch.from_position):
-                pending.append((track, batch))
-        return pending
-
-    def _committed(self, pending: Pending) -> None:
-        with self._progress:
-            for track, batch in pending:
-                track.committed(batch)
-            self._progress.notify_all()
 
     def _served(self, projection: Projection) -> Projection:
         served = self._store.serving_generation(projection.name, projection.version)
@@ -489,7 +376,7 @@ class ProjectionRunner:
                 self._sleep,
             )
 
-    def _reload(self) -> None:
+    def reload(self) -> None:
         if self._follow_switches:
             try:
                 self._follow_switch()

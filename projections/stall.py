@@ -20,9 +20,17 @@ class Stopped(Exception):
 
 
 class Stall:
-    def __init__(self, policy: RetryPolicy, max_delay: float, stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        max_delay: float,
+        stopping: threading.Event,
+        ceiling: float = MAX_DELAY,
+    ) -> None:
+        """Pauses from `policy`, at most `max_delay` and never more than `ceiling` (the
+        runner's rule: 5 s whatever its settings say; the relay's pauses are its settings')."""
         self._policy = policy
-        self._max_delay = min(max_delay, MAX_DELAY)
+        self._max_delay = min(max_delay, ceiling)
         self._stopping = stopping
         self._delays: Iterator[float] | None = None
         self.reason: str | None = None

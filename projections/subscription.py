@@ -16,29 +16,36 @@ between them is an option, not a shape:
 - prefetch: `read_ahead` > 0 reads the feed in a second thread into a bounded `ReadAhead` (a
   paged feed hands over a page at a time); 0 reads it in the engine's own thread, one item a
   call (the relay);
-- overlapped commits are the handler's (a commit in flight): the engine tells it when the feed
-  is quiet (`quiet`) and when a subscription ends (`ended`), where it settles what it holds.
+- a handler that builds and commits (`transactions.Transactional`, the runner) is driven by
+  the engine's commit rules (`transactions.Transactions`); `overlap_commits` commits a batch
+  in a second thread while the next is built (catching up only). The engine tells a handler
+  when the feed is quiet (`quiet`) and when a subscription ends (`ended`), where it settles
+  what it holds.
 
 Fault rules, once for every user: the feed's failure is retried (resubscribe, backoff, never
 fatal); a failure of the handler's own store is waited out (`wait_out`: `stalled` with the
 reason, capped backoff, as long as it takes, the same batch again, `Stopped` on `stop()`);
-an event's own failure is retried by the policy, then parked by the handler (`RetryPolicy`).
-`Stopped` raised anywhere inside ends the run with the batch in hand uncommitted (replayed).
+an event's own failure is retried by the policy, then parked (`RetryPolicy`); for a
+transactional handler, a commit that keeps failing is taken apart so only the event that
+breaks it is parked (`transactions`). `Stopped` raised anywhere inside ends the run with the
+batch in hand uncommitted (replayed).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from caseledger.domain.application.ports import RecordedEvent
 from caseledger.projections.ports import Checkpoint, FeedSubscription, PagedSubscription
 from caseledger.projections.read_ahead import ReadAhead
 from caseledger.projections.retry import RetryPolicy
 from caseledger.projections.stall import Stall, Stopped
+from caseledger.projections.transactions import Transactional, Transactions
 
 _END: Final = object()
 """Put on the read-ahead by the reader when the subscription ends."""
@@ -67,9 +74,16 @@ class SubscriptionOptions:
     """The pauses before resubscribing and, while stalled, between tries."""
     stall_max_delay: float = 5.0
     """The longest pause between two tries while the handler's store fails (at most 5 s)."""
+    stall: RetryPolicy | None = None
+    """The pauses while stalled, exactly as this policy says (its `max_delay` the longest);
+    None: `retry`'s, at most `stall_max_delay`."""
     resubscribe_when_ended: bool = False
     """A feed that ends (not stopped, not failed) is followed again at once (the relay);
     False: the run ends with it (the runner)."""
+    overlap_commits: bool = False
+    """For a `Transactional` handler, while catching up: commit a batch in a second thread
+    while the next is built on top of it (worth it when the store's commits are mostly work
+    outside this interpreter)."""
 
 
 class Handler(Protocol):
@@ -111,7 +125,7 @@ class CheckpointedSubscription:
         self,
         subscribe: Subscribe,
         head: Callable[[], int],
-        handler: Handler,
+        handler: Handler | Transactional[Any, Any],
         options: SubscriptionOptions,
         *,
         name: str,
@@ -121,27 +135,33 @@ class CheckpointedSubscription:
         on_caught_up: Callable[[], None] | None = None,
     ) -> None:
         """`on_failure` hears each failure of the feed before the backoff; `on_state` is
-        called when the engine starts, stalls (each failed try), resumes and stops."""
+        called when the engine starts, stalls (each failed try), resumes and stops. A
+        `Transactional` handler is driven through the engine's commit rules."""
         self._subscribe = subscribe
         self._head = head
-        self._handler = handler
         self.options = options
         self.name = name
-        self._sleep = sleep
+        self.sleep = sleep
         self._on_failure = on_failure
         self._on_state = on_state
         self._on_caught_up = on_caught_up
         self.stopping = threading.Event()
         self.caught_up = threading.Event()
         self.read_ahead = ReadAhead(max(options.read_ahead, 1))
-        self.stall = Stall(options.retry, options.stall_max_delay, self.stopping)
+        self.stall = _stall(options, self.stopping)
         self.state = "created"
         self.target: int | None = None
         """`$all`'s head when the engine last subscribed."""
-        self._live_batch_at = 0.0
-        """When the last live batch closed (monotonic): `live_interval` paces the next."""
+        self._live_batch_at = -math.inf
+        """When the last live batch closed (monotonic; none yet: the first is not held back,
+        however recently the clock started): `live_interval` paces the next."""
         self._subscription: FeedSubscription | None = None
         self._thread: threading.Thread | None = None
+        self._transactions: Transactions[Any, Any] | None = None
+        if isinstance(handler, Transactional):
+            self._transactions = Transactions(handler, self)
+            handler = self._transactions
+        self._handler: Handler = handler
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -178,7 +198,7 @@ class CheckpointedSubscription:
                     continue
                 break
             self._on_failure(failure)
-            self._sleep(next(delays))
+            self.sleep(next(delays))
         self.state = "stopped"
         self._on_state()
 
@@ -198,6 +218,10 @@ class CheckpointedSubscription:
         if reason is not None:
             self._on_state()
         return reason
+
+    def settle(self) -> bool:
+        """Wait for a transactional handler's commit in flight (see `Transactions.settle`)."""
+        return True if self._transactions is None else self._transactions.settle()
 
     # -- one subscription -----------------------------------------------------------------
 
@@ -334,6 +358,13 @@ class CheckpointedSubscription:
             if remaining <= 0 or self.stopping.is_set():
                 return None
             time.sleep(min(remaining, _LINGER_POLL))
+
+
+def _stall(options: SubscriptionOptions, stopping: threading.Event) -> Stall:
+    if options.stall is None:
+        return Stall(options.retry, options.stall_max_delay, stopping)
+    most = options.stall.max_delay
+    return Stall(options.stall, most, stopping, ceiling=most)
 
 
 def _reach(events: Sequence[RecordedEvent], checkpoint: int | None) -> int:

@@ -17,8 +17,8 @@ from rich.table import Table
 from rich.tree import Tree
 
 from caseledger.adapters.audit.service import AuditAmbiguous, AuditNotFound, AuditService
+from caseledger.adapters.bootstrap import read_store
 from caseledger.adapters.cli.session import store_session
-from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
 from caseledger.domain.shared.streams import InvalidId
 from caseledger.projections.audit.report import (
@@ -79,7 +79,7 @@ def correlation(
 def _audit(kind: str, subject: str, tenant: str | None, as_json: bool, as_mermaid: bool) -> None:
     settings = Settings()
     with store_session(settings) as session:
-        views = open_projection_store(settings)
+        views = read_store(settings)
         audit = AuditService.for_data_dir(session.store, views, settings.data_dir, SETTLE_WITHIN)
         try:
             trail = (audit.case if kind == "case" else audit.correlation)(subject, tenant)

@@ -21,13 +21,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from caseledger.adapters.bootstrap import EventStoreConnection
+from caseledger.adapters.bootstrap import EventStoreConnection, ReadStore, lease_store, read_store
 from caseledger.adapters.cli.projections_status import status_document
 from caseledger.adapters.cli.session import StoreRefused, store_session
 from caseledger.adapters.lease import RUNNER_LEASE
-from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.readstore.runner_report import RunnerReport, read_report
-from caseledger.adapters.readstore.sql_store import SqlProjectionStore
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.projections.catalogue import all_projections, projection_named
@@ -63,7 +61,7 @@ def status(
     settings = Settings()
     report = read_report(settings.data_dir)
     try:
-        store = open_projection_store(settings)
+        store = read_store(settings)
         states = store.states()
     except ReadStoreUnavailable as error:
         if as_json:
@@ -88,9 +86,9 @@ def status(
                 )
 
 
-def _runner_lease(store: SqlProjectionStore) -> tuple[str | None, list[str]]:
+def _runner_lease(store: ReadStore) -> tuple[str | None, list[str]]:
     try:
-        return store.lease(RUNNER_LEASE, time.time())
+        return lease_store(store).lease(RUNNER_LEASE, time.time())
     except Exception:  # a store from before leases, or one that stopped answering
         return None, []
 
@@ -163,7 +161,7 @@ def retry_command(
     except KeyError as error:
         console.print(f"[red]error:[/red] {error.args[0]}")
         raise typer.Exit(code=2) from error
-    store = open_projection_store(settings)
+    store = read_store(settings)
     try:
         remaining = _retry(settings, store, chosen, stream)
     except ReadStoreUnavailable as error:
@@ -176,7 +174,7 @@ def retry_command(
 
 
 def _retry(
-    settings: Settings, store: SqlProjectionStore, chosen: list[Projection], stream: str | None
+    settings: Settings, store: ReadStore, chosen: list[Projection], stream: str | None
 ) -> int:
     """Retry `chosen`'s parked events; the number still parked."""
     versions = {s.projection_id for s in store.states()}
@@ -227,7 +225,7 @@ def rebuild_command(
     settings = Settings()
     chosen = _chosen(name, every)
     try:
-        store = open_projection_store(settings)
+        store = read_store(settings)
         store.states()
     except ReadStoreUnavailable as error:
         console.print(f"[red]error:[/red] the read store does not answer: {error}")
@@ -276,9 +274,7 @@ def _events_or_unreachable(settings: Settings) -> Iterator[EventStoreConnection]
         raise
 
 
-def _rebuild_one(
-    events: EventStoreConnection, store: SqlProjectionStore, projection: Projection
-) -> bool:
+def _rebuild_one(events: EventStoreConnection, store: ReadStore, projection: Projection) -> bool:
     """Rebuild one view; False (and why, said) if it did not switch."""
     try:
         built, count = _rebuild_showing_progress(events, store, projection)
@@ -295,7 +291,7 @@ def _rebuild_one(
 
 
 def _rebuild_showing_progress(
-    events: EventStoreConnection, store: SqlProjectionStore, projection: Projection
+    events: EventStoreConnection, store: ReadStore, projection: Projection
 ) -> tuple[Projection, int]:
     columns = (
         TextColumn("[bold]{task.description}"),

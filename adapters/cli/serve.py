@@ -2,7 +2,8 @@
 
 It starts the event store (embedded on `data_dir/eventstore`, or CASELEDGER_EVENTSTORE_URL), the
 read store (SQLite in the data dir, or CASELEDGER_READSTORE_URL), the projection runner (unless
-`--no-runner`), the outbox relay and the notification worker (as CASELEDGER_OUTBOX and
+`--no-runner`; in a child process it supervises when it hosts the embedded store, unless
+CASELEDGER_RUNNER_IN=thread), the outbox relay and the notification worker (as CASELEDGER_OUTBOX and
 CASELEDGER_SMTP_HOST say, see `caseledger.adapters.outbound`) and the HTTP API; writes a demo
 tokens file into the data dir when no CASELEDGER_TOKENS_FILE is set and none is there yet;
 prints what runs where and the demo tokens; and stops cleanly on SIGTERM/SIGINT: the API first
@@ -165,6 +166,7 @@ def _bootstrap_or_exit(settings: Settings, eventstore_port: int | None, runner: 
             eventstore_port=eventstore_port,
             observed_as="caseledger",
             observe_projections=runner,
+            child_runner=True,
         )
     except (BootstrapError, TokensFileError) as error:
         errors.print(f"[red]error:[/red] {error}")
@@ -182,7 +184,9 @@ def _announce(app: App, url: str, written: bool, outbound: Outbound, runner: boo
     console.print(f"  API docs     {url}/docs, {url}/redoc   (OpenAPI: {url}/openapi.json)")
     console.print(f"  health       {url}/healthz, {url}/readyz")
     console.print(f"  event store  {app.eventstore_url} ({where})")
-    projecting = "" if runner else " (kept by a separate runner: --no-runner)"
+    projecting = " (kept by a separate runner: --no-runner)"
+    if runner:
+        projecting = " (projected by a child process)" if app.runner_in_child else ""
     console.print(f"  read models  {readstore}{projecting}")
     _announce_outbound(outbound)
     path = tokens_path(app.settings)

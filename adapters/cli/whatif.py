@@ -20,8 +20,8 @@ import typer
 from rich.console import Console
 
 from caseledger.adapters.audit.whatif import WhatIfService
+from caseledger.adapters.bootstrap import read_store
 from caseledger.adapters.cli.session import StoreRefused, store_session
-from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.settings import Settings
 from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.whatif import WhatIf, document
@@ -117,7 +117,7 @@ def _stores(settings: Settings) -> Iterator[tuple[EventStore, Any]]:
     try:
         with store_session(settings) as session:
             events = session.store
-            views = open_projection_store(settings)
+            views = read_store(settings)
             try:
                 yield events, views
             finally:

@@ -45,7 +45,7 @@ from caseledger.adapters.eventstore.embedded.records import (
     StreamDeleted,
     WrongRevision,
 )
-from caseledger.adapters.eventstore.embedded.store import PAGE, EmbeddedStore
+from caseledger.adapters.eventstore.embedded.store import PAGE, EmbeddedStore, StoreReads
 from caseledger.adapters.eventstore.embedded.subscriptions import (
     Looked,
     StoreShuttingDown,
@@ -54,7 +54,7 @@ from caseledger.adapters.eventstore.embedded.subscriptions import (
 from caseledger.adapters.eventstore.embedded.v2_messages import (
     SYSTEM_PROPERTY_PREFIX as SYSTEM_PROPERTY,
 )
-from caseledger.adapters.eventstore.embedded.writer import StoreUnavailable
+from caseledger.adapters.eventstore.embedded.writer import StoreUnavailable, Writer
 from caseledger.domain.application.ports import (
     ANY,
     NO_STREAM,
@@ -104,12 +104,19 @@ def _available(method: Callable[P, R]) -> Callable[P, R]:
 
 
 class InProcessEventStore:
-    """`EventStore` (and the read side's `EventFeed`) on an `EmbeddedStore` in this process.
-    `close()` lets go of nothing but itself: the store belongs to whoever started it."""
+    """`EventStore` (and the read side's `EventFeed`) on an `EmbeddedStore` in this process,
+    or only its reads on a `ReadOnlyStore` (another process's store file: a write there is
+    EventStoreUnavailable). `close()` lets go of nothing but itself: the store belongs to
+    whoever opened it."""
 
-    def __init__(self, store: EmbeddedStore, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, store: StoreReads, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._store = store
         self.timeout = timeout
+
+    def _writer(self) -> Writer:
+        if not isinstance(self._store, EmbeddedStore):
+            raise EventStoreUnavailable("this process only reads the event store's file")
+        return self._store.writer
 
     def close(self) -> None:
         """Nothing to release: the store and its connections are the server's."""
@@ -126,7 +133,7 @@ class InProcessEventStore:
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
         _check_expected(expected)
         proposed = _proposed(events)
-        outcome = self._store.writer.append(stream, expected, proposed, self._wait())
+        outcome = self._writer().append(stream, expected, proposed, self._wait())
         if isinstance(outcome, StreamDeleted):
             raise StreamNotFound(stream)
         if isinstance(outcome, WrongRevision):
@@ -157,7 +164,7 @@ class InProcessEventStore:
         if not events:
             raise ValueError("append needs at least one event")
         decide = lambda group: transactions.decide(group, transaction)  # noqa: E731
-        outcome = self._store.writer.transact(decide, self._wait())
+        outcome = self._writer().transact(decide, self._wait())
         if isinstance(outcome, transactions.Refused):
             raise _refusal(stream, expected, outcome)
         revision = next(r for s, r in outcome.revisions if s == stream)
@@ -170,7 +177,7 @@ class InProcessEventStore:
             str(uuid.uuid4()), "$metadata", "application/json",
             orjson.dumps({"$maxCount": count}), b"",
         )  # fmt: skip
-        self._store.writer.append(f"$${stream}", EXPECT_ANY, [metadata], self._wait())
+        self._writer().append(f"$${stream}", EXPECT_ANY, [metadata], self._wait())
 
     # ---- reads ----------------------------------------------------------------------------
 
@@ -229,7 +236,7 @@ class _Following:
     live events arrive as the writer signals its commits. `stop()` from any thread ends the
     iteration before its next item (or page)."""
 
-    def __init__(self, store: EmbeddedStore, after: int, wanted: EventFilter) -> None:
+    def __init__(self, store: StoreReads, after: int, wanted: EventFilter) -> None:
         self._store = store
         self._after = after
         self._filter = wanted

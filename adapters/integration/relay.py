@@ -4,9 +4,14 @@ every committed event with a contract, in commit order, at least once.
 Per event: stage the message (its row) -> count the attempt -> publish with the event id as
 `Nats-Msg-Id` -> on the broker's ack, mark it published and move the checkpoint, in one
 transaction. A crash anywhere before that commit publishes the event again on restart; the
-broker's duplicate window and the consumers' inboxes absorb the repeat. An unreachable broker is
-retried with backoff and never skipped; a broker that refuses a message `max_attempts` times gets
-it parked (kept, visible, retryable) and the relay moves on.
+broker's duplicate window and the consumers' inboxes absorb the repeat.
+
+The fault rules are the engine's: the feed's failure resubscribes; until a message is
+acknowledged or parked the relay is stalled on it (`CheckpointedSubscription.wait_out`, the
+pauses of `RelaySettings.policy`, `stop()` ends the wait): an unreachable broker is tried again
+for as long as it takes, never skipped; a broker that refuses a message gets it parked (kept,
+visible, retryable) once the policy is exhausted (`RetryPolicy.exhausted`: `max_attempts`
+attempts, counted in the outbox across restarts) and the relay moves on.
 """
 
 from __future__ import annotations
@@ -55,6 +60,16 @@ class Broker(Protocol):
     def publish(
         self, subject: str, body: bytes, message_id: str, headers: dict[str, str] | None = None
     ) -> PublishAck: ...
+
+
+@dataclass(frozen=True)
+class _Publish:
+    """A message with a body, to publish; `checkpoint` None for a retry behind the relay."""
+
+    message_id: str
+    subject: str
+    body: bytes
+    checkpoint: int | None
 
 
 class RelayStopped(Stopped):
@@ -110,12 +125,12 @@ class OutboxRelay(Handler):
             SubscriptionOptions(
                 retry=RetryPolicy(1, self._settings.backoff, 1.0, self._settings.backoff),
                 resubscribe_when_ended=True,
+                stall=self._settings.policy,
             ),
             name=f"relay-{name}",
             sleep=self._pause,
             on_failure=self._failed,
         )
-        self._stopping = self._engine.stopping
 
     # -- running: one event at a time, on the subscription engine --------------------------
 
@@ -214,27 +229,39 @@ class OutboxRelay(Handler):
             error = "the integration event could not be built from the stored event"
             self._outbox.park(self.name, message.message_id, error, checkpoint)
             return
-        delays = self._settings.policy.forever()
-        while True:
-            attempt = self._outbox.record_attempt(message.message_id)
-            self._hook("attempting", message.message_id)
-            try:
-                ack = self._broker.publish(message.subject, message.body, message.message_id)
-            except BrokerRejected as error:
-                self._outbox.record_failure(message.message_id, f"rejected: {error}")
-                if self._settings.policy.exhausted(attempt):
-                    self._outbox.park(self.name, message.message_id, str(error), checkpoint)
-                    return
-            except BrokerUnavailable as error:
-                self._outbox.record_failure(message.message_id, f"unavailable: {error}")
-            else:
-                self._hook("acknowledged", message.message_id)
-                self._outbox.mark_published(
-                    self.name, message.message_id, ack.stream, ack.seq, ack.duplicate, checkpoint
-                )
-                return
-            if self._stopping.wait(next(delays)):
-                raise RelayStopped(message.message_id)
+        publish = _Publish(message.message_id, message.subject, message.body, checkpoint)
+        try:
+            while (failure := self._attempt(publish)) is not None:
+                self._engine.wait_out(f"message {message.message_id}: {failure}")
+        except Stopped:
+            raise RelayStopped(message.message_id) from None
+        finally:
+            self._engine.resumed()
+
+    def _attempt(self, publish: _Publish) -> str | None:
+        """One try at publishing; None once the message is acknowledged or parked, else why
+        it is not yet."""
+        message_id = publish.message_id
+        attempt = self._outbox.record_attempt(message_id)
+        self._hook("attempting", message_id)
+        try:
+            ack = self._broker.publish(publish.subject, publish.body, message_id)
+        except BrokerRejected as error:
+            failure = f"rejected: {error}"
+            self._outbox.record_failure(message_id, failure)
+            if self._settings.policy.exhausted(attempt):
+                self._outbox.park(self.name, message_id, str(error), publish.checkpoint)
+                return None
+            return failure
+        except BrokerUnavailable as error:
+            failure = f"unavailable: {error}"
+            self._outbox.record_failure(message_id, failure)
+            return failure
+        self._hook("acknowledged", message_id)
+        self._outbox.mark_published(
+            self.name, message_id, ack.stream, ack.seq, ack.duplicate, publish.checkpoint
+        )
+        return None
 
     def retry_requested(self) -> int:
         """Publish the parked messages an operator asked to retry; returns how many."""

@@ -1,7 +1,9 @@
 """Decorators for the application and query services: a span per command or query with its
 correlation and causation ids, outcome counters, latency histograms, and one JSON log line.
 
-    commands = TracedCommands(CommandService(...), tracer, meter)   # same `handle` contract
+    TracedCommands(handler, tracer, meter)    # same `handle` contract; the command stack's
+                                              # outermost layer (adapters.command_stack)
+    TracedQueries(QueryService(...), tracer, meter)
 
 The wrapped service is unchanged and unaware; an exception is recorded and re-raised.
 """

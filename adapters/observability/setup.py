@@ -1,7 +1,8 @@
 """Turning observability on: `CASELEDGER_OTEL=console|otlp` (default `off`).
 
     telemetry = telemetry_from(settings)        # None when off
-    wired = instrument_app(app)                 # .commands / .queries: wrapped when on
+    command_service(store, telemetry=telemetry) # commands: traced in their stack (command_stack)
+    queries = instrument(app, telemetry)        # queries traced, the runner's lag observed
 
 `otlp` exports over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` (the SDK's standard variables
 set endpoint, headers and service attributes); `console` writes spans and metrics to stderr
@@ -36,9 +37,9 @@ from opentelemetry.trace import Tracer
 
 from caseledger.adapters.observability.logs import configure_json_logging
 from caseledger.adapters.observability.projections import observe_runner
-from caseledger.adapters.observability.services import TracedCommands, TracedQueries
+from caseledger.adapters.observability.services import TracedQueries
 from caseledger.adapters.settings import Settings
-from caseledger.domain.application.ports import CommandHandler, QueryHandler
+from caseledger.domain.application.ports import QueryHandler
 from caseledger.projections.events import CATEGORIES
 
 SCOPE: Final = "caseledger"
@@ -103,51 +104,28 @@ def telemetry_from(settings: Settings, service_name: str = "caseledger") -> Tele
 
 
 class Wired(Protocol):
-    """What `instrument_app` needs of the composition root's App."""
+    """What `instrument` needs of the composition root's App."""
 
     @property
-    def settings(self) -> Settings: ...
-    @property
-    def commands(self) -> Any: ...
-    @property
-    def queries(self) -> Any: ...
+    def queries(self) -> QueryHandler: ...
     @property
     def runner(self) -> Any: ...
     @property
     def store(self) -> Any: ...
 
 
-@dataclass(frozen=True)
-class Instrumented:
-    commands: CommandHandler
-    queries: QueryHandler
-    telemetry: Telemetry | None
-
-
 def instrument(
     wired: Wired, telemetry: Telemetry | None, *, observe_projections: bool = True
-) -> Instrumented:
-    """The App's services wrapped with `telemetry` (unchanged when None); the runner's lag
-    and progress observed when `observe_projections`."""
+) -> QueryHandler:
+    """The App's query service wrapped with `telemetry` (unchanged when None); the runner's
+    lag and progress observed when `observe_projections`. The command service is traced
+    inside its stack (`adapters.command_stack`, given the same telemetry)."""
     if telemetry is None:
-        return Instrumented(wired.commands, wired.queries, None)
+        return wired.queries
     tracer, meter = telemetry.tracer, telemetry.meter
     if observe_projections:
         observe_runner(wired.runner, lambda: wired.store.head_position(CATEGORIES), meter)
-    return Instrumented(
-        TracedCommands(wired.commands, tracer, meter),
-        TracedQueries(wired.queries, tracer, meter),
-        telemetry,
-    )
-
-
-def instrument_app(
-    wired: Wired, service_name: str = "caseledger", *, observe_projections: bool = True
-) -> Instrumented:
-    """`instrument(wired, telemetry_from(wired.settings))`: what entry points call. Shut the
-    telemetry down before closing the App."""
-    telemetry = telemetry_from(wired.settings, service_name)
-    return instrument(wired, telemetry, observe_projections=observe_projections)
+    return TracedQueries(wired.queries, tracer, meter)
 
 
 def _exporters(mode: str) -> tuple[SpanExporter, MetricExporter]:

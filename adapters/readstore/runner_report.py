@@ -20,7 +20,8 @@ REPORT_FILE: Final = "projections-runner.json"
 @dataclass(frozen=True)
 class RunnerReport:
     state: str
-    """`running`, `stalled` or `stopped`."""
+    """`running`, `stalled` or `stopped`; `restarting` from a process supervising a runner
+    child (`adapters.runner_process`) while none runs (it writes the report then)."""
     reason: str | None
     """While stalled: why the read store failed."""
     since: float | None

@@ -1,7 +1,8 @@
 """The decorators around the pipeline's core (Emmett's middleware), each with the contract of
 what it wraps: the command log and the agent's rate around the whole handler
 (`CommandHandler`), the idempotency key's reservation around an attempt (`Attempt`), and
-snapshots around the loader's append (`Loader`). `service.compose` puts them together."""
+snapshots around the loader's append (`Loader`). The composition root puts them in order
+(`adapters/command_stack.py`)."""
 
 from __future__ import annotations
 

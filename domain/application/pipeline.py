@@ -7,10 +7,11 @@ nobody read: decide again on read state; not an attempt) or a `Conflict` (anothe
 the append: decide again on read state; an attempt, `max_attempts` in all). The stateless
 layers run first, in order: schema, identity/authorization, tenant (see `layers`).
 
-What the core calls is composed around it (see `service.compose`): the loader (cache, reads,
-snapshots, checked appends, the fallback for stores without checks, the hash chain's link),
-the decider (with its gates, the run budget), and the decorators that wrap an attempt (the
-idempotency key's reservation) or the whole handler (the agent's rate, the command log).
+What the core calls is composed around it by the composition root (`adapters/command_stack.py`):
+the loader (cache, reads, snapshots, checked appends, the fallback for stores without checks,
+the hash chain's link), the decider (with its gates, the run budget), and the decorators that
+wrap an attempt (the idempotency key's reservation) or the whole handler (the agent's rate,
+the command log, tracing).
 """
 
 from __future__ import annotations

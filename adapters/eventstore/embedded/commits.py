@@ -13,6 +13,7 @@ class CommitSignal:
         self._head = head
         self._closed = False
         self._changed = threading.Condition()
+        self._listeners: list[Callable[[int], None]] = []
 
     @property
     def head(self) -> int:
@@ -22,6 +23,16 @@ class CommitSignal:
         with self._changed:
             self._head = head
             self._changed.notify_all()
+        for listener in self._listeners:
+            listener(head)
+
+    def listen(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(head)` after each commit, on the committing thread (it must be quick
+        and must not raise: e.g. a non-blocking write to another process)."""
+        self._listeners = [*self._listeners, listener]
+
+    def unlisten(self, listener: Callable[[int], None]) -> None:
+        self._listeners = [x for x in self._listeners if x is not listener]
 
     def close(self) -> None:
         with self._changed:

@@ -118,6 +118,51 @@ class Database:
         self.writer.close()
 
 
+class ReadOnlyDatabase:
+    """Read-only connections to a store's file that another process writes (one per reading
+    thread, `mode=ro`, `query_only`): WAL lets them read committed transactions beside the
+    writer. The file must exist (its writer created it)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        if not (path / DB_FILE).is_file():
+            raise DataDirError(f"no event store at {path / DB_FILE}")
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def _open(self) -> sqlite3.Connection:
+        target = f"{(self._path / DB_FILE).resolve().as_uri()}?mode=ro"
+        try:
+            conn = sqlite3.connect(target, uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA query_only=1")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as error:
+            raise DataDirError(f"cannot read the event store at {target}: {error}") from error
+        return conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """This thread's read-only connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        yield conn
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+
 # ---- queries (each takes the connection to use) ----------------------------------------------
 
 

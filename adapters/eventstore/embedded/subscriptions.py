@@ -18,7 +18,7 @@ from caseledger.adapters.eventstore.embedded import messages as msg
 from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
 from caseledger.adapters.eventstore.embedded.records import EventRecord
-from caseledger.adapters.eventstore.embedded.store import PAGE, EmbeddedStore
+from caseledger.adapters.eventstore.embedded.store import PAGE, EmbeddedStore, StoreReads
 
 Options = streams_pb2.ReadReq.Options
 WAKE_EVERY = 0.5
@@ -39,7 +39,7 @@ class Looked:
 
 
 def follow_all(
-    store: EmbeddedStore,
+    store: StoreReads,
     after: int,
     event_filter: EventFilter | None,
     alive: Callable[[], bool],
@@ -52,7 +52,7 @@ def follow_all(
 
 
 def follow_all_pages(
-    store: EmbeddedStore,
+    store: StoreReads,
     after: int,
     event_filter: EventFilter | None,
     alive: Callable[[], bool],

@@ -14,6 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.bench_peers import LAG_ROWS
+
 ROOT = Path(__file__).resolve().parents[3]
 POSTGRES = os.environ.get(
     "CASELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -46,9 +48,10 @@ def test_the_peers_bench_prints_commands_http_rebuild_and_lag_rows(tmp_path: Pat
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     for row in (
-        "caseledger, in process, runner on (as `serve`)",
-        "caseledger, in process, runner on, 2 threads",
-        "caseledger over HTTP (`serve`), 1 kept-alive httpx client",
+        "caseledger, in process, runner in a thread (`bootstrap()`)",
+        "caseledger, in process, runner in a child process (as `serve`)",
+        "caseledger, in process, runner in a child process, 2 threads",
+        "caseledger over HTTP (`serve`, runner in its child), 1 kept-alive httpx client",
         "caseledger over HTTP (`serve`), 2 concurrent kept-alive httpx clients",
         "eventsourcing 9.5, SQLite file (WAL)",
     ):
@@ -56,7 +59,8 @@ def test_the_peers_bench_prints_commands_http_rebuild_and_lag_rows(tmp_path: Pat
     for path in ("inprocess", "grpc"):
         assert re.search(rf"\| {path} \| 400 \| {FIGURE} \|", out), path  # every seeded event
     assert re.search(rf"in process / over gRPC: {FIGURE}x", out)
-    assert re.search(rf"\| 5 \| {FIGURE} / {FIGURE} \|", out)  # the lag row, 5 samples
+    for lag in LAG_ROWS.values():  # 5 samples each
+        assert re.search(rf"\| {re.escape(lag)} \| 5 \| {FIGURE} / {FIGURE} \|", out), lag
     assert list(tmp_path.glob("caseledger-bench-peers-400-*/seeded"))  # kept for the next run
 
 

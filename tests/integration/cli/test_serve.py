@@ -156,6 +156,12 @@ def test_serve_writes_json_access_lines_when_otel_is_on(tmp_path: Path) -> None:
         line = _log_line(started, f'"request_id":"{answer.headers["x-request-id"]}"')
         entry = orjson.loads(line)
         assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/healthz", 200)
+        payload = '{"case_id": "traced-1", "allegation_summary": "x"}'
+        opened = _as(started, "analyst", "command", "--type", "open_case", "--payload", payload)
+        assert opened.exit_code == 0, opened.output
+        traced = orjson.loads(_log_line(started, '"message":"command open_case: accepted"'))
+        assert traced["logger"] == "caseledger.commands"  # the stack's tracing decorator
+        assert len(traced["trace_id"]) == 32
     finally:
         assert started.stop() == 0
 

@@ -13,6 +13,7 @@ from caseledger.adapters.eventstore.kurrent import KurrentEventStore
 from caseledger.adapters.notifications.sink import SmtpSink
 from caseledger.domain.application.service import CommandService
 from tests.support.nats import Broker, stream_of_its_own
+from tests.support.services import command_service
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def events() -> Iterator[KurrentEventStore]:
 
 @pytest.fixture
 def service(events: KurrentEventStore) -> CommandService:
-    return CommandService(events)
+    return command_service(events)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.service import CommandService
 from tests.support.drill import Drill, practice_drill
 from tests.support.nats import Broker
+from tests.support.services import command_service
 
 pytestmark = pytest.mark.nats
 
@@ -70,7 +71,7 @@ def _worker(
     )
     return NotificationWorker(
         events,
-        CommandService(events),
+        command_service(events),
         consumer,
         SmtpMailer(sink.host, sink.port),
         ledger,

@@ -18,6 +18,7 @@ from caseledger.projections.retry import NO_WAIT
 from caseledger.projections.runner import ProjectionRunner, RunnerSettings
 from caseledger.projections.views.case_summary import CaseSummaryProjection
 from tests.support.facts import FakeLog, FakeSubscription, opened
+from tests.support.runners import eventually
 
 SUMMARY = CaseSummaryProjection()
 LINGERING = RunnerSettings(batch_size=100, catch_up_linger=0.5, retry=NO_WAIT)
@@ -94,17 +95,27 @@ def test_a_live_event_after_a_quiet_spell_commits_at_once(tmp_path: Path) -> Non
 def test_live_events_within_the_interval_of_the_last_batch_share_one_commit(
     tmp_path: Path,
 ) -> None:
+    """c1 is a live batch of its own (the runner had caught up before it was appended: an
+    event appended while catching up joins the catch-up's batch, and then the first live
+    event after it is the lone one that commits at once). c2 follows within the interval, so
+    it is held — it does not commit alone — until c3 joins it and fills the batch (a batch
+    closes at the end of the interval or when full, whichever comes first: the interval is
+    long, so no load on the machine can end it before c3 arrives)."""
     log = FakeLog()
     log.append(opened("c0"))
     store = CountingStore(tmp_path / "rm.db")
-    runner = ProjectionRunner(log, store, [SUMMARY], RunnerSettings(live_interval=5.0))
+    runner = ProjectionRunner(
+        log, store, [SUMMARY], RunnerSettings(batch_size=2, live_interval=600.0)
+    )
     activate_unserved(store, [SUMMARY])
     runner.start()
     try:
+        assert eventually(lambda: runner.status().caught_up, 30)
         assert runner.wait_until(log.append(opened("c1")), timeout=30)
         commits = store.commits
 
-        log.append(opened("c2"))
+        held = log.append(opened("c2"))
+        assert not runner.wait_until(held, timeout=0.5)  # held for the interval, not committed
         position = log.append(opened("c3"))
 
         assert runner.wait_until(position, timeout=30)

@@ -14,6 +14,7 @@ from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.service import CommandService
 from tests.support.clocks import FixedClock
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 from tests.support.stores import StoreFactory, embedded_store, inprocess_store, kurrent_store
 
 
@@ -44,7 +45,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def service(store: EventStore, clock: FixedClock) -> CommandService:
-    return CommandService(store, clock=clock)
+    return command_service(store, clock=clock)
 
 
 @pytest.fixture

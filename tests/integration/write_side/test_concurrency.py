@@ -22,6 +22,7 @@ from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import AGENT, ANALYST
 from tests.support.commands import envelope
 from tests.support.desk import case_under_review
+from tests.support.services import command_service
 from tests.support.stores import kurrent_store
 
 WRITERS = 12
@@ -36,12 +37,12 @@ def services(server: EmbeddedServer) -> Iterator[Services]:
 
         def make(n: int, shared: bool, max_attempts: int = WRITERS + 1) -> list[CommandService]:
             if shared:
-                one = CommandService(
+                one = command_service(
                     stack.enter_context(kurrent_store(server)), max_attempts=max_attempts
                 )
                 return [one] * n
             return [
-                CommandService(
+                command_service(
                     stack.enter_context(kurrent_store(server)), max_attempts=max_attempts
                 )
                 for _ in range(n)
@@ -76,7 +77,7 @@ def stored(store: EventStore, event_type: str) -> list[dict[str, object]]:
 @pytest.fixture
 def store(server: EmbeddedServer) -> Iterator[EventStore]:
     with kurrent_store(server) as adapter:
-        case_under_review(CommandService(adapter))
+        case_under_review(command_service(adapter))
         yield adapter
 
 

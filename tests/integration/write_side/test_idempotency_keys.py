@@ -23,6 +23,7 @@ from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import ANALYST, OTHER_ANALYST
 from tests.support.commands import envelope, issue
 from tests.support.memory_store import InMemoryEventStore, WithoutAtomicChecks
+from tests.support.services import command_service
 from tests.support.stores import kurrent_store
 
 RACERS = 20
@@ -122,7 +123,7 @@ class WithoutMultiStreamAppends(WithoutAtomicChecks, InMemoryEventStore):
 
 def test_without_multi_stream_appends_a_key_still_holds_across_cases_once_written() -> None:
     store = WithoutMultiStreamAppends()
-    service = CommandService(store)
+    service = command_service(store)
     first = service.handle(open_case("c1", "k-open"))
 
     again = service.handle(open_case("c1", "k-open"))
@@ -140,7 +141,7 @@ def two_instances(server: EmbeddedServer) -> Iterator[tuple[CommandService, Comm
     """Two services, each on its own connection to one store, as two processes would be."""
     with ExitStack() as stack:
         first, second = (
-            CommandService(stack.enter_context(kurrent_store(server)), max_attempts=RACERS + 1)
+            command_service(stack.enter_context(kurrent_store(server)), max_attempts=RACERS + 1)
             for _ in range(2)
         )
         yield first, second

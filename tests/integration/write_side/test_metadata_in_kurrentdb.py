@@ -16,6 +16,7 @@ from tests.support.actors import AGENT, ANALYST
 from tests.support.clocks import FixedClock
 from tests.support.commands import envelope
 from tests.support.desk import case_under_review
+from tests.support.services import command_service
 from tests.support.stores import kurrent_store
 
 PROPOSAL = {
@@ -37,7 +38,7 @@ def raw(server: EmbeddedServer) -> Iterator[KurrentDBClient]:
 @pytest.fixture
 def service(server: EmbeddedServer) -> Iterator[CommandService]:
     with kurrent_store(server) as store:
-        yield CommandService(store, clock=FixedClock())
+        yield command_service(store, clock=FixedClock())
 
 
 def test_an_agents_proposal_carries_its_provenance_in_kurrentdb_metadata(

@@ -11,13 +11,13 @@ from kurrentdbclient import KurrentDBClient
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
 from caseledger.domain.application.replay import replay, replay_document
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.case.state import CaseStatus, EvidenceStatus, RiskLevel
 from tests.support.actors import AGENT, REVIEWER
 from tests.support.builders import TENANT
 from tests.support.clocks import FixedClock
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
+from tests.support.services import command_service
 from tests.support.stores import CountingKurrentStore, kurrent_store
 
 
@@ -25,7 +25,7 @@ from tests.support.stores import CountingKurrentStore, kurrent_store
 def store(server: EmbeddedServer) -> Iterator[CountingKurrentStore]:
     """A case under review whose risk an agent proposed and a reviewer raised to high."""
     with kurrent_store(server) as adapter:
-        service = CommandService(adapter, clock=FixedClock())
+        service = command_service(adapter, clock=FixedClock())
         case_under_review(service)
         proposal = issue(
             service,

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from caseledger.domain.shared.outcomes import CommandOutcome
 from tests.support.actors import AGENT
 from tests.support.commands import envelope
 from tests.support.desk import case_under_review
+from tests.support.services import command_service
 from tests.support.stores import embedded_store, kurrent_store
 
 ESCALATE = {"case_id": "c1", "rationale": "Pattern", "evidence_refs": ["e1"], "confidence": 0.7}
@@ -39,11 +39,11 @@ def test_a_retry_is_a_duplicate_for_a_new_service_on_the_same_store(
     server: EmbeddedServer,
 ) -> None:
     with kurrent_store(server) as store:
-        head = case_under_review(CommandService(store)).stream_revision
+        head = case_under_review(command_service(store)).stream_revision
         command = escalation(expected=head)
-        first = CommandService(store).handle(command)
+        first = command_service(store).handle(command)
     with kurrent_store(server) as store:
-        again = CommandService(store).handle(command)
+        again = command_service(store).handle(command)
         proposals = [r for r in store.read_stream("case-t1_c1") if r.type.endswith("_proposed")]
     the_same_answer(first, again)
     assert len(proposals) == 1
@@ -54,10 +54,10 @@ def test_a_retry_is_a_duplicate_after_the_store_restarted(tmp_path: Path) -> Non
     data_dir.mkdir()
     command = escalation()
     with embedded_store(data_dir) as server, kurrent_store(server) as store:
-        case_under_review(CommandService(store))
-        first = CommandService(store).handle(command)
+        case_under_review(command_service(store))
+        first = command_service(store).handle(command)
     with embedded_store(data_dir) as server, kurrent_store(server) as store:
-        again = CommandService(store).handle(command)
+        again = command_service(store).handle(command)
         proposals = [r for r in store.read_stream("case-t1_c1") if r.type.endswith("_proposed")]
         log = store.read_stream("commandlog-t1")
     the_same_answer(first, again)

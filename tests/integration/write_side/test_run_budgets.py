@@ -9,10 +9,10 @@ from pathlib import Path
 import orjson
 
 from caseledger.adapters.eventstore.embedded.server import EmbeddedServer
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.desk import accepted, case_under_review
+from tests.support.services import command_service
 from tests.support.stores import embedded_store, kurrent_store
 from tests.unit.application.test_agent_budgets import (
     RUN_A,
@@ -28,12 +28,12 @@ def test_a_runs_budget_holds_after_the_store_restarted(tmp_path: Path) -> None:
     data_dir = tmp_path / "eventstore"
     data_dir.mkdir()
     with embedded_store(data_dir) as server, kurrent_store(server) as store:
-        service = CommandService(store)
+        service = command_service(store)
         case_under_review(service)
         publish(service, run_command_budget=5)
         spend_run_a(service, 5)
     with embedded_store(data_dir) as server, kurrent_store(server) as store:
-        service = CommandService(store)
+        service = command_service(store)
         exhausted(brief(service, RUN_A))
         accepted(brief(service, RUN_B))
 
@@ -42,7 +42,7 @@ def test_services_racing_on_one_store_take_exactly_the_runs_budget(
     server: EmbeddedServer,
 ) -> None:
     with kurrent_store(server) as one, kurrent_store(server) as other:
-        services = [CommandService(one), CommandService(other)]
+        services = [command_service(one), command_service(other)]
         case_under_review(services[0])
         publish(services[0], run_command_budget=5)
         with ThreadPoolExecutor(max_workers=6) as pool:

@@ -8,17 +8,17 @@ from caseledger.domain.application.cache import AggregateCache
 from caseledger.domain.application.loading import load
 from caseledger.domain.application.ports import EventStore
 from caseledger.domain.application.registry import event_registry
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.application.snapshots import SnapshotPolicy, snapshot_stream
 from caseledger.domain.shared.outcomes import CommandOutcome
 from tests.support.actors import ANALYST
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.histories import random_history
+from tests.support.services import command_service
 
 
 def test_a_cold_service_loads_from_the_snapshot_what_the_events_say(store: EventStore) -> None:
-    walk = random_history(CommandService(store, snapshot_every=5), seed=7, steps=30)
+    walk = random_history(command_service(store, snapshot_every=5), seed=7, steps=30)
     assert store.read_stream(snapshot_stream("case-t1_c1"))
 
     cold = AggregateCache(store, event_registry(), snapshots=SnapshotPolicy(5))
@@ -36,14 +36,14 @@ def test_a_cold_service_loads_from_the_snapshot_what_the_events_say(store: Event
 def test_a_retry_on_a_new_service_started_from_a_snapshot_is_a_duplicate(
     store: EventStore,
 ) -> None:
-    first = CommandService(store, snapshot_every=3)
+    first = command_service(store, snapshot_every=3)
     case_under_review(first, approved_evidence=("e1", "e2", "e3"))
     brief = {"case_id": "c1", "brief_id": "b1", "title": "t", "body": "b"}
     original = accepted(issue(first, "create_analyst_brief", brief, ANALYST, key="k-1"))
     for n in range(2, 6):
         accepted(issue(first, "create_analyst_brief", {**brief, "brief_id": f"b{n}"}, ANALYST))
 
-    again = issue(CommandService(store), "create_analyst_brief", brief, ANALYST, key="k-1")
+    again = issue(command_service(store), "create_analyst_brief", brief, ANALYST, key="k-1")
 
     assert again.status is CommandOutcome.DUPLICATE_ACCEPTED
     assert [e.event_id for e in again.events] == [e.event_id for e in original.events]

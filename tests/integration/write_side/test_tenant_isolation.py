@@ -21,6 +21,7 @@ from tests.support.actors import AGENT, ANALYST, REVIEWER, SUPERVISOR, SYSTEM
 from tests.support.clocks import FixedClock
 from tests.support.commands import envelope
 from tests.support.desk import accepted, case_under_review
+from tests.support.services import command_service
 from tests.support.stores import StoreFactory
 
 NOTICE = {"recipient": "lender@example.com", "subject": "Cease", "body": "Stop."}
@@ -53,7 +54,7 @@ DRAFT_COMMANDS: list[tuple[str, dict[str, Any], Actor]] = [
 
 
 def world_where_t1_holds_c1_and_n1(store: EventStore) -> CommandService:
-    service = CommandService(store, clock=FixedClock())
+    service = command_service(store, clock=FixedClock())
     case_under_review(service)
     draft = {"draft_id": "n1", "case_id": "c1", **NOTICE}
     accepted(service.handle(envelope("create_notice_draft", draft, ANALYST, key="draft")))
@@ -65,7 +66,7 @@ class Tenant2:
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self.service = CommandService(store, clock=FixedClock())
+        self.service = command_service(store, clock=FixedClock())
 
     def answers(
         self, command_type: str, payload: dict[str, Any], actor: Actor, **kw: Any

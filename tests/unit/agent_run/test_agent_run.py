@@ -9,6 +9,7 @@ from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import AGENT
 from tests.support.commands import issue
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 
 RUNTIME = Actor(ActorType.SYSTEM, "agent-runtime", run_id="run-1")
 
@@ -31,7 +32,7 @@ def _start(service: CommandService) -> None:
 
 def test_a_run_records_request_responses_and_tool_calls_in_its_stream() -> None:
     store = InMemoryEventStore()
-    service = CommandService(store)
+    service = command_service(store)
     _start(service)
     response = {"run_id": "run-1", "response_id": "r1", "model": "m", "summary": "risk is high"}
     assert issue(service, "record_model_response", response, RUNTIME).status is (
@@ -56,7 +57,7 @@ def test_a_run_records_request_responses_and_tool_calls_in_its_stream() -> None:
 
 
 def test_a_run_is_reported_only_under_its_own_run_id() -> None:
-    service = CommandService(InMemoryEventStore())
+    service = command_service(InMemoryEventStore())
     other = Actor(ActorType.SYSTEM, "agent-runtime", run_id="run-2")
     result = issue(
         service,
@@ -71,7 +72,7 @@ def test_a_run_is_reported_only_under_its_own_run_id() -> None:
 
 
 def test_agents_cannot_write_their_own_run_record() -> None:
-    service = CommandService(InMemoryEventStore())
+    service = command_service(InMemoryEventStore())
     result = issue(
         service,
         "start_run",

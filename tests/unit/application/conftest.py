@@ -5,6 +5,7 @@ import pytest
 from caseledger.domain.application.service import CommandService
 from tests.support.clocks import FixedClock
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 
 
 @pytest.fixture
@@ -19,4 +20,4 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def service(store: InMemoryEventStore, clock: FixedClock) -> CommandService:
-    return CommandService(store, clock=clock)
+    return command_service(store, clock=clock)

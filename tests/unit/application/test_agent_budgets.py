@@ -22,6 +22,7 @@ from tests.support.clocks import FixedClock
 from tests.support.commands import envelope, issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.memory_store import WithoutChecks
+from tests.support.services import command_service
 
 RUN_A = Actor(ActorType.AGENT, "risk-bot", run_id="run-a")
 RUN_B = Actor(ActorType.AGENT, "risk-bot", run_id="run-b")
@@ -64,11 +65,11 @@ def test_a_run_over_its_budget_is_refused_while_the_agents_other_runs_go_on(
 def test_a_runs_budget_holds_after_a_restart_of_the_service(
     store: EventStore, clock: FixedClock
 ) -> None:
-    before = CommandService(store, clock=clock)
+    before = command_service(store, clock=clock)
     case_under_review(before)
     publish(before, run_command_budget=5)
     spend_run_a(before, 5)
-    after = CommandService(store, clock=clock)
+    after = command_service(store, clock=clock)
     exhausted(brief(after, RUN_A))
     accepted(brief(after, RUN_B))
 
@@ -76,7 +77,7 @@ def test_a_runs_budget_holds_after_a_restart_of_the_service(
 def test_two_services_on_one_store_share_one_runs_budget(
     store: EventStore, clock: FixedClock
 ) -> None:
-    first, second = CommandService(store, clock=clock), CommandService(store, clock=clock)
+    first, second = command_service(store, clock=clock), command_service(store, clock=clock)
     case_under_review(first)
     publish(first, run_command_budget=5)
     for service in (first, second, first, second, second):
@@ -108,7 +109,7 @@ def test_a_refused_command_spends_nothing(service: CommandService) -> None:
 
 
 def test_on_a_store_without_atomic_checks_a_run_still_has_its_budget() -> None:
-    service = CommandService(WithoutChecks())
+    service = command_service(WithoutChecks())
     case_under_review(service)
     publish(service, run_command_budget=2)
     spend_run_a(service, 2)
@@ -140,7 +141,7 @@ def test_a_raised_budget_lets_an_exhausted_run_go_on(service: CommandService) ->
 def test_a_budget_raised_by_another_service_is_read_before_a_run_is_refused(
     store: EventStore, clock: FixedClock
 ) -> None:
-    first, second = CommandService(store, clock=clock), CommandService(store, clock=clock)
+    first, second = command_service(store, clock=clock), command_service(store, clock=clock)
     case_under_review(first)
     publish(first, run_command_budget=1)
     spend_run_a(first, 1)

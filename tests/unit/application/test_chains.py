@@ -35,6 +35,7 @@ from tests.support.builders import TENANT
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 
 STREAM = "case-t1_c1"
 
@@ -261,11 +262,11 @@ def _briefs(service: CommandService, start: int, count: int) -> None:
 
 def test_the_service_chains_every_append_across_its_cache_new_services_and_snapshots() -> None:
     store = InMemoryEventStore()
-    case_under_review(CommandService(store, snapshot_every=3))
-    service = CommandService(store, snapshot_every=3)  # cold: from a snapshot
+    case_under_review(command_service(store, snapshot_every=3))
+    service = command_service(store, snapshot_every=3)  # cold: from a snapshot
     _briefs(service, 0, 7)  # warm: from its cache
-    _briefs(CommandService(store, snapshot_every=0), 7, 2)  # cold: from the events
-    _briefs(CommandService(store, snapshot_every=3), 9, 2)
+    _briefs(command_service(store, snapshot_every=0), 7, 2)  # cold: from the events
+    _briefs(command_service(store, snapshot_every=3), 9, 2)
     stream = CASE.stream(TENANT, "c1")
     walk = _walk(store, stream)
     assert walk.status is Status.INTACT, walk.first_break

@@ -5,20 +5,20 @@ state nobody read. Two services on one store stand for two processes."""
 
 from __future__ import annotations
 
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import AGENT, ANALYST, REVIEWER, SUPERVISOR
 from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.memory_store import Watched, WithoutChecks
+from tests.support.services import command_service
 
 BRIEF = {"case_id": "c1", "brief_id": "b1", "title": "t", "body": "b"}
 
 
 def test_a_warm_command_reads_nothing_and_its_append_checks_what_it_decided_on() -> None:
     store = Watched()
-    service = CommandService(store)
+    service = command_service(store)
     head = case_under_review(service).stream_revision
     store.read_calls, store.checked = 0, []
 
@@ -31,7 +31,7 @@ def test_a_warm_command_reads_nothing_and_its_append_checks_what_it_decided_on()
 
 def test_a_notice_command_checks_the_case_it_read() -> None:
     store = Watched()
-    service = CommandService(store)
+    service = command_service(store)
     head = case_under_review(service).stream_revision
     draft = {"draft_id": "d1", "case_id": "c1", "recipient": "x@y.org", "subject": "s", "body": "b"}
     accepted(issue(service, "create_notice_draft", draft, ANALYST))
@@ -51,7 +51,7 @@ def test_a_notice_command_checks_the_case_it_read() -> None:
 
 def test_a_policy_published_elsewhere_is_seen_before_the_decision_commits() -> None:
     store = Watched()
-    here, elsewhere = CommandService(store), CommandService(store)
+    here, elsewhere = command_service(store), command_service(store)
     case_under_review(here)
     propose = {"case_id": "c1", "rationale": "r", "evidence_refs": ["e1"], "confidence": 0.5}
     rules = {"agent_commands": ["propose_risk_update"]}  # escalations no longer
@@ -72,7 +72,7 @@ def test_a_policy_published_elsewhere_is_seen_before_the_decision_commits() -> N
 
 def test_a_refusal_on_cached_state_is_decided_again_on_read_state() -> None:
     store = Watched()
-    here, elsewhere = CommandService(store), CommandService(store)
+    here, elsewhere = command_service(store), command_service(store)
     case_under_review(here)
     evidence = {"case_id": "c1", "evidence_id": "e2", "title": "t", "text": "x"}
     accepted(issue(elsewhere, "submit_evidence", evidence, ANALYST))
@@ -87,7 +87,7 @@ def test_a_refusal_on_cached_state_is_decided_again_on_read_state() -> None:
 
 def test_a_retry_of_a_command_written_elsewhere_is_a_duplicate_with_the_original_events() -> None:
     store = Watched()
-    here, elsewhere = CommandService(store), CommandService(store)
+    here, elsewhere = command_service(store), command_service(store)
     case_under_review(here)
     original = accepted(issue(elsewhere, "create_analyst_brief", BRIEF, ANALYST, key="brief-1"))
 
@@ -107,7 +107,7 @@ def test_a_retry_of_a_command_written_elsewhere_is_a_duplicate_with_the_original
 
 def test_a_conflicting_expected_version_is_answered_only_from_read_state() -> None:
     store = Watched()
-    here, elsewhere = CommandService(store), CommandService(store)
+    here, elsewhere = command_service(store), command_service(store)
     head = case_under_review(here).stream_revision
     accepted(issue(elsewhere, "create_analyst_brief", BRIEF, ANALYST))
 
@@ -121,7 +121,7 @@ def test_a_conflicting_expected_version_is_answered_only_from_read_state() -> No
 
 def test_without_atomic_checks_the_service_reads_before_every_command() -> None:
     store = WithoutChecks()
-    service = CommandService(store)
+    service = command_service(store)
     case_under_review(service)
     store.read_calls = 0
 

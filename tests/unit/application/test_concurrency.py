@@ -16,6 +16,7 @@ from tests.support.actors import AGENT, ANALYST
 from tests.support.commands import envelope
 from tests.support.desk import case_under_review
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 
 WRITERS = 12
 
@@ -51,7 +52,7 @@ def brief(n: int) -> CommandEnvelope:
 
 def test_concurrent_writers_without_expected_versions_lose_and_double_nothing() -> None:
     store = SlowReads()
-    service = CommandService(store, max_attempts=WRITERS + 1)
+    service = command_service(store, max_attempts=WRITERS + 1)
     case_under_review(service)
     results = run_together(service, [brief(n) for n in range(WRITERS)])
     assert {r.status for r in results} == {CommandOutcome.ACCEPTED}
@@ -62,7 +63,7 @@ def test_concurrent_writers_without_expected_versions_lose_and_double_nothing() 
 
 def test_concurrent_writers_that_give_up_wrote_nothing() -> None:
     store = SlowReads()
-    service = CommandService(store, max_attempts=1)
+    service = command_service(store, max_attempts=1)
     case_under_review(service)
     results = run_together(service, [brief(n) for n in range(WRITERS)])
     won = [r for r in results if r.status is CommandOutcome.ACCEPTED]
@@ -74,7 +75,7 @@ def test_concurrent_writers_that_give_up_wrote_nothing() -> None:
 
 def test_writers_with_the_same_expected_version_have_one_winner() -> None:
     store = SlowReads()
-    service = CommandService(store)
+    service = command_service(store)
     head = case_under_review(service).stream_revision
     commands = [brief(n).model_copy(update={"expected_aggregate_version": head}) for n in range(8)]
     outcomes = Counter(r.status for r in run_together(service, commands))
@@ -84,7 +85,7 @@ def test_writers_with_the_same_expected_version_have_one_winner() -> None:
 
 def test_concurrent_duplicates_of_one_command_are_written_once() -> None:
     store = SlowReads()
-    service = CommandService(store)
+    service = command_service(store)
     case_under_review(service)
     payload = {"case_id": "c1", "rationale": "Pattern", "evidence_refs": ["e1"], "confidence": 0.7}
     command = envelope("propose_case_escalation", payload, AGENT, key="same")

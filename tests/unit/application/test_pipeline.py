@@ -18,13 +18,13 @@ from caseledger.domain.application.pipeline import (
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.reservations import KeyReservations
 from caseledger.domain.application.routes import ROUTES
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.envelopes import CommandEnvelope, CommandResult
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
 from tests.support.actors import ANALYST
 from tests.support.commands import envelope
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 
 OPEN = {"case_id": "c1", "allegation_summary": "Unlicensed lending"}
 
@@ -78,7 +78,7 @@ def test_the_stateless_layers_refuse_before_any_attempt() -> None:
 
 def test_a_lost_race_for_the_key_is_answered_as_the_command_that_won_it() -> None:
     store = InMemoryEventStore()
-    first = CommandService(store).handle(envelope("open_case", OPEN, ANALYST, key="k-1"))
+    first = command_service(store).handle(envelope("open_case", OPEN, ANALYST, key="k-1"))
     again = envelope("open_case", OPEN, ANALYST, key="k-1")
     request = _request(again)
     attempt = KeysReserved(

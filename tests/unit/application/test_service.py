@@ -22,6 +22,7 @@ from tests.support.clocks import FixedClock
 from tests.support.commands import envelope, issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 
 OPEN = {"case_id": "c1", "allegation_summary": "Unlicensed lending"}
 ESCALATE = {"case_id": "c1", "rationale": "Pattern", "evidence_refs": ["e1"], "confidence": 0.7}
@@ -82,8 +83,8 @@ def test_idempotency_keys_are_scoped_to_the_actor(service: CommandService) -> No
 
 def test_a_retry_survives_a_restart_of_the_service(store: InMemoryEventStore) -> None:
     command = envelope("open_case", OPEN, ANALYST, key="k")
-    first = CommandService(store).handle(command)
-    again = CommandService(store).handle(command)
+    first = command_service(store).handle(command)
+    again = command_service(store).handle(command)
     assert again.status is CommandOutcome.DUPLICATE_ACCEPTED
     assert [(e.event_id, e.payload) for e in again.events] == [
         (e.event_id, e.payload) for e in first.events
@@ -103,7 +104,7 @@ def test_a_retry_with_the_original_stale_version_is_still_a_duplicate(
 def test_an_agent_over_its_rate_is_rejected_and_users_are_not_budgeted(
     store: InMemoryEventStore, clock: FixedClock
 ) -> None:
-    service = CommandService(store, clock=clock)
+    service = command_service(store, clock=clock)
     case_under_review(service)
     rules = {"agent_commands_per_minute": 2}
     accepted(issue(service, "publish_policy", {"policy_version": "v2", "rules": rules}, SUPERVISOR))
@@ -118,7 +119,7 @@ def test_an_agent_over_its_rate_is_rejected_and_users_are_not_budgeted(
 
 
 def test_a_run_has_a_total_budget(store: InMemoryEventStore, clock: FixedClock) -> None:
-    service = CommandService(store, clock=clock)
+    service = command_service(store, clock=clock)
     case_under_review(service)
     rules = {"run_command_budget": 1}
     accepted(issue(service, "publish_policy", {"policy_version": "v2", "rules": rules}, SUPERVISOR))
@@ -222,7 +223,7 @@ def _foreign_brief() -> NewEvent:
 
 def test_without_an_expected_version_a_lost_race_is_redecided() -> None:
     store = OneLostRace()
-    service = CommandService(store)
+    service = command_service(store)
     accepted(issue(service, "open_case", OPEN, ANALYST))
     result = issue(service, "start_case_review", {"case_id": "c1"}, ANALYST)
     assert result.status is CommandOutcome.ACCEPTED
@@ -235,7 +236,7 @@ def test_without_an_expected_version_a_lost_race_is_redecided() -> None:
 
 def test_with_an_expected_version_a_lost_race_is_a_conflict() -> None:
     store = OneLostRace()
-    service = CommandService(store)
+    service = command_service(store)
     accepted(issue(service, "open_case", OPEN, ANALYST))
     result = issue(service, "start_case_review", {"case_id": "c1"}, ANALYST, expected=0)
     assert result.status is CommandOutcome.CONFLICT
@@ -270,7 +271,7 @@ def test_an_agent_proposal_becomes_a_proposing_command() -> None:
 def test_a_service_sees_what_another_service_wrote_since_it_last_loaded(
     store: InMemoryEventStore,
 ) -> None:
-    first, second = CommandService(store), CommandService(store)
+    first, second = command_service(store), command_service(store)
     accepted(issue(first, "open_case", OPEN, ANALYST))
     accepted(issue(second, "start_case_review", {"case_id": "c1"}, ANALYST, expected=0))
     stale = issue(first, "start_case_review", {"case_id": "c1"}, ANALYST, key="again")

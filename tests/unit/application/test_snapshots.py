@@ -25,7 +25,6 @@ from caseledger.domain.application.ports import (
 )
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.replay import replay
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.application.snapshots import (
     SNAPSHOT_EVENT_TYPE,
     SnapshotPolicy,
@@ -42,6 +41,7 @@ from tests.support.commands import issue
 from tests.support.desk import accepted, case_under_review
 from tests.support.histories import random_history
 from tests.support.memory_store import InMemoryEventStore, WithoutAtomicChecks
+from tests.support.services import command_service
 
 EVERY = 5
 
@@ -69,7 +69,7 @@ def _assert_same(from_snapshot: Loaded[Any], from_events: Loaded[Any]) -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_loading_from_a_snapshot_equals_loading_from_the_events(seed: int) -> None:
     store = InMemoryEventStore()
-    random_history(CommandService(store, snapshot_every=EVERY), seed, steps=60)
+    random_history(command_service(store, snapshot_every=EVERY), seed, steps=60)
 
     for aggregate, stream in ((CASE, "case-t1_c1"), (NOTICE_DRAFT, "noticedraft-t1_d1")):
         from_events, _ = load(store, event_registry(), aggregate, stream)
@@ -82,7 +82,7 @@ def test_loading_from_a_snapshot_equals_loading_from_the_events(seed: int) -> No
 @pytest.mark.parametrize("seed", range(3))
 def test_a_snapshot_holds_the_state_as_its_adapter_dumps_it_to_json_values(seed: int) -> None:
     store = InMemoryEventStore()
-    random_history(CommandService(store, snapshot_every=0), seed, steps=60)
+    random_history(command_service(store, snapshot_every=0), seed, steps=60)
 
     for aggregate, stream in ((CASE, "case-t1_c1"), (NOTICE_DRAFT, "noticedraft-t1_d1")):
         loaded, _ = load(store, event_registry(), aggregate, stream)
@@ -95,7 +95,7 @@ def test_a_snapshot_holds_the_state_as_its_adapter_dumps_it_to_json_values(seed:
 
 def test_a_cold_load_reads_the_snapshot_and_the_newest_events_in_one_call() -> None:
     store = ReadLog()
-    service = CommandService(store, snapshot_every=EVERY)
+    service = command_service(store, snapshot_every=EVERY)
     case_under_review(service, approved_evidence=tuple(f"e{n}" for n in range(12)))
     (snapshot,) = store.read_stream(snapshot_stream("case-t1_c1"))[-1:]
     snapshot_revision = orjson.loads(snapshot.data)["revision"]
@@ -111,10 +111,10 @@ def test_a_cold_load_reads_the_snapshot_and_the_newest_events_in_one_call() -> N
 def test_a_snapshot_further_back_than_the_window_is_read_on_from_in_a_second_call() -> None:
     store = ReadLog()
     evidence = ("e1", "e2", "e3")
-    case_under_review(CommandService(store, snapshot_every=EVERY), approved_evidence=evidence)
+    case_under_review(command_service(store, snapshot_every=EVERY), approved_evidence=evidence)
     snapshot = store.read_stream(snapshot_stream("case-t1_c1"))[-1]
     snapshot_revision = orjson.loads(snapshot.data)["revision"]
-    no_snapshots = CommandService(store, snapshot_every=0)
+    no_snapshots = command_service(store, snapshot_every=0)
     for n in range(SnapshotPolicy(EVERY).window):
         brief = {"case_id": "c1", "brief_id": f"b{n}", "title": "t", "body": "b"}
         accepted(issue(no_snapshots, "create_analyst_brief", brief, ANALYST))
@@ -141,7 +141,7 @@ def test_snapshots_of_a_long_stream_are_further_apart_up_to_a_bound() -> None:
 
 def test_a_long_stream_is_never_further_ahead_of_its_snapshot_than_the_window() -> None:
     store = ReadLog()
-    service = CommandService(store, snapshot_every=EVERY)
+    service = command_service(store, snapshot_every=EVERY)
     case_under_review(service, approved_evidence=("e1",))
     behind = []
     for n in range(30 * EVERY):
@@ -163,7 +163,7 @@ def test_a_stream_shorter_than_the_window_is_read_whole_in_one_call() -> None:
     store = ReadLog()
     accepted(
         issue(
-            CommandService(store, snapshot_every=0),
+            command_service(store, snapshot_every=0),
             "open_case",
             {"case_id": "c1", "allegation_summary": "x"},
             ANALYST,
@@ -219,7 +219,7 @@ def _case_with_wrong_snapshot(change: Any) -> tuple[InMemoryEventStore, str]:
     """A case under review with 20 events and, as its latest snapshot, one saying "closed"
     changed by `change` (a snapshot that must not be used)."""
     store = InMemoryEventStore()
-    service = CommandService(store, snapshot_every=0)
+    service = command_service(store, snapshot_every=0)
     case_under_review(service, approved_evidence=tuple(f"e{n}" for n in range(9)))
     stored, _ = load(store, event_registry(), CASE, "case-t1_c1")
     lying = Loaded(
@@ -276,7 +276,7 @@ def test_the_snapshot_schema_is_bound_to_the_state_and_the_decider_code() -> Non
 
 def test_a_duplicate_after_a_cold_start_from_a_snapshot_returns_the_original_events() -> None:
     store = InMemoryEventStore()
-    first = CommandService(store, snapshot_every=EVERY)
+    first = command_service(store, snapshot_every=EVERY)
     case_under_review(first, approved_evidence=tuple(f"e{n}" for n in range(8)))
     brief = {"case_id": "c1", "brief_id": "b1", "title": "t", "body": "b"}
     original = accepted(issue(first, "create_analyst_brief", brief, ANALYST, key="brief-1"))
@@ -286,7 +286,7 @@ def test_a_duplicate_after_a_cold_start_from_a_snapshot_returns_the_original_eve
     latest = orjson.loads(store.read_stream(snapshot_stream("case-t1_c1"))[-1].data)["revision"]
     assert latest >= (original.stream_revision or 0), "a snapshot covers the brief"
 
-    again = issue(CommandService(store), "create_analyst_brief", brief, ANALYST, key="brief-1")
+    again = issue(command_service(store), "create_analyst_brief", brief, ANALYST, key="brief-1")
 
     assert again.status is CommandOutcome.DUPLICATE_ACCEPTED
     assert [(e.event_id, e.payload) for e in again.events] == [
@@ -335,7 +335,7 @@ class FailingSnapshots(InMemoryEventStore):
 
 def test_a_failed_snapshot_write_never_fails_the_command() -> None:
     store = FailingSnapshots()
-    service = CommandService(store, snapshot_every=2)
+    service = command_service(store, snapshot_every=2)
     results = [
         accepted(issue(service, "open_case", {"case_id": "c1", "allegation_summary": "x"}, ANALYST))
     ]
@@ -349,7 +349,7 @@ def test_a_failed_snapshot_write_never_fails_the_command() -> None:
 
 def test_a_snapshot_is_written_after_the_command_in_its_own_stream() -> None:
     store = InMemoryEventStore()
-    service = CommandService(store, snapshot_every=EVERY)
+    service = command_service(store, snapshot_every=EVERY)
     case_under_review(service, approved_evidence=("e1", "e2", "e3"))
     (snapshot,) = store.read_stream(snapshot_stream("case-t1_c1"))
     document = orjson.loads(snapshot.data)
@@ -379,7 +379,7 @@ class HeldBack:
 
 def test_a_command_is_answered_before_its_snapshot_is_written_then_the_newest_is() -> None:
     store, background = InMemoryEventStore(), HeldBack()
-    service = CommandService(store, snapshot_every=2, background=background)
+    service = command_service(store, snapshot_every=2, background=background)
     accepted(issue(service, "open_case", {"case_id": "c1", "allegation_summary": "x"}, ANALYST))
     for n in range(4):
         payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}
@@ -396,7 +396,7 @@ def test_a_command_is_answered_before_its_snapshot_is_written_then_the_newest_is
 
 def test_replays_for_audits_never_read_a_snapshot() -> None:
     store = ReadLog()
-    case_under_review(CommandService(store, snapshot_every=2), approved_evidence=("e1", "e2"))
+    case_under_review(command_service(store, snapshot_every=2), approved_evidence=("e1", "e2"))
     assert store.read_stream(snapshot_stream("case-t1_c1"))
     store.reads.clear()
 
@@ -408,7 +408,7 @@ def test_replays_for_audits_never_read_a_snapshot() -> None:
 
 def test_without_checks_a_warm_command_reads_its_aggregate_and_policy_in_one_call() -> None:
     store = ReadLogWithoutChecks()
-    service = CommandService(store)
+    service = command_service(store)
     case_under_review(service)
     store.calls = 0
     store.reads.clear()
@@ -431,7 +431,7 @@ def test_without_checks_a_warm_command_reads_its_aggregate_and_policy_in_one_cal
 
 def test_without_checks_a_notice_command_reads_its_draft_policy_and_case_in_one_call() -> None:
     store = ReadLogWithoutChecks()
-    service = CommandService(store)
+    service = command_service(store)
     case_under_review(service)
     draft = {"draft_id": "d1", "case_id": "c1", "recipient": "x@y.org", "subject": "s", "body": "b"}
     accepted(issue(service, "create_notice_draft", draft, ANALYST))
@@ -459,7 +459,7 @@ def test_without_checks_a_notice_command_reads_its_draft_policy_and_case_in_one_
 
 def test_a_snapshot_stream_keeps_only_its_newest_snapshots() -> None:
     store = InMemoryEventStore()
-    service = CommandService(store, snapshot_every=2)
+    service = command_service(store, snapshot_every=2)
     accepted(issue(service, "open_case", {"case_id": "c1", "allegation_summary": "x"}, ANALYST))
     for n in range(10):  # short enough for a snapshot every 2 events
         payload = {"case_id": "c1", "evidence_id": f"e{n}", "title": "t", "text": "x"}

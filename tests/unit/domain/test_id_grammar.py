@@ -8,7 +8,6 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from caseledger.domain.application.aggregates import CASE, POLICY
-from caseledger.domain.application.service import CommandService
 from caseledger.domain.shared.ids import Identifier, TenantId
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
@@ -23,6 +22,7 @@ from tests.support.actors import ANALYST
 from tests.support.clocks import FixedClock
 from tests.support.commands import envelope
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 
 TENANT = TypeAdapter(TenantId)
 AGGREGATE = TypeAdapter(Identifier)
@@ -110,7 +110,7 @@ def test_a_command_naming_an_id_outside_the_grammar_is_invalid_payload_and_write
     field: str, value: str
 ) -> None:
     store = InMemoryEventStore()
-    service = CommandService(store, clock=FixedClock())
+    service = command_service(store, clock=FixedClock())
     payload = {"case_id": "c1", "evidence_id": "e1", "title": "T", "text": "x", field: value}
     result = service.handle(envelope("submit_evidence", payload, ANALYST))
     assert (result.status, result.reason_code) == (

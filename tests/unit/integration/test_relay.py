@@ -10,16 +10,16 @@ from caseledger.adapters.integration.contracts import IntegrationEvent
 from caseledger.adapters.integration.jetstream import BrokerRejected, BrokerUnavailable
 from caseledger.adapters.integration.outbox_store import SqliteOutbox
 from caseledger.adapters.integration.relay import OutboxRelay, RelaySettings
-from caseledger.domain.application.service import CommandService
 from tests.support.brokers import InMemoryBroker
 from tests.support.desk import case_under_review
 from tests.support.memory_store import InMemoryEventStore
+from tests.support.services import command_service
 
 
 @pytest.fixture
 def store() -> InMemoryEventStore:
     events = InMemoryEventStore()
-    case_under_review(CommandService(events))  # case.opened is the one publishable event
+    case_under_review(command_service(events))  # case.opened is the one publishable event
     return events
 
 
@@ -69,7 +69,7 @@ def test_events_without_a_contract_move_the_checkpoint_and_publish_nothing(
     tmp_path: Path,
 ) -> None:
     events = InMemoryEventStore()
-    case_under_review(CommandService(events))
+    case_under_review(command_service(events))
     outbox = SqliteOutbox(tmp_path / "outbox.db")
     broker = InMemoryBroker()
     relay = _relay(events, outbox, broker)

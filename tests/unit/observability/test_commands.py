@@ -1,5 +1,5 @@
-"""A traced command service: one span per command with its ids, outcome counters, latency,
-and JSON log lines carrying the same ids; the service itself is untouched."""
+"""A traced command service (the stack composed with telemetry): one span per command with its
+ids, outcome counters, latency, and JSON log lines carrying the same ids."""
 
 from __future__ import annotations
 
@@ -22,11 +22,13 @@ from tests.support.actors import AGENT, ANALYST
 from tests.support.commands import envelope
 from tests.support.memory_store import InMemoryEventStore
 from tests.support.metric_points import points
+from tests.support.services import command_service
 
 
 @pytest.fixture
-def commands(telemetry: Telemetry) -> TracedCommands:
-    return TracedCommands(CommandService(InMemoryEventStore()), telemetry.tracer, telemetry.meter)
+def commands(telemetry: Telemetry) -> CommandService:
+    """The command stack as bootstrap composes it with telemetry: traced outermost."""
+    return command_service(InMemoryEventStore(), telemetry=telemetry)
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def caused(command: CommandEnvelope, causation_id: str) -> CommandEnvelope:
 
 
 def test_a_command_span_carries_its_correlation_causation_and_outcome(
-    commands: TracedCommands, spans: InMemorySpanExporter
+    commands: CommandService, spans: InMemorySpanExporter
 ) -> None:
     command = caused(open_case(), "req-9")
 
@@ -70,7 +72,7 @@ def test_a_command_span_carries_its_correlation_causation_and_outcome(
 
 
 def test_outcomes_are_counted_and_timed_by_command_type(
-    commands: TracedCommands, metrics: InMemoryMetricReader
+    commands: CommandService, metrics: InMemoryMetricReader
 ) -> None:
     commands.handle(open_case())
     commands.handle(open_case())  # the case exists: rejected
@@ -84,7 +86,7 @@ def test_outcomes_are_counted_and_timed_by_command_type(
 
 
 def test_a_validation_error_marks_the_span_failed_but_a_refusal_does_not(
-    commands: TracedCommands, spans: InMemorySpanExporter
+    commands: CommandService, spans: InMemorySpanExporter
 ) -> None:
     commands.handle(open_case())
     commands.handle(open_case())
@@ -114,7 +116,7 @@ def test_an_exception_is_recorded_counted_and_raised(
 
 
 def test_log_lines_are_json_with_the_span_and_the_command_ids(
-    commands: TracedCommands, spans: InMemorySpanExporter, log_lines: io.StringIO
+    commands: CommandService, spans: InMemorySpanExporter, log_lines: io.StringIO
 ) -> None:
     command = caused(envelope("propose_risk_update", {"case_id": "nope"}, AGENT), "q-1")
 

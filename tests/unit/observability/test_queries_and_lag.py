@@ -17,7 +17,9 @@ from caseledger.domain.shared.actors import ActorType
 from caseledger.domain.shared.envelopes import QueryEnvelope, QueryResult
 from caseledger.projections.runner import RunnerStatus
 from caseledger.projections.track import TrackStats
+from tests.support.memory_store import InMemoryEventStore
 from tests.support.metric_points import points
+from tests.support.services import command_service
 
 
 class Answering:
@@ -132,7 +134,6 @@ def test_an_unknown_exporter_is_a_configuration_error(monkeypatch: pytest.Monkey
 class Wired:
     def __init__(self) -> None:
         self.settings = Settings(otel="off")
-        self.commands: Any = object()
         self.queries: Any = object()
         self.runner = Runner({})
         self.store: Any = None
@@ -142,15 +143,16 @@ def test_off_means_the_services_are_used_as_they_are() -> None:
     wired = Wired()
 
     assert telemetry_from(wired.settings) is None
-    instrumented = instrument(wired, None)
-    assert (instrumented.commands, instrumented.queries) == (wired.commands, wired.queries)
+    assert instrument(wired, None) is wired.queries
+    assert not isinstance(command_service(InMemoryEventStore()).handler, TracedCommands)
 
 
 def test_on_means_the_services_are_wrapped(telemetry: Telemetry) -> None:
-    instrumented = instrument(Wired(), telemetry, observe_projections=False)
+    queries = instrument(Wired(), telemetry, observe_projections=False)
+    commands = command_service(InMemoryEventStore(), telemetry=telemetry)
 
-    assert isinstance(instrumented.commands, TracedCommands)
-    assert isinstance(instrumented.queries, TracedQueries)
+    assert isinstance(commands.handler, TracedCommands)  # the stack's outermost decorator
+    assert isinstance(queries, TracedQueries)
 
 
 class StalledRunner(Runner):

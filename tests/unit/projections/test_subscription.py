@@ -147,3 +147,54 @@ def test_a_broken_feed_is_followed_again_from_the_checkpoint() -> None:
     assert [type(f) for f in failures] == [ConnectionError]
     assert feed.starts[:2] == [None, 2]
     assert [p for call in handler.calls for p in call[0]] == [1, 2, 3, 4]
+
+
+class LiveFeed(Feed):
+    """`$all` that stays open: a subscription waits for appended items until stopped."""
+
+    def __init__(self, items: Sequence[RecordedEvent | Checkpoint]) -> None:
+        super().__init__(items)
+        self.appended = threading.Condition()
+        self.stopped = threading.Event()
+
+    def subscribe(self, start: int | None) -> LiveSub:
+        self.starts.append(start)
+        return LiveSub(self, start or 0)
+
+    def append(self, item: RecordedEvent) -> None:
+        with self.appended:
+            self.items.append(item)
+            self.appended.notify_all()
+
+
+class LiveSub(Sub):
+    feed: LiveFeed
+
+    def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]:
+        seen = 0
+        while not self.feed.stopped.is_set():
+            with self.feed.appended:
+                if seen == len(self.feed.items):
+                    self.feed.appended.wait(0.05)
+                fresh, seen = self.feed.items[seen:], len(self.feed.items)
+            yield from (i for i in fresh if _position(i) > self.start)
+
+    def stop(self) -> None:
+        self.feed.stopped.set()
+
+
+def test_the_first_live_batch_is_not_held_back_by_the_live_interval() -> None:
+    feed = LiveFeed([event(1)])
+    handler = Handler()
+    handler.last = 2
+    interval = 1e12  # longer than any monotonic clock has run
+    subscription = engine(feed, handler, batch_size=100, read_ahead=10, live_interval=interval)
+
+    subscription.start()
+    assert subscription.caught_up.wait(30)
+    feed.append(event(2))
+    reached = handler.done.wait(30)
+    subscription.stop()
+
+    assert reached
+    assert [p for call in handler.calls for p in call[0]] == [1, 2]
