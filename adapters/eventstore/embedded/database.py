@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -49,16 +49,39 @@ def _row_to_event(row: tuple[object, ...]) -> EventRecord:
     return EventRecord(*row)  # type: ignore[arg-type]
 
 
+class _ThreadConnections:
+    """One connection per reading thread, opened on its first read; `close` closes them all."""
+
+    def __init__(self, open_connection: Callable[[], sqlite3.Connection]) -> None:
+        self._open = open_connection
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def mine(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+
+
 class Database:
     """Connections to one store. `path=None` is the in-memory store."""
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
-        self._local = threading.local()
         self._mem_lock = threading.RLock()
         self._closed = False
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._readers = _ThreadConnections(self._open)
         self.writer = self._open()
         self.writer.executescript(
             resources.files("caseledger.adapters.eventstore.embedded")
@@ -97,13 +120,7 @@ class Database:
             with self._mem_lock:
                 yield self.writer
             return
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        yield conn
+        yield self._readers.mine()
 
     def writing(self) -> _WriteTransaction:
         """The writer's connection inside one transaction; commits (fsync) or rolls back."""
@@ -111,10 +128,7 @@ class Database:
 
     def close(self) -> None:
         self._closed = True
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
+        self._readers.close()
         self.writer.close()
 
 
@@ -125,9 +139,7 @@ class ReadOnlyDatabase:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._readers = _ThreadConnections(self._open)
         if not (path / DB_FILE).is_file():
             raise DataDirError(f"no event store at {path / DB_FILE}")
 
@@ -148,19 +160,10 @@ class ReadOnlyDatabase:
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """This thread's read-only connection."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        yield conn
+        yield self._readers.mine()
 
     def close(self) -> None:
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
+        self._readers.close()
 
 
 # ---- queries (each takes the connection to use) ----------------------------------------------
