@@ -2,7 +2,7 @@
 read side's figures: a rebuild of every view in process and over gRPC, append-to-visible.
 
     flock /tmp/caseledger-heavy.lock .venv/bin/python -m bench.bench_peers [--block 200]
-        [--rounds 5] [--events 1000000] [--rebuild-rounds 1] [--lag-samples 500]
+        [--rounds 5] [--events 1000000] [--rebuild-rounds 1] [--lag-samples 500] [--only http]
 
 The command is one event on a warm aggregate, acknowledged only once durable:
 - caseledger: `create_analyst_brief` through `App.commands` (bootstrap on a durable data dir,
@@ -26,6 +26,9 @@ store of `--events` events, in process and over gRPC (`bench.peers_rebuild`: see
 under /tmp); and `--lag-samples` times, on the in-process runner-on row's app: a case opened,
 then, from its acknowledgement, a `get_case_summary` query with the command's position as
 `min_position` (the query side's read-your-writes wait) until it answers with the case.
+
+`--only http` runs the HTTP rows and the two Python API rows they are set beside (runner on,
+1 thread and `--clients` threads), then the two HTTP figures the targets name.
 
 Durability is asserted, not assumed: `PRAGMA synchronous` is FULL on caseledger's store and on
 the peer's SQLite connection, and PostgreSQL has `fsync` and `synchronous_commit` on.
@@ -247,11 +250,19 @@ def main() -> None:
     parser.add_argument(
         "--seed-cache", type=Path, default=None, help="where seeded stores are kept (/tmp)"
     )
+    parser.add_argument(
+        "--only",
+        choices=["http"],
+        default=None,
+        help="http: only the HTTP rows and the Python API rows they are set beside",
+    )
     args = parser.parse_args()
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-peers-")))
         pool = stack.enter_context(ThreadPoolExecutor(args.clients))
-        rows, lag_app = _command_rows(stack, root, pool, args.clients)
+        rows, lag_app = _command_rows(
+            stack, root, pool, args.clients, http_only=args.only == "http"
+        )
         tune_gc()  # as `caseledger serve` does once started
         for row in rows:  # warm up
             row.drive(50)
@@ -260,6 +271,7 @@ def main() -> None:
             for row in rows:
                 row.block(args.block)
         _print_commands(rows, args)
+        _print_http_ratios(rows)
         if args.rebuild_rounds:
             rebuilds = _rebuilds(args.events, args.rebuild_rounds, root, args.seed_cache)
             _print_rebuilds(rebuilds)
@@ -267,15 +279,21 @@ def main() -> None:
             _print_lag(append_to_visible(lag_app, args.lag_samples))
 
 
+API_ROW = "caseledger, in process, runner on (as `serve`)"
+HTTP_ROW = "caseledger over HTTP (`serve`), 1 kept-alive httpx client"
+
+
 def _command_rows(
-    stack: ExitStack, root: Path, pool: ThreadPoolExecutor, clients: int
+    stack: ExitStack, root: Path, pool: ThreadPoolExecutor, clients: int, *, http_only: bool
 ) -> tuple[list[Row], App]:
     rows: list[Row] = []
     for name, path, runner in (
         ("caseledger, in process, no runner", "inprocess", False),
-        ("caseledger, in process, runner on (as `serve`)", "inprocess", True),
+        (API_ROW, "inprocess", True),
         ("caseledger, over gRPC, runner on (before #28)", "grpc", True),
     ):
+        if http_only and name != API_ROW:
+            continue
         directory = root / f"caseledger-{path}-{'runner' if runner else 'alone'}"
         app, hot = stack.enter_context(caseledger(directory, path, runner))
         settle = _settle(app) if runner else lambda: None
@@ -290,10 +308,7 @@ def _command_rows(
     client = stack.enter_context(serve.client())
     serve.open_case(client, "hot")
     settle_serve = lambda: serve.settle(client, "hot")  # noqa: E731
-    rows.append(
-        Row("caseledger over HTTP (`serve`), 1 kept-alive httpx client",
-            one_by_one(lambda: serve.brief(client, "hot")), settle_serve)
-    )  # fmt: skip
+    rows.append(Row(HTTP_ROW, one_by_one(lambda: serve.brief(client, "hot")), settle_serve))
     commands: list[Command] = []
     for n in range(clients):
         own = stack.enter_context(serve.client())
@@ -301,6 +316,8 @@ def _command_rows(
         commands.append(lambda own=own, case=f"hot-{n}": serve.brief(own, case))  # type: ignore[misc]
     name = f"caseledger over HTTP (`serve`), {clients} concurrent kept-alive httpx clients"
     rows.append(Row(name, side_by_side(commands, pool), settle_serve))
+    if http_only:
+        return rows, lag_app
     peer = stack.enter_context(peer_on_sqlite(root))
     rows.append(Row("eventsourcing 9.5, SQLite file (WAL)", one_by_one(peer)))
     rows.append(
@@ -318,6 +335,20 @@ def _print_commands(rows: Sequence[Row], args: argparse.Namespace) -> None:
         p50, p99 = percentiles(row.latencies)
         print(f"| {row.name} | {statistics.median(row.rates):,.0f} | {p50:.2f} / {p99:.2f} "
               f"| {spread} |")  # fmt: skip
+
+
+def _print_http_ratios(rows: Sequence[Row]) -> None:
+    """The HTTP targets' two figures: the 1-client p50 over the Python API's, and the
+    concurrent clients' rate over the API's from as many threads (each the row after)."""
+    at = {row.name: n for n, row in enumerate(rows)}
+    api, http = at[API_ROW], at[HTTP_ROW]
+    extra = percentiles(rows[http].latencies)[0] - percentiles(rows[api].latencies)[0]
+    concurrent = statistics.median(rows[http + 1].rates)
+    ratio = concurrent / statistics.median(rows[api + 1].rates)
+    print(
+        f"\nHTTP: 1 client's p50 = the API's + {extra:.2f} ms (target <= +1.5 ms); "
+        f"concurrent clients {ratio:.2f}x the API from as many threads (target >= 0.5x)"
+    )
 
 
 def _rebuilds(events: int, rounds: int, root: Path, cache: Path | None) -> dict[str, list[Rebuilt]]:
