@@ -35,17 +35,23 @@ class StoreCalls:
     async def run(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         ends_at = monotonic() + self.timeout
         slots, threads = self._limiters_here()
+        try:
+            slots.acquire_nowait()  # a free slot is taken at once, without a wait to bound
+        except anyio.WouldBlock:
+            await self._wait_for_slot(slots)
+        try:
+            call = functools.partial(_within_until, ends_at, work, *args, **kwargs)
+            return await anyio.to_thread.run_sync(call, limiter=threads)
+        finally:
+            slots.release()
+
+    async def _wait_for_slot(self, slots: anyio.CapacityLimiter) -> None:
         acquired = False
         with anyio.move_on_after(self.timeout):
             await slots.acquire()
             acquired = True
         if not acquired:
             raise EventStoreUnavailable(no_answer(self.timeout))
-        try:
-            call = functools.partial(_within_until, ends_at, work, *args, **kwargs)
-            return await anyio.to_thread.run_sync(call, limiter=threads)
-        finally:
-            slots.release()
 
     def _limiters_here(self) -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
         if self._limiters is None:

@@ -2,7 +2,7 @@
 read side's figures: a rebuild of every view in process and over gRPC, append-to-visible.
 
     flock /tmp/caseledger-heavy.lock .venv/bin/python -m bench.bench_peers [--block 200]
-        [--rounds 5] [--events 1000000] [--rebuild-rounds 1] [--lag-samples 500]
+        [--rounds 5] [--events 1000000] [--rebuild-rounds 1] [--lag-samples 500] [--only http]
 
 The command is one event on a warm aggregate, acknowledged only once durable:
 - caseledger: `create_analyst_brief` through `App.commands` (bootstrap on a durable data dir,
@@ -36,6 +36,11 @@ under /tmp); and `--lag-samples` times, on the in-process apps with the runner i
 in a child process, in turns: a case opened, then, from its acknowledgement, a
 `get_case_summary` query with the command's position as `min_position` (the query side's
 read-your-writes wait) until it answers with the case.
+
+`--only WORD` (repeatable) runs only the rows whose name holds a word; `--cpu` adds each row's
+CPU per command by thread. Whenever the HTTP rows and the two Python API rows they are set
+beside (runner in a child process, 1 thread and `--clients` threads) ran, the two HTTP figures
+the targets name follow the table: `--only http --only "runner in a child process"`.
 
 Durability is asserted, not assumed: `PRAGMA synchronous` is FULL on caseledger's store and on
 the peer's SQLite connection, and PostgreSQL has `fsync` and `synchronous_commit` on.
@@ -314,6 +319,7 @@ def main() -> None:
         _print_commands(rows, args)
         if args.cpu:
             _print_cpu(rows, args.block * args.rounds)
+        _print_http_ratios(rows, args.clients)
         if args.rebuild_rounds:
             rebuilds = _rebuilds(args.events, args.rebuild_rounds, root, args.seed_cache)
             _print_rebuilds(rebuilds)
@@ -324,6 +330,22 @@ def main() -> None:
 
 def _wanted(only: Sequence[str]) -> Callable[[str], bool]:
     return lambda name: not only or any(word in name for word in only)
+
+
+API_ROW = "caseledger, in process, runner on (as `serve`)"
+HTTP_ROW = "caseledger over HTTP (`serve`), 1 kept-alive httpx client"
+
+
+API_ROW = "caseledger, in process, runner in a child process (as `serve`)"
+HTTP_ROW = "caseledger over HTTP (`serve`, runner in its child), 1 kept-alive httpx client"
+
+
+def api_threads_row(clients: int) -> str:
+    return f"caseledger, in process, runner in a child process, {clients} threads"
+
+
+def http_clients_row(clients: int) -> str:
+    return f"caseledger over HTTP (`serve`), {clients} concurrent kept-alive httpx clients"
 
 
 def _command_rows(
@@ -339,11 +361,10 @@ def _command_rows(
         ("caseledger, in process, no runner", "inprocess", False, "thread"),
         ("caseledger, in process, runner in a thread (`bootstrap()`)", "inprocess", True,
          "thread"),
-        ("caseledger, in process, runner in a child process (as `serve`)", "inprocess", True,
-         "child"),
+        (API_ROW, "inprocess", True, "child"),
         ("caseledger, over gRPC, runner in a thread (before #28)", "grpc", True, "thread"),
     ):  # fmt: skip
-        threaded = f"caseledger, in process, runner in a child process, {clients} threads"
+        threaded = api_threads_row(clients)
         has_threaded = path == "inprocess" and runner_in == "child"
         if not (wanted(name) or (has_threaded and wanted(threaded))):
             continue
@@ -372,8 +393,7 @@ def _http_rows(
     clients: int,
     wanted: Callable[[str], bool],
 ) -> list[Row]:
-    one = "caseledger over HTTP (`serve`, runner in its child), 1 kept-alive httpx client"
-    many = f"caseledger over HTTP (`serve`), {clients} concurrent kept-alive httpx clients"
+    one, many = HTTP_ROW, http_clients_row(clients)
     if not (wanted(one) or wanted(many)):
         return []
     rows = []
@@ -413,6 +433,24 @@ def _print_cpu(rows: Sequence[Row], commands: int) -> None:
         per = {t: s / commands * 1e6 for t, s in row.cpu.items() if s / commands * 1e6 >= 5}
         shown = ", ".join(f"{t} {us:,.0f}" for t, us in sorted(per.items(), key=lambda i: -i[1]))
         print(f"| {row.name} | {shown} | {sum(per.values()):,.0f} |")
+
+
+def _print_http_ratios(rows: Sequence[Row], clients: int) -> None:
+    """The HTTP targets' two figures, when their rows ran: the 1-client p50 over the Python
+    API's (runner in a child process, as `serve`), and the concurrent clients' rate over the
+    API's from as many threads."""
+    at = {row.name: row for row in rows}
+    names = (API_ROW, api_threads_row(clients), HTTP_ROW, http_clients_row(clients))
+    if not all(name in at for name in names):
+        return
+    api, api_threads, http, http_clients = (at[name] for name in names)
+    extra = percentiles(http.latencies)[0] - percentiles(api.latencies)[0]
+    ratio = statistics.median(http_clients.rates) / statistics.median(api_threads.rates)
+    print(
+        f"\nHTTP: 1 client's p50 = the API's + {extra:.2f} ms (target <= +1.5 ms); "
+        f"{clients} concurrent clients {ratio:.2f}x the API from as many threads "
+        "(target >= 0.5x)"
+    )
 
 
 def _rebuilds(events: int, rounds: int, root: Path, cache: Path | None) -> dict[str, list[Rebuilt]]:

@@ -2,6 +2,8 @@
 parsed), bind the envelope to the token's principal, call the service, map the outcome to a
 status (see `answers` and the table of reasons, `reasons`). Every error is problem+json; a
 request refused before it became a command is recorded in the token tenant's command log.
+A well-formed command or query is answered by its lane (`lanes`), with the route's own work;
+anything else about it by the route.
 
 Whatever the event store does, the API answers in bounded time: commands and queries run on
 threads of their own (`StoreCalls`), each within CASELEDGER_EVENTSTORE_TIMEOUT in all (a command
@@ -31,6 +33,7 @@ from caseledger.adapters.http.auth import Caller, Unauthenticated
 from caseledger.adapters.http.binding import CommandRequest, IdentityRefused, QueryRequest
 from caseledger.adapters.http.docs import install_docs
 from caseledger.adapters.http.guards import Authenticate, principal_of
+from caseledger.adapters.http.lanes import Lane, Lanes
 from caseledger.adapters.http.openapi import install_typed_openapi
 from caseledger.adapters.http.problems import problem, problem_responses
 from caseledger.adapters.refusals import RefusalLog, refusal_of
@@ -42,7 +45,12 @@ from caseledger.domain.application.ports import (
     EventStoreUnavailable,
     QueryHandler,
 )
-from caseledger.domain.shared.envelopes import CommandResult, QueryResult
+from caseledger.domain.shared.envelopes import (
+    CommandEnvelope,
+    CommandResult,
+    QueryEnvelope,
+    QueryResult,
+)
 from caseledger.domain.shared.errors import describe_invalid
 from caseledger.domain.shared.outcomes import CommandOutcome
 from caseledger.domain.shared.reasons import ReasonCode
@@ -60,6 +68,7 @@ STORE_UNAVAILABLE_DETAIL = (
 _QUERY_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 413, 422, 503)
 NOT_JSON_DETAIL = "the body is not UTF-8 JSON"
 COMMANDS_PATH = "/v1/commands"
+QUERIES_PATH = "/v1/queries"
 READY_WITHIN = 1.0
 """Seconds `/readyz` waits for the event store at most (it answers within 2 s)."""
 
@@ -87,21 +96,33 @@ def create_app(
     )
     api.state.caseledger = caseledger
     refusals = caseledger.refusals
+    timeout = caseledger.settings.eventstore_timeout
+    command_calls, query_calls = StoreCalls(timeout), StoreCalls(timeout)
+    readiness = StoreCalls(min(timeout, READY_WITHIN), threads=2)
+
+    async def run_command(envelope: CommandEnvelope) -> JSONResponse:
+        return command_answer(envelope, await command_calls.run(command_service.handle, envelope))
+
+    async def run_query(query: QueryEnvelope) -> JSONResponse:
+        return query_answer(await query_calls.run(query_service.handle, query))
+
+    lanes = {
+        COMMANDS_PATH: Lane(CommandRequest, run_command),
+        QUERIES_PATH: Lane(QueryRequest, run_query),
+    }
+    api.add_middleware(Lanes, lanes=lanes, handlers=api.exception_handlers)
     api.add_middleware(
         BodyLimit,
         max_bytes=caseledger.settings.http_max_body,
         on_refused=lambda scope: _record_too_large(refusals, scope),
     )
     api.add_middleware(Authenticate, tokens=caseledger.tokens, prefix="/v1")
-    timeout = caseledger.settings.eventstore_timeout
-    command_calls, query_calls = StoreCalls(timeout), StoreCalls(timeout)
-    readiness = StoreCalls(min(timeout, READY_WITHIN), threads=2)
     _errors(api, refusals)
     api.include_router(audit.router)
     api.include_router(whatif.router)
 
     @api.post(
-        "/v1/commands",
+        COMMANDS_PATH,
         response_model=CommandResult,
         responses=_COMMAND_RESPONSES,
         summary="Issue a command (CommandEnvelope -> CommandResult)",
@@ -111,10 +132,10 @@ def create_app(
             envelope = body.envelope(caller)
         except IdentityRefused as error:
             return await command_calls.run(_identity_refused, refusals, caller, body, error)
-        return command_answer(envelope, await command_calls.run(command_service.handle, envelope))
+        return await run_command(envelope)
 
     @api.post(
-        "/v1/queries",
+        QUERIES_PATH,
         response_model=QueryResult,
         responses=_QUERY_RESPONSES,
         summary="Ask a query (QueryEnvelope -> QueryResult)",
@@ -124,7 +145,7 @@ def create_app(
             query = body.envelope(caller)
         except IdentityRefused as error:
             return await query_calls.run(_identity_refused, refusals, caller, body, error)
-        return query_answer(await query_calls.run(query_service.handle, query))
+        return await run_query(query)
 
     @api.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

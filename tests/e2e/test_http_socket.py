@@ -17,8 +17,15 @@ def _accepted_sockets(server: HttpServer) -> list[socket.socket]:
 
 
 def test_accepted_connections_have_tcp_nodelay() -> None:
-    api = FastAPI()
-    server = HttpServer.start(api)
+    _assert_tcp_nodelay(HttpServer.start(FastAPI()))
+
+
+def test_accepted_connections_have_tcp_nodelay_on_asyncio() -> None:
+    """asyncio's loop (where uvloop is not installed) sets it only on a TCP listener's sockets."""
+    _assert_tcp_nodelay(HttpServer.start(FastAPI(), loop="asyncio"))
+
+
+def _assert_tcp_nodelay(server: HttpServer) -> None:
     try:
         with socket.create_connection((server.host, server.port), timeout=10) as client:
             request = f"GET /openapi.json HTTP/1.1\r\nHost: {server.host}\r\n\r\n"
