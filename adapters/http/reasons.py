@@ -59,7 +59,7 @@ TABLE: Final = """\
 | `unavailable` | unavailable | 503 | queries: the view is not built yet, or its read store does not answer (retry) |
 | `event_store_unavailable` | unavailable | 503 | the event store cannot be reached or refuses writes: retry with the same idempotency key (`Retry-After: 1`) |
 | `not_ready` | unavailable | 503 | `GET /readyz`: the store does not answer or the views lag |
-| `projections_stalled` | unavailable | 503 | `GET /readyz`: this process's projection runner is stalled, its read store failing (the reason in `detail`); it retries and resumes where it stopped, parking nothing |
+| `projections_stalled` | unavailable | 503 | `GET /readyz`: this process's projection runner is stalled, its read store failing, or its child process failing to start again and again (the reason in `detail`); it retries and resumes where it stopped, parking nothing |
 | `no_such_route` | rejected | 404 | no such path |
 | `method_not_allowed` | rejected | 405 | the path does not take this method (`Allow` lists those it does) |
 | `internal_error` | error | 500 | a bug, never expected: the body names only the error's type |
