@@ -22,11 +22,11 @@ Rules:
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
-from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -107,7 +107,7 @@ class Lanes:
         if handler is None:
             raise error
         request = Request(scope, receive, send)
-        if is_async_callable(handler):
+        if inspect.iscoroutinefunction(handler):
             response: Response = await handler(request, error)
         else:
             response = await run_in_threadpool(handler, request, error)
