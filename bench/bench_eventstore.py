@@ -26,13 +26,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
 from kurrentdbclient.events import NewRecord
 
 from bench.baselines import INSERT, PAYLOAD, row, sqlite_connection
+
+Unary: TypeAlias = "grpc.UnaryUnaryMultiCallable[bytes, bytes]"
+Collecting: TypeAlias = "grpc.StreamUnaryMultiCallable[bytes, bytes]"
+Streaming: TypeAlias = "grpc.UnaryStreamMultiCallable[bytes, bytes]"
+"""The bare calls' stubs: bytes in, bytes out (no serializers)."""
 
 
 def free_port() -> int:
@@ -109,10 +114,10 @@ def bare_calls(port: int) -> dict[str, Call]:
     answers, `composed` and `stream composed`: a round trip and a durable commit composed as a
     store composes them, with no store code."""
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    echo = channel.unary_unary("/bare.Bare/Echo")
-    collect = channel.stream_unary("/bare.Bare/Collect")
-    commit = channel.unary_unary("/bare.Bare/Commit")
-    collect_commit = channel.stream_unary("/bare.Bare/CollectCommit")
+    echo: Unary = channel.unary_unary("/bare.Bare/Echo")
+    collect: Collecting = channel.stream_unary("/bare.Bare/Collect")
+    commit: Unary = channel.unary_unary("/bare.Bare/Commit")
+    collect_commit: Collecting = channel.stream_unary("/bare.Bare/CollectCommit")
     message = append_records_message()
     return {
         "rtt": lambda: echo(PAYLOAD),
@@ -137,7 +142,7 @@ def sqlite_commit(path: Path) -> Call:
 
 def bare_stream_rate(port: int, n: int, size: int) -> float:
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    stream = channel.unary_stream("/bare.Bare/Stream")
+    stream: Streaming = channel.unary_stream("/bare.Bare/Stream")
     start = time.perf_counter()
     count = sum(1 for _ in stream(f"{n}:{size}".encode()))
     elapsed = time.perf_counter() - start
@@ -182,7 +187,7 @@ def store_calls(client: KurrentDBClient, port: int, n: int) -> dict[str, Call]:
     kurrentdbclient, and `append_records stub`, AppendRecords' bytes from a bare stub (no client
     library). The events are made before any clock starts."""
     stream = f"bench-{uuid.uuid4().hex}"
-    stub = grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary(
+    stub: Unary = grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary(
         "/kurrentdb.protocol.v2.streams.StreamsService/AppendRecords"
     )
     messages = iter([append_records_message(f"{stream}-stub") for _ in range(n + 1)])
@@ -218,7 +223,7 @@ def append_records_message(stream: str | None = None) -> bytes:
 
 
 def _count_calls(
-    threads: int, seconds: float, counts: Any, make_call: Callable[[], Callable[[], None]]
+    threads: int, seconds: float, counts: Any, make_call: Callable[[], Callable[[], object]]
 ) -> None:
     """`threads` threads each making calls for `seconds` after a warm-up; puts the count."""
     done = [0] * threads
@@ -245,7 +250,7 @@ def _count_calls(
 def _client_process(url: str, threads: int, seconds: float, counts: Any) -> None:
     """One client process: `threads` clients appending single events for `seconds`."""
 
-    def make_call() -> Callable[[], None]:
+    def make_call() -> Callable[[], object]:
         client = KurrentDBClient(uri=url)
         stream = f"bench-{uuid.uuid4().hex}"
 
@@ -261,7 +266,7 @@ def _client_process(url: str, threads: int, seconds: float, counts: Any) -> None
 def _records_client_process(url: str, threads: int, seconds: float, counts: Any) -> None:
     """One client process: `threads` clients making single-event `append_records` calls."""
 
-    def make_call() -> Callable[[], None]:
+    def make_call() -> Callable[[], object]:
         client = KurrentDBClient(uri=url)
         stream = f"bench-{uuid.uuid4().hex}"
 
@@ -278,9 +283,9 @@ def _records_client_process(url: str, threads: int, seconds: float, counts: Any)
 def _bare_client_process(port: int, threads: int, seconds: float, counts: Any) -> None:
     """One process of `threads` clients making Append-shaped calls to the bare server."""
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    collect = channel.stream_unary("/bare.Bare/Collect")
+    collect: Collecting = channel.stream_unary("/bare.Bare/Collect")
 
-    def make_call() -> Callable[[], None]:
+    def make_call() -> Callable[[], object]:
         return lambda: collect(iter([b"options", PAYLOAD]))
 
     _count_calls(threads, seconds, counts, make_call)
@@ -294,9 +299,9 @@ def _bare_unary_client_process(
     shape: a request, a short answer) to the bare server at `port`."""
     port, message = target
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    ack = channel.unary_unary("/bare.Bare/Ack")
+    ack: Unary = channel.unary_unary("/bare.Bare/Ack")
 
-    def make_call() -> Callable[[], None]:
+    def make_call() -> Callable[[], object]:
         return lambda: ack(message)
 
     _count_calls(threads, seconds, counts, make_call)
@@ -658,7 +663,7 @@ def reads_part(run: Run) -> None:
     def bare() -> float:
         return bare_stream_rate(run.bare_port, max(n // 4, 1), size)
 
-    for label, measure in (
+    measures: tuple[tuple[str, Callable[[], float]], ...] = (
         (f"$all read, {n:,} events", lambda: read_all_rate(run.client, n)),
         (
             f"$all read, {n:,} events, bare stub (no client library)",
@@ -669,7 +674,8 @@ def reads_part(run: Run) -> None:
             f"catch-up subscription, {n:,} events, bare stub (no client library)",
             lambda: raw_subscription_rate(run.store_port, n),
         ),
-    ):
+    )
+    for label, measure in measures:
         before, rate, after = bare(), measure(), bare()  # the baseline brackets each read
         baseline = (before + after) / 2
         run.rows.append(

@@ -44,7 +44,14 @@ from caseledger.domain.application.aggregates import CASE, POLICY
 from caseledger.domain.application.cache import AggregateCache
 from caseledger.domain.application.codec import read_recorded
 from caseledger.domain.application.loading import Loaded, fold, load
-from caseledger.domain.application.ports import ANY, NO_STREAM, EventStore, NewEvent, StreamRead
+from caseledger.domain.application.ports import (
+    ANY,
+    NO_STREAM,
+    CommandHandler,
+    EventStore,
+    NewEvent,
+    StreamRead,
+)
 from caseledger.domain.application.registry import event_registry
 from caseledger.domain.application.service import CommandService
 from caseledger.domain.application.snapshots import SnapshotPolicy, encode, snapshot_stream
@@ -94,7 +101,7 @@ def accepted(result: CommandResult) -> CommandResult:
     return result
 
 
-def open_case(service: CommandService, case_id: str) -> None:
+def open_case(service: CommandHandler, case_id: str) -> None:
     opening = {"case_id": case_id, "allegation_summary": "Unlicensed lending at 40% a month"}
     accepted(service.handle(command("open_case", opening)))
     accepted(service.handle(command("start_case_review", {"case_id": case_id})))
