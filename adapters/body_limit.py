@@ -50,7 +50,7 @@ class BodyLimit:
                 f"the request body is over {self._max} bytes (CASELEDGER_HTTP_MAX_BODY)",
             )
             return
-        await self._app(scope, _replaying(body, receive), send)
+        await self._app(scope, replaying(body, receive), send)
 
     async def _read(self, scope: Scope, receive: Receive) -> bytes | None:
         """The whole body, or None (after draining it) when it is over the limit."""
@@ -75,7 +75,7 @@ class BodyLimit:
                 return b"".join(chunks)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the app the body read, then whatever comes next (disconnect)."""
     pending = True
 

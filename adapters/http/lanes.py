@@ -30,8 +30,9 @@ from typing import Any, Final
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from caseledger.adapters.body_limit import replaying
 from caseledger.adapters.http.binding import CommandRequest, QueryRequest
 from caseledger.adapters.http.guards import principal_of
 from caseledger.adapters.tokens import Principal
@@ -83,7 +84,7 @@ class Lanes:
         body = await _body(receive)
         envelope = lane.bind(body, caller) if body and _is_json(scope) else None
         if envelope is None:
-            await self._app(scope, _replaying(body, receive), send)
+            await self._app(scope, replaying(body, receive), send)
             return
         try:
             response = await lane.answer(envelope)
@@ -132,17 +133,3 @@ async def _body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands on the body read, then whatever comes next (disconnect)."""
-    pending = True
-
-    async def replay() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
