@@ -48,7 +48,7 @@ never the concrete classes, and reach the embedded server only through this modu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,10 +81,11 @@ from caseledger.domain.shared.clock import Clock
 from caseledger.domain.shared.ids import IdGenerator
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.ports import EventFeed, ProjectionStore, ViewReader
+from caseledger.projections.projection import Projection
 from caseledger.projections.queries.freshness import PollingWaiter
 from caseledger.projections.queries.service import QueryService
 from caseledger.projections.rebuild import activate_unserved, switch_when_built
-from caseledger.projections.runner import ProjectionRunner, RunnerSettings
+from caseledger.projections.runner import ProjectionRunner, RunnerSettings, RunnerStatus
 
 TOKENS_FILE: Final = "tokens.toml"
 PROJECTIONS_STALLED: Final = "projections stalled: "
@@ -281,14 +282,7 @@ def bootstrap(
             assert embedded is not None
             runner = RunnerProcess(embedded.store.signal, _child_config(settings, hosted))
         else:
-            runner = ProjectionRunner(
-                events,
-                read_side,
-                projections,
-                runner_settings,
-                on_caught_up=lambda: switch_when_built(read_side, projections),
-                on_state=lambda status: write_report(settings.data_dir, status),
-            )
+            runner = view_keeper(events, read_side, projections, settings.data_dir, runner_settings)
         activate_unserved(read_side, projections)
         telemetry = None if observed_as is None else telemetry_from(settings, observed_as)
     except BaseException:
@@ -392,6 +386,33 @@ def _close_parts(
         views.close()
     if embedded is not None:
         embedded.stop(grace=1.0)
+
+
+def view_keeper(
+    events: EventFeed,
+    views: ProjectionStore,
+    projections: list[Projection],
+    data_dir: Path,
+    runner_settings: RunnerSettings | None = None,
+    *,
+    then: Callable[[], None] = lambda: None,
+) -> ProjectionRunner:
+    """The projection runner that keeps the served views, in a thread or in the runner child:
+    once caught up, the versions it built are switched in (blue/green,
+    `projections.rebuild.switch_when_built`); each change of its state is written to
+    `data_dir`'s runner report (`projections status`). `then` is called after either."""
+
+    def caught_up() -> None:
+        switch_when_built(views, projections)
+        then()
+
+    def state(status: RunnerStatus) -> None:
+        write_report(data_dir, status)
+        then()
+
+    return ProjectionRunner(
+        events, views, projections, runner_settings, on_caught_up=caught_up, on_state=state
+    )
 
 
 def _in_child(settings: Settings, by_default: bool, views: object) -> bool:

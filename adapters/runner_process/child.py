@@ -19,17 +19,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, cast
 
+from caseledger.adapters.bootstrap import view_keeper
 from caseledger.adapters.eventstore.embedded.commits import CommitSignal
 from caseledger.adapters.eventstore.embedded.store import ReadOnlyStore
 from caseledger.adapters.eventstore.inprocess import InProcessEventStore
 from caseledger.adapters.readstore.factory import open_projection_store
-from caseledger.adapters.readstore.runner_report import write_report
 from caseledger.adapters.runner_process import wire
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
 from caseledger.projections.catalogue import all_projections
 from caseledger.projections.ports import ProjectionBatch, ProjectionStore
-from caseledger.projections.rebuild import switch_when_built
 from caseledger.projections.runner import ProjectionRunner, RunnerStatus
 
 log = logging.getLogger(__name__)
@@ -146,22 +145,12 @@ def _runner(
     opened.callback(store.close)
     views = open_projection_store(settings)
     opened.callback(views.close)
-    projections = all_projections()
-
-    def caught_up() -> None:
-        switch_when_built(views, projections)
-        reporter.changed()
-
-    def state(status: RunnerStatus) -> None:
-        write_report(settings.data_dir, status)
-        reporter.changed()
-
-    runner = ProjectionRunner(
+    runner = view_keeper(
         InProcessEventStore(store, config.eventstore_timeout),
         cast(ProjectionStore, _ReportingStore(views, reporter)),
-        projections,
-        on_caught_up=caught_up,
-        on_state=state,
+        all_projections(),
+        settings.data_dir,
+        then=reporter.changed,
     )
     threading.Thread(
         target=follow_commits,
