@@ -19,11 +19,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, cast
 
-from caseledger.adapters.bootstrap import view_keeper
+from caseledger.adapters.bootstrap import read_store, view_keeper
 from caseledger.adapters.eventstore.embedded.commits import CommitSignal
 from caseledger.adapters.eventstore.embedded.store import ReadOnlyStore
 from caseledger.adapters.eventstore.inprocess import InProcessEventStore
-from caseledger.adapters.readstore.factory import open_projection_store
 from caseledger.adapters.runner_process import wire
 from caseledger.adapters.runtime import tune_gc
 from caseledger.adapters.settings import Settings
@@ -143,7 +142,7 @@ def _runner(
     settings = Settings(data_dir=Path(config.data_dir), readstore_url=config.readstore_url)
     store = ReadOnlyStore(config.eventstore_path)
     opened.callback(store.close)
-    views = open_projection_store(settings)
+    views = read_store(settings)
     opened.callback(views.close)
     runner = view_keeper(
         InProcessEventStore(store, config.eventstore_timeout),
