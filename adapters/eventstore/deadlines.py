@@ -41,13 +41,18 @@ def no_answer(seconds: float) -> str:
 def within(seconds: float) -> Iterator[None]:
     """Everything asked of the event store in this block ends within `seconds` (or sooner,
     when an enclosing block ends sooner)."""
-    ends_at = monotonic() + seconds
-    enclosing = _ends_at.get()
-    token = _ends_at.set(ends_at if enclosing is None else min(enclosing, ends_at))
+    token = _ends_at.set(monotonic() + at_most(seconds))
     try:
         yield
     finally:
         _ends_at.reset(token)
+
+
+def at_most(seconds: float) -> float:
+    """`seconds`, or what is left of the innermost `within` block when that ends sooner: the
+    bound `within(seconds)` would set, for a call that takes a timeout itself."""
+    left = time_left()
+    return seconds if left is None else min(seconds, left)
 
 
 def time_left() -> float | None:

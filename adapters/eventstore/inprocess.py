@@ -33,7 +33,7 @@ from kurrentdbclient.common import (
     construct_filter_exclude_regex,
 )
 
-from caseledger.adapters.eventstore.deadlines import DEFAULT_TIMEOUT, time_left
+from caseledger.adapters.eventstore.deadlines import DEFAULT_TIMEOUT, at_most
 from caseledger.adapters.eventstore.embedded import transactions
 from caseledger.adapters.eventstore.embedded.database import LARGEST
 from caseledger.adapters.eventstore.embedded.filters import EventFilter
@@ -121,19 +121,13 @@ class InProcessEventStore:
     def close(self) -> None:
         """Nothing to release: the store and its connections are the server's."""
 
-    def _wait(self) -> float:
-        """How long a write may wait for its group commit: `timeout`, or what is left of an
-        enclosing `within` block when that ends sooner (as `within(timeout)` would bound it)."""
-        left = time_left()
-        return self.timeout if left is None else min(self.timeout, left)
-
     # ---- writes ---------------------------------------------------------------------------
 
     @_available
     def append(self, stream: str, events: Sequence[NewEvent], expected: int) -> AppendResult:
         _check_expected(expected)
         proposed = _proposed(events)
-        outcome = self._writer().append(stream, expected, proposed, self._wait())
+        outcome = self._writer().append(stream, expected, proposed, at_most(self.timeout))
         if isinstance(outcome, StreamDeleted):
             raise StreamNotFound(stream)
         if isinstance(outcome, WrongRevision):
@@ -164,7 +158,7 @@ class InProcessEventStore:
         if not events:
             raise ValueError("append needs at least one event")
         decide = lambda group: transactions.decide(group, transaction)  # noqa: E731
-        outcome = self._writer().transact(decide, self._wait())
+        outcome = self._writer().transact(decide, at_most(self.timeout))
         if isinstance(outcome, transactions.Refused):
             raise _refusal(stream, expected, outcome)
         revision = next(r for s, r in outcome.revisions if s == stream)
@@ -177,7 +171,7 @@ class InProcessEventStore:
             str(uuid.uuid4()), "$metadata", "application/json",
             orjson.dumps({"$maxCount": count}), b"",
         )  # fmt: skip
-        self._writer().append(f"$${stream}", EXPECT_ANY, [metadata], self._wait())
+        self._writer().append(f"$${stream}", EXPECT_ANY, [metadata], at_most(self.timeout))
 
     # ---- reads ----------------------------------------------------------------------------
 
