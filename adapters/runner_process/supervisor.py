@@ -68,7 +68,8 @@ class RunnerProcess:
         self._commits = commits
         self._config = config
         self._progress = threading.Condition()
-        self._status: bytes | None = None
+        self._status: RunnerStatus | None = None
+        """The last status a child reported, decoded once as it arrived."""
         self._committed: dict[str, int] = {}
         self._caught_up_once = False
         self._state = "created"
@@ -241,10 +242,11 @@ class RunnerProcess:
             elif kind == wire.STATUS:
                 if self._state == STALLED:
                     log.warning("projection runner resumed after: %s", self._stalled_reason())
-                self._status, self._ended, self._reported = body, None, True
+                reported = wire.decode_status(body)
+                self._status, self._ended, self._reported = reported, None, True
                 self._reporting = False  # the child writes the report from its start
                 self._state, self._failed_starts, self._failing_since = RUNNING, 0, None
-                if not self._caught_up_once and wire.decode_status(body).caught_up:
+                if not self._caught_up_once and reported.caught_up:
                     self._caught_up_once = True
             elif kind == wire.FAILED:
                 self._refused = wire.decode_failed(body)
@@ -256,8 +258,7 @@ class RunnerProcess:
         with self._progress:
             if self._status is None or self._ended is not None:
                 return self._own_status()
-            raw, committed = self._status, dict(self._committed)
-        reported = wire.decode_status(raw)
+            reported, committed = self._status, dict(self._committed)
         return dataclasses.replace(reported, positions=freshest_positions(reported, committed))
 
     def _own_status(self) -> RunnerStatus:
@@ -265,9 +266,7 @@ class RunnerProcess:
         reported, not caught up."""
         committed, ended = self._committed, self._ended
         positions = (
-            dict(committed)
-            if self._status is None
-            else freshest_positions(wire.decode_status(self._status), committed)
+            dict(committed) if self._status is None else freshest_positions(self._status, committed)
         )
         stalled = self._state == STALLED
         return RunnerStatus(
@@ -290,7 +289,7 @@ class RunnerProcess:
         def reached() -> bool:
             if self._status is None:
                 return False
-            positions = freshest_positions(wire.decode_status(self._status), self._committed)
+            positions = freshest_positions(self._status, self._committed)
             chosen = [p for name, p in positions.items() if is_named(name, projection_ids)]
             return bool(chosen) and all(p is not None and p >= position for p in chosen)
 
