@@ -242,6 +242,13 @@ class Row:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def stat_cpu(stat: str) -> float:
+    """CPU seconds (user + system) in a `/proc/.../stat` file (a process's or a thread's)."""
+    with open(stat) as file:
+        fields = file.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def thread_cpu() -> dict[str, float]:
     """CPU seconds (user + system) each thread of this process has used, by name (threads of
     one name summed; threads not started by Python by their id)."""
@@ -249,12 +256,11 @@ def thread_cpu() -> dict[str, float]:
     used: dict[str, float] = {}
     for task in os.listdir("/proc/self/task"):
         try:
-            with open(f"/proc/self/task/{task}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
+            spent = stat_cpu(f"/proc/self/task/{task}/stat")
         except FileNotFoundError:  # ended meanwhile
             continue
         name = names.get(int(task), f"thread {task}")
-        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / _TICK
+        used[name] = used.get(name, 0.0) + spent
     return used
 
 

@@ -10,35 +10,13 @@ machine barely moves (wall-clock rates do).
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from bench.bench_peers import _settle, caseledger
+from bench.bench_peers import _settle, caseledger, stat_cpu, thread_cpu
 from caseledger.adapters.runner_process.supervisor import RunnerProcess
 from caseledger.adapters.runtime import tune_gc
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu(stat: Path) -> float:
-    fields = stat.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def threads_cpu() -> dict[str, float]:
-    """Seconds of CPU of each thread of this process, by thread name."""
-    names = {t.native_id: t.name for t in threading.enumerate()}
-    spent: dict[str, float] = {}
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            name = names.get(int(task.name), f"thread {task.name}")
-            spent[name] = spent.get(name, 0.0) + _cpu(task / "stat")
-        except OSError:  # ended meanwhile
-            continue
-    return spent
 
 
 def measure(root: Path, runner_in: str, commands: int) -> None:
@@ -51,14 +29,14 @@ def measure(root: Path, runner_in: str, commands: int) -> None:
             hot()
         settle()
         child = app.runner.pid if isinstance(app.runner, RunnerProcess) else None
-        child_stat = None if child is None else Path(f"/proc/{child}/stat")
-        before, child_before = threads_cpu(), 0.0 if child_stat is None else _cpu(child_stat)
+        child_stat = None if child is None else f"/proc/{child}/stat"
+        before, child_before = thread_cpu(), 0.0 if child_stat is None else stat_cpu(child_stat)
         started = time.perf_counter()
         for _ in range(commands):
             hot()
         settle()
         elapsed = time.perf_counter() - started
-        after, child_after = threads_cpu(), 0.0 if child_stat is None else _cpu(child_stat)
+        after, child_after = thread_cpu(), 0.0 if child_stat is None else stat_cpu(child_stat)
     spent = {n: after[n] - before.get(n, 0.0) for n in after if after[n] > before.get(n, 0.0)}
     total = sum(spent.values())
     print(f"\nrunner in a {runner_in}: {commands / elapsed:,.0f} commands/s (wall, noisy)")
